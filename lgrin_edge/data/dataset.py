@@ -1,0 +1,105 @@
+"""The in-memory sequence dataset every loader returns, and its validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class DatasetError(ValueError):
+    """A dataset is malformed; the message names the problem and the offending field."""
+
+
+@dataclass
+class SequenceDataset:
+    """Variable-length sequences zero-padded to a common length.
+
+    x: (N, T, P) float32; lengths: (N,) true lengths; y: (N,) labels in 0..C-1; groups: (N,) subject or
+    speaker ids or None; is_test: (N,) bool marking an official test split, or None.
+    """
+
+    name: str
+    x: np.ndarray
+    lengths: np.ndarray
+    y: np.ndarray
+    classes: list[str]
+    groups: np.ndarray | None = None
+    is_test: np.ndarray | None = None
+    default_nodes: int = 0
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        validate(self)
+        if not self.default_nodes:
+            self.default_nodes = int(self.lengths.max())
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def num_features(self) -> int:
+        return int(self.x.shape[2])
+
+    def subset(self, idx: np.ndarray) -> SequenceDataset:
+        """The samples at idx, as a dataset without an official split."""
+        return SequenceDataset(
+            name=self.name,
+            x=self.x[idx],
+            lengths=self.lengths[idx],
+            y=self.y[idx],
+            classes=self.classes,
+            groups=None if self.groups is None else self.groups[idx],
+            default_nodes=self.default_nodes,
+            description=self.description,
+        )
+
+
+def validate(ds: SequenceDataset) -> None:
+    """Raise DatasetError naming the first problem found."""
+    x, y = ds.x, ds.y
+    if not isinstance(x, np.ndarray) or x.ndim != 3:
+        raise DatasetError(f"{ds.name}: x must be a (N, T, P) array, got shape {getattr(x, 'shape', None)}")
+    n, t, p = x.shape
+    if n == 0:
+        raise DatasetError(f"{ds.name}: the dataset is empty (N = 0)")
+    if t == 0 or p == 0:
+        raise DatasetError(f"{ds.name}: x has shape {x.shape}; need at least one frame and one feature")
+    if x.dtype != np.float32:
+        raise DatasetError(f"{ds.name}: x must be float32, got {x.dtype}")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        first = np.argwhere(bad)[0]
+        raise DatasetError(
+            f"{ds.name}: x holds {int(bad.sum())} NaN/Inf values (first at sample {first[0]}, "
+            f"frame {first[1]}, feature {first[2]})"
+        )
+    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
+        raise DatasetError(f"{ds.name}: y must be an integer array of shape ({n},), got {y.dtype} {y.shape}")
+    c = len(ds.classes)
+    if c < 2:
+        raise DatasetError(f"{ds.name}: need at least 2 classes, got {c}")
+    if y.min() < 0 or y.max() >= c:
+        raise DatasetError(f"{ds.name}: labels must lie in 0..{c - 1}; found {int(y.min())}..{int(y.max())}")
+    if ds.lengths.shape != (n,) or not np.issubdtype(ds.lengths.dtype, np.integer):
+        raise DatasetError(f"{ds.name}: lengths must be an integer array of shape ({n},)")
+    if ds.lengths.min() < 1 or ds.lengths.max() > t:
+        raise DatasetError(
+            f"{ds.name}: lengths must lie in 1..{t} (the padded length); found "
+            f"{int(ds.lengths.min())}..{int(ds.lengths.max())}"
+        )
+    if ds.groups is not None and (ds.groups.shape != (n,) or not np.issubdtype(ds.groups.dtype, np.integer)):
+        raise DatasetError(f"{ds.name}: groups must be an integer array of shape ({n},)")
+    if ds.is_test is not None and ds.is_test.shape != (n,):
+        raise DatasetError(f"{ds.name}: is_test must have shape ({n},)")
+
+
+def pad_sequences(seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """List of (T_i, P) arrays -> zero-padded (N, T_max, P) float32 and lengths (N,)."""
+    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+    x = np.zeros((len(seqs), int(lengths.max()), seqs[0].shape[1]), dtype=np.float32)
+    for i, s in enumerate(seqs):
+        x[i, : len(s)] = s
+    return x, lengths

@@ -1,0 +1,52 @@
+"""Frame-to-node graph construction (paper Sec. III-A): a sequence of frames becomes M graph nodes.
+
+Sequences shorter than M are cyclically padded (frames repeated from the start, as in the paper).
+Sequences longer than M follow a policy:
+
+- ``truncate``: keep the first M frames.
+- ``resample``: pick M frames evenly spread over the whole sequence (nearest frame, no interpolation,
+  so every node is a real frame).
+- ``chunk``: split into consecutive windows of M frames (the last one cyclically padded); each window
+  becomes its own graph carrying the sequence's label and group.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LONG_POLICIES = ("truncate", "resample", "chunk")
+
+
+def cyclic_pad(seq: np.ndarray, m: int) -> np.ndarray:
+    """Repeat frames from the beginning until the sequence has m frames."""
+    if len(seq) == 0:
+        raise ValueError("cannot build a graph from an empty sequence (length 0)")
+    return seq[np.arange(m) % len(seq)]
+
+
+def sequence_to_graphs(seq: np.ndarray, m: int, policy: str = "resample") -> np.ndarray:
+    """One sequence (T, P) -> graphs (G, M, P); G > 1 only for the ``chunk`` policy."""
+    if policy not in LONG_POLICIES:
+        raise ValueError(f"long-sequence policy must be one of {', '.join(LONG_POLICIES)}; got {policy!r}")
+    t = len(seq)
+    if t <= m:
+        return cyclic_pad(seq, m)[None]
+    if policy == "truncate":
+        return seq[:m][None]
+    if policy == "resample":
+        idx = np.round(np.linspace(0, t - 1, m)).astype(np.int64)
+        return seq[idx][None]
+    starts = range(0, t, m)
+    return np.stack([cyclic_pad(seq[s : s + m], m) for s in starts])
+
+
+def build_graphs(
+    x: np.ndarray, lengths: np.ndarray, m: int, policy: str = "resample"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Padded sequences x (N, T, P) with true lengths (N,) -> graphs (G, M, P) and source index (G,)."""
+    graphs, source = [], []
+    for i, (seq, n) in enumerate(zip(x, lengths, strict=True)):
+        g = sequence_to_graphs(seq[: int(n)], m, policy)
+        graphs.append(g)
+        source.extend([i] * len(g))
+    return np.concatenate(graphs).astype(np.float32), np.asarray(source, dtype=np.int64)

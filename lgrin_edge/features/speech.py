@@ -1,0 +1,90 @@
+"""Speech: wav -> Interspeech 2009 emotion-challenge LLDs (opensmile's bundled ``IS09_emotion.conf``).
+
+Per 25 ms frame (10 ms hop) the config yields 16 LLDs, each smoothed by a 3-frame moving average
+(``*_sma``): RMS energy, MFCC 1-12, zero-crossing rate, voicing probability, F0; and their 16 first-order
+delta-regression coefficients (``*_sma_de``, window 2) computed on the smoothed contours. This matches the
+paper's description (Sec. IV-B). Frame t of both streams is centred on the same audio frame; opensmile's
+delta level emits extra end-of-input frames, so both streams are cut to the LLD stream's length.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from typing import Any
+
+import numpy as np
+
+from .common import FeatureError, check_input_file, require
+
+N_LLD = 16
+FRAME_SIZE_S = 0.025
+FRAME_STEP_S = 0.010
+
+
+def is09_config_path() -> str:
+    """Path of ``IS09_emotion.conf`` inside the installed opensmile package."""
+    opensmile = require("opensmile")
+    path = os.path.join(os.path.dirname(opensmile.__file__), "core", "config", "is09-13", "IS09_emotion.conf")
+    if not os.path.isfile(path):
+        raise FeatureError(f"opensmile {opensmile.__version__} does not ship IS09_emotion.conf at {path}")
+    return path
+
+
+@functools.cache
+def _smile(level: str) -> Any:
+    # Building a Smile instance parses the config (~0.1 s): reuse one per level for the whole run.
+    opensmile = require("opensmile")
+    return opensmile.Smile(feature_set=is09_config_path(), feature_level=level)
+
+
+def speech_config() -> dict[str, Any]:
+    """Everything that changes :func:`is09_frames`' output, for the feature cache key."""
+    opensmile = require("opensmile")
+    with open(is09_config_path(), "rb") as fh:
+        conf_hash = hashlib.sha256(fh.read()).hexdigest()[:16]
+    return {"extractor": "is09_lld+de", "opensmile": opensmile.__version__, "conf": conf_hash, "v": 1}
+
+
+def feature_names(spontaneity: bool = False) -> list[str]:
+    """Column names of :func:`is09_frames` output (plus the spontaneity flag when requested)."""
+    lld = list(_smile("lld").feature_names)
+    de = list(_smile("lld_de").feature_names)
+    return lld + de + (["spontaneity"] if spontaneity else [])
+
+
+def read_wav(path: str) -> tuple[np.ndarray, int]:
+    """Read an audio file as mono float32; multi-channel audio is averaged over channels."""
+    check_input_file(path)
+    sf = require("soundfile")
+    try:
+        signal, sr = sf.read(path, dtype="float32", always_2d=True)
+    except Exception as exc:  # soundfile raises its own error types for corrupt or unknown formats
+        raise FeatureError(f"unreadable audio file {path}: {exc}") from exc
+    if signal.shape[0] == 0:
+        raise FeatureError(f"empty audio (0 samples): {path}")
+    return signal.mean(axis=1), int(sr)
+
+
+def is09_frames(path: str) -> np.ndarray:
+    """(T, 32) float32 IS09 frames of one audio file: 16 smoothed LLDs then their 16 deltas."""
+    signal, sr = read_wav(path)
+    if signal.shape[0] < int(FRAME_SIZE_S * sr):
+        raise FeatureError(f"audio shorter than one 25 ms frame ({signal.shape[0]} samples): {path}")
+    lld = _smile("lld").process_signal(signal, sr).to_numpy(dtype=np.float32)
+    de = _smile("lld_de").process_signal(signal, sr).to_numpy(dtype=np.float32)
+    if lld.shape[1] != N_LLD or de.shape[1] != N_LLD:
+        raise FeatureError(f"unexpected IS09 output widths {lld.shape[1]}+{de.shape[1]} for {path}")
+    n = min(len(lld), len(de))
+    if n == 0:
+        raise FeatureError(f"opensmile produced no frames for {path}")
+    return np.ascontiguousarray(np.concatenate([lld[:n], de[:n]], axis=1))
+
+
+def with_static(frames: np.ndarray, static: tuple[float, ...]) -> np.ndarray:
+    """Append per-file constant columns (e.g. the spontaneity flag) to every frame."""
+    if not static:
+        return frames
+    cols = np.broadcast_to(np.asarray(static, dtype=np.float32), (frames.shape[0], len(static)))
+    return np.concatenate([frames, cols], axis=1)

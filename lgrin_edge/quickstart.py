@@ -1,0 +1,40 @@
+"""The main job on bundled data: train L-GrIN, fold + quantise, export every target, verify, print the table.
+
+Example: python -m lgrin_edge.quickstart            (JapaneseVowels, a few minutes on 2 CPU cores)
+         python -m lgrin_edge.quickstart --dataset basicmotions
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lgrin_edge import export as _export_pkg  # noqa: F401 - fail early if the package is broken
+from lgrin_edge.data import DATASET_NAMES
+from lgrin_edge.export.__main__ import main as export_main
+from lgrin_edge.train import main as train_main
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m lgrin_edge.quickstart", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", default="japanesevowels", help=f"{', '.join(DATASET_NAMES)} or an .npz path")
+    p.add_argument("--epochs", type=int, default=150)
+    p.add_argument("--runs", type=Path, default=Path("runs"), help="where the checkpoint goes")
+    p.add_argument("--dist", type=Path, default=Path("dist"), help="where the exported artifacts go")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    args = p.parse_args(argv)
+    name = Path(args.dataset).stem
+    run, dist = args.runs / f"{name}-lgrin", args.dist / name
+    print(f"[1/2] training L-GrIN on {args.dataset} -> {run}")
+    code = train_main(["--dataset", args.dataset, "--model", "lgrin", "--epochs", str(args.epochs),
+                       "--out", str(run), "--device", args.device])
+    if code:
+        return code
+    print(f"[2/2] folding, quantising, exporting every target and verifying -> {dist}")
+    return export_main(["--checkpoint", str(run), "--target", "all", "--out", str(dist)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

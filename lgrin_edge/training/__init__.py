@@ -1,0 +1,1 @@
+"""Training: one model fit with validation-based early stopping, and the evaluation protocols."""

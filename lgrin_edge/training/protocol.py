@@ -1,0 +1,132 @@
+"""Evaluation protocol: per-fold training and testing, then the final model users export."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from lgrin_edge.data.dataset import SequenceDataset
+from lgrin_edge.data.graph import build_graphs
+from lgrin_edge.data.splits import Fold, make_folds, protocol_name, validation_split
+from lgrin_edge.models import GraphModel, count_parameters, create_model
+from lgrin_edge.training.metrics import accuracy, confusion_matrix, unweighted_accuracy
+from lgrin_edge.training.trainer import FitResult, TrainConfig, fit, predict_logits, seed_everything
+
+
+@dataclass
+class GraphSplit:
+    """Graphs (G, M, P) built from some sequences, with labels and the sequence each came from."""
+
+    x: np.ndarray
+    y: np.ndarray
+    source: np.ndarray
+
+
+@dataclass
+class ProtocolResult:
+    protocol: str
+    folds: list[dict]
+    accuracy: float
+    unweighted_accuracy: float
+    confusion: np.ndarray
+    final_model: GraphModel
+    final_fit: FitResult
+    final_train: GraphSplit
+    final_eval: GraphSplit
+    final_eval_kind: str
+    seconds: float
+    extra: dict = field(default_factory=dict)
+
+
+def graphs_for(ds: SequenceDataset, idx: np.ndarray, nodes: int, policy: str) -> GraphSplit:
+    x, source = build_graphs(ds.x[idx], ds.lengths[idx], nodes, policy)
+    return GraphSplit(x, ds.y[idx][source], idx[source])
+
+
+def train_one(
+    model_name: str, model_cfg: dict, train: GraphSplit, val: GraphSplit, cfg: TrainConfig, desc: str
+) -> tuple[GraphModel, FitResult]:
+    seed_everything(cfg.seed)
+    model = create_model(model_name, **model_cfg)
+    model.norm.fit(torch.as_tensor(train.x))
+    result = fit(model, train.x, train.y, val.x, val.y, cfg, desc=desc)
+    return model, result
+
+
+def run_protocol(
+    ds: SequenceDataset,
+    model_name: str,
+    model_cfg: dict,
+    cfg: TrainConfig,
+    nodes: int,
+    folds: int = 5,
+    policy: str = "resample",
+    log=print,
+) -> ProtocolResult:
+    """Train and test on every fold; then return the model to deploy.
+
+    With an official split the deployed model is the fold model (trained on the training split only).
+    With k-fold, a final model is trained on all data (a validation part held out for stopping), and
+    its held-out validation graphs serve as the export's verification data.
+    """
+    start = time.time()
+    model_cfg = {
+        **model_cfg,
+        "num_nodes": nodes,
+        "in_features": ds.num_features,
+        "num_classes": ds.num_classes,
+    }
+    plan: list[Fold] = make_folds(ds, folds, cfg.seed)
+    fold_results, y_true_all, y_pred_all = [], [], []
+    kept = None
+    for fold in tqdm(
+        plan, desc=f"{model_name} folds", disable=True if len(plan) == 1 else None, dynamic_ncols=True
+    ):
+        tr, va, te = (graphs_for(ds, i, nodes, policy) for i in (fold.train, fold.val, fold.test))
+        desc = f"{model_name} fold {fold.index + 1}/{len(plan)}"
+        model, res = train_one(model_name, model_cfg, tr, va, cfg, desc)
+        pred = predict_logits(model, te.x).argmax(1)
+        acc, ua = accuracy(te.y, pred), unweighted_accuracy(te.y, pred, ds.num_classes)
+        fold_results.append(
+            {
+                "fold": fold.index,
+                "n_train": len(tr.y),
+                "n_val": len(va.y),
+                "n_test": len(te.y),
+                "accuracy": acc,
+                "unweighted_accuracy": ua,
+                "best_epoch": res.best_epoch,
+                "epochs_run": res.epochs_run,
+                "best_val_accuracy": res.best_val_accuracy,
+            }
+        )
+        log(f"  fold {fold.index + 1}/{len(plan)}: test accuracy {acc:.4f} (best epoch {res.best_epoch})")
+        y_true_all.append(te.y)
+        y_pred_all.append(pred)
+        if ds.is_test is not None:
+            kept = (model, res, tr, te, "official test split")
+    y_true, y_pred = np.concatenate(y_true_all), np.concatenate(y_pred_all)
+    if kept is None:
+        all_idx = np.arange(len(ds.y))
+        train_idx, val_idx = validation_split(all_idx, ds.y, ds.groups, 0.15, cfg.seed)
+        tr, va = graphs_for(ds, train_idx, nodes, policy), graphs_for(ds, val_idx, nodes, policy)
+        model, res = train_one(model_name, model_cfg, tr, va, cfg, f"{model_name} final (all data)")
+        kept = (model, res, tr, va, "validation split of the final model (used for early stopping only)")
+    return ProtocolResult(
+        protocol=protocol_name(ds, folds),
+        folds=fold_results,
+        accuracy=float(np.mean([f["accuracy"] for f in fold_results])),
+        unweighted_accuracy=float(np.mean([f["unweighted_accuracy"] for f in fold_results])),
+        confusion=confusion_matrix(y_true, y_pred, ds.num_classes),
+        final_model=kept[0],
+        final_fit=kept[1],
+        final_train=kept[2],
+        final_eval=kept[3],
+        final_eval_kind=kept[4],
+        seconds=time.time() - start,
+        extra={"params": count_parameters(kept[0])},
+    )

@@ -1,0 +1,35 @@
+"""Shared fixtures: small synthetic data and tiny trained checkpoints."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory):
+    """A tiny L-GrIN trained for a few epochs on synthetic data (official split), saved as a run folder."""
+    from lgrin_edge.train import main
+
+    out = tmp_path_factory.mktemp("run")
+    code = main(
+        [
+            "--dataset",
+            "synthetic",
+            "--model",
+            "lgrin",
+            "--epochs",
+            "3",
+            "--out",
+            str(out),
+            "--eta",
+            "16",
+            "8",
+            "--device",
+            "cpu",
+        ]
+    )
+    assert code == 0
+    return out

@@ -1,0 +1,106 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lgrin_edge.checkpoint import CheckpointError, load_checkpoint
+from lgrin_edge.train import main
+
+
+def test_run_folder_contents(tiny_run):
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    for key in (
+        "model",
+        "dataset",
+        "protocol",
+        "accuracy",
+        "unweighted_accuracy",
+        "folds",
+        "params",
+        "confusion",
+        "config",
+        "seed",
+        "versions",
+    ):
+        assert key in metrics
+    assert 0.0 <= metrics["accuracy"] <= 1.0 and metrics["protocol"] == "official-split"
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "adjacency.png",
+        "confusion.png",
+        "calibration.npz",
+        "eval.npz",
+    ):
+        assert (tiny_run / name).stat().st_size > 0
+    model, _cfg = load_checkpoint(tiny_run)
+    ev = np.load(tiny_run / "eval.npz", allow_pickle=False)
+    assert model(torch.as_tensor(ev["x"])).shape == (len(ev["y"]), 3)
+
+
+def test_training_is_deterministic(tmp_path):
+    args = ["--dataset", "synthetic", "--epochs", "2", "--eta", "8", "4", "--device", "cpu"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    a = (tmp_path / "a" / "model.safetensors").read_bytes()
+    assert a == (tmp_path / "b" / "model.safetensors").read_bytes()
+
+
+def test_kfold_with_groups(tmp_path):
+    from lgrin_edge.data import make_synthetic
+
+    ds = make_synthetic(n=48, with_groups=True)
+    np.savez(tmp_path / "g.npz", x=ds.x, y=ds.y, lengths=ds.lengths, groups=ds.groups)
+    out = tmp_path / "run"
+    assert (
+        main(
+            [
+                "--dataset",
+                str(tmp_path / "g.npz"),
+                "--model",
+                "gcn",
+                "--folds",
+                "3",
+                "--epochs",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["protocol"] == "3-fold-group-stratified" and len(metrics["folds"]) == 3
+
+
+def test_checkpoint_from_another_config_is_named(tiny_run, tmp_path):
+    cfg = json.loads((tiny_run / "config.json").read_text())
+    cfg["config"]["eta"] = [32, 8]
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    (tmp_path / "model.safetensors").write_bytes((tiny_run / "model.safetensors").read_bytes())
+    with pytest.raises(CheckpointError, match="another configuration"):
+        load_checkpoint(tmp_path)
+
+
+def test_corrupt_checkpoint_is_named(tiny_run, tmp_path):
+    (tmp_path / "config.json").write_text((tiny_run / "config.json").read_text())
+    data = (tiny_run / "model.safetensors").read_bytes()
+    (tmp_path / "model.safetensors").write_bytes(data[: len(data) // 3])
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        load_checkpoint(tmp_path)
+    with pytest.raises(CheckpointError, match="no checkpoint config"):
+        load_checkpoint(tmp_path / "missing")
+
+
+def test_bad_cli_inputs_exit_with_a_message(tmp_path, capsys):
+    assert main(["--dataset", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown dataset" in capsys.readouterr().err
+    np.savez(
+        tmp_path / "bad.npz",
+        x=np.zeros((4, 3, 2), np.float32),
+        y=np.array([0, 1, 7, 0]),
+        classes=np.array(["a", "b"]),
+    )
+    assert main(["--dataset", str(tmp_path / "bad.npz"), "--out", str(tmp_path / "o")]) == 2
+    assert "labels must lie" in capsys.readouterr().err
