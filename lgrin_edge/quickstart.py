@@ -17,8 +17,11 @@ from lgrin_edge.train import main as train_main
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m lgrin_edge.quickstart", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m lgrin_edge.quickstart",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--dataset", default="japanesevowels", help=f"{', '.join(DATASET_NAMES)} or an .npz path")
     p.add_argument("--epochs", type=int, default=150)
     p.add_argument("--runs", type=Path, default=Path("runs"), help="where the checkpoint goes")
@@ -28,8 +31,20 @@ def main(argv: list[str] | None = None) -> int:
     name = Path(args.dataset).stem
     run, dist = args.runs / f"{name}-lgrin", args.dist / name
     print(f"[1/2] training L-GrIN on {args.dataset} -> {run}")
-    code = train_main(["--dataset", args.dataset, "--model", "lgrin", "--epochs", str(args.epochs),
-                       "--out", str(run), "--device", args.device])
+    code = train_main(
+        [
+            "--dataset",
+            args.dataset,
+            "--model",
+            "lgrin",
+            "--epochs",
+            str(args.epochs),
+            "--out",
+            str(run),
+            "--device",
+            args.device,
+        ]
+    )
     if code:
         return code
     print(f"[2/2] folding, quantising, exporting every target and verifying -> {dist}")

@@ -24,6 +24,9 @@ class TrainConfig:
     lr_step: int = 50
     lr_gamma: float = 0.5
     patience: int = 50
+    # Eq. 7 sums the cross-entropy over samples; "mean" divides it by the batch size, which weakens the
+    # classification term against the structure loss (measured in docs/model.md).
+    ce_reduction: str = "sum"
     seed: int = 0
     device: str = "cpu"
 
@@ -102,7 +105,7 @@ def fit(
             if len(idx) < 2 and len(perm) > 1:
                 continue  # a batch of one breaks batch-norm statistics in the SENet baseline
             opt.zero_grad(set_to_none=True)
-            cls_loss = ce(model(xt[idx]), yt[idx])
+            cls_loss = nn.functional.cross_entropy(model(xt[idx]), yt[idx], reduction=cfg.ce_reduction)
             loss = cls_loss + model.regularization()
             if not torch.isfinite(loss):
                 raise FloatingPointError(
@@ -110,7 +113,7 @@ def fit(
                 )
             loss.backward()
             opt.step()
-            total += float(cls_loss.detach()) * len(idx)
+            total += float(cls_loss.detach()) * (1 if cfg.ce_reduction == "sum" else len(idx))
             n += len(idx)
         sched.step()
         model.eval()

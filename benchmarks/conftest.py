@@ -1,0 +1,85 @@
+"""Benchmark fixtures: checkpoints trained once per session and cached on disk, with their exports.
+
+Options: --bench-training fast|full (epochs 40 or 150), --bench-cache DIR, --bench-datasets a,b.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lgrin_edge import __version__
+
+EPOCHS = {"fast": 40, "full": 150}
+DATASETS = ("japanesevowels", "basicmotions")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lgrin-edge benchmarks")
+    group.addoption(
+        "--bench-training",
+        choices=tuple(EPOCHS),
+        default="fast",
+        help="fast: 40 epochs per model (minutes); full: 150 epochs, the quickstart setting",
+    )
+    group.addoption(
+        "--bench-cache", default=".lgrin_cache/bench", help="where trained checkpoints are cached"
+    )
+    group.addoption("--bench-datasets", default=",".join(DATASETS), help="comma-separated bundled datasets")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "dataset" in metafunc.fixturenames:
+        names = metafunc.config.getoption("--bench-datasets").split(",")
+        metafunc.parametrize("dataset", names, scope="session")
+
+
+class RunCache:
+    """Trains (model, dataset) once, keyed by options and version, and exports it once."""
+
+    def __init__(self, root: Path, mode: str) -> None:
+        self.root, self.mode = root, mode
+
+    def run(self, dataset: str, model: str, **opts: str) -> Path:
+        from lgrin_edge.train import main as train_main
+
+        tag = "-".join(f"{k}{v}" for k, v in sorted(opts.items()))
+        out = self.root / f"v{__version__}-{self.mode}" / f"{dataset}-{model}{'-' + tag if tag else ''}"
+        if not (out / "metrics.json").exists():
+            args = [
+                "--dataset",
+                dataset,
+                "--model",
+                model,
+                "--epochs",
+                str(EPOCHS[self.mode]),
+                "--out",
+                str(out),
+                "--device",
+                "cpu",
+            ]
+            for key, value in opts.items():
+                args += [f"--{key}", value]
+            if train_main(args) != 0:
+                raise RuntimeError(f"training {model} on {dataset} failed")
+        return out
+
+    def export(self, run: Path, targets: list[str]) -> dict:
+        from lgrin_edge.export.pipeline import run_export
+
+        dist = run / "dist"
+        manifest_path = dist / "manifest.json"
+        if manifest_path.exists():
+            manifest = json.loads(manifest_path.read_text())
+            done = {a["target"] for a in manifest["artifacts"]} | {s["target"] for s in manifest["skipped"]}
+            if set(targets) <= done:
+                return manifest
+        return run_export(run, targets, ["fp32", "int8"], dist, log=lambda *_: None)
+
+
+@pytest.fixture(scope="session")
+def runs(request: pytest.FixtureRequest) -> RunCache:
+    cfg = request.config
+    return RunCache(Path(cfg.getoption("--bench-cache")), cfg.getoption("--bench-training"))

@@ -1,0 +1,132 @@
+"""Inference latency of L-GrIN on every runtime of the target table, against BLSTM and SENet.
+
+Run: pytest --benchmark-only --benchmark-json=bench.json
+Report: python -m lgrin_edge.benchmark.report bench.json
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lgrin_edge.benchmark.macs import lgrin_macs
+from lgrin_edge.checkpoint import load_checkpoint
+from lgrin_edge.export.targets import TARGETS
+
+BATCHES = (1, 64)
+
+
+@dataclass(frozen=True)
+class Case:
+    model: str  # label in the report
+    arch: str  # registry name
+    runtime: str  # "pytorch", a target name, or "tensorrt-engine"
+    precision: str
+    opts: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.model}-{self.runtime}-{self.precision}"
+
+
+def _cases() -> list[Case]:
+    cases = [Case("lgrin", "lgrin", "pytorch", "fp32")]
+    cases += [Case("lgrin", "lgrin", t.name, p) for t in TARGETS.values() for p in t.precisions]
+    cases.append(Case("lgrin", "lgrin", "tensorrt-engine", "int8"))
+    baselines = {
+        "blstm": ("blstm", ()),
+        "senet": ("senet", (("senet-preset", "compact"),)),
+        "senet-paper": ("senet", (("senet-preset", "paper"),)),
+    }
+    for label, (arch, opts) in baselines.items():
+        cases.append(Case(label, arch, "pytorch", "fp32", opts))
+        cases += [Case(label, arch, "onnx", p, opts) for p in ("fp32", "int8")]
+    return cases
+
+
+CASES = _cases()
+
+
+def _batch(x: np.ndarray, n: int) -> np.ndarray:
+    return np.ascontiguousarray(x[np.arange(n) % len(x)])
+
+
+class TorchRunner:
+    def __init__(self, run: Path) -> None:
+        self.model, _ = load_checkpoint(run)
+
+    @torch.no_grad()
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.model(torch.from_numpy(x)).numpy()
+
+
+@pytest.fixture
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_inference(benchmark, runs, dataset: str, case: Case, batch: int, one_thread) -> None:
+    run = runs.run(dataset, case.arch, **dict(case.opts))
+    metrics = json.loads((run / "metrics.json").read_text())
+    ev = np.load(run / "eval.npz", allow_pickle=False)
+    info = {
+        "model": case.model,
+        "dataset": dataset,
+        "precision": case.precision,
+        "batch": batch,
+        "params": metrics["params"],
+        "threads": 1,
+    }
+    if case.runtime == "pytorch":
+        runner = TorchRunner(run)
+        logits = runner(ev["x"])
+        info.update(
+            runtime="pytorch",
+            bytes=(run / "model.safetensors").stat().st_size,
+            accuracy=float(np.mean(logits.argmax(1) == ev["y"])),
+        )
+    else:
+        target = "tensorrt" if case.runtime == "tensorrt-engine" else case.runtime
+        manifest = runs.export(run, [target])
+        wanted = (
+            "model_int8.engine"
+            if case.runtime == "tensorrt-engine"
+            else TARGETS[target].files[case.precision]
+        )
+        entry = next((a for a in manifest["artifacts"] if a.get("path") == wanted), None)
+        if entry is None or not entry.get("verified"):
+            reasons = [s.get("reason") for s in manifest["skipped"] if s["target"] == target]
+            reason = entry.get("error") if entry else "; ".join(r for r in reasons if r) or "not exported"
+            pytest.skip(f"{case.model} {case.runtime}/{case.precision}: {reason}")
+        path = run / "dist" / entry["path"]
+        if case.runtime == "tensorrt-engine":
+            from lgrin_edge.export.tensorrt import TensorRTModel
+
+            runner = TensorRTModel(path)
+        else:
+            runner = TARGETS[target].load(path, 1)
+        info.update(
+            runtime=entry["runtime"] if case.runtime != "tflite" else "ai-edge-litert",
+            target=case.runtime,
+            bytes=entry["bytes"],
+            accuracy=entry["accuracy"],
+        )
+        if TARGETS.get(target) and TARGETS[target].fixed_batch:
+            info["note"] = "fixed-batch artifact (batch 1) run in chunks"
+    if case.arch == "lgrin":
+        info["macs"] = lgrin_macs(metrics["config"])
+    benchmark.extra_info.update(info)
+    benchmark.group = f"{dataset} batch {batch}"
+    xb = _batch(ev["x"], batch)
+    out = benchmark(runner, xb)
+    assert np.asarray(out).shape == (batch, len(ev["classes"]))

@@ -1,0 +1,134 @@
+"""Turn pytest-benchmark JSON into a markdown table and a Pareto plot (accuracy against latency).
+
+Example: pytest --benchmark-only --benchmark-json=bench.json
+         python -m lgrin_edge.benchmark.report bench.json --out benchmarks/results
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lgrin_edge.atomic import atomic_path, write_bytes
+
+
+def load_rows(path: Path) -> tuple[list[dict], dict[str, float], dict]:
+    """Benchmark rows, measured floor rates (MAC/s per precision) and the machine info."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise SystemExit(f"error: cannot read pytest-benchmark JSON {path}: {e}") from e
+    rows, rates = [], {}
+    for b in data.get("benchmarks", []):
+        info, median = b.get("extra_info", {}), b["stats"]["median"]
+        if info.get("kind") == "floor":
+            rates[info["precision"]] = info["macs"] / median
+        elif "model" in info:
+            rows.append({**info, "median_s": median})
+    if not rows:
+        raise SystemExit(f"error: {path} holds no lgrin-edge inference benchmarks")
+    return rows, rates, data.get("machine_info", {})
+
+
+def enrich(rows: list[dict], rates: dict[str, float]) -> None:
+    """Speed-up against BLSTM fp32 (PyTorch) at the same dataset and batch; multiple of the compute floor."""
+    base = {
+        (r["dataset"], r["batch"]): r["median_s"]
+        for r in rows
+        if r["model"] == "blstm" and r["runtime"] == "pytorch"
+    }
+    for r in rows:
+        ref = base.get((r["dataset"], r["batch"]))
+        r["speedup_vs_blstm"] = ref / r["median_s"] if ref else None
+        rate = rates.get("int8" if r["precision"] == "int8" else "fp32")
+        if "macs" in r and rate:
+            r["floor_multiple"] = r["median_s"] / (r["macs"] * r["batch"] / rate)
+
+
+def markdown(rows: list[dict], rates: dict[str, float], machine: dict) -> str:
+    head = (
+        "| dataset | model | runtime | precision | batch | accuracy | params | size | median latency | "
+        "speed-up vs BLSTM fp32 | x floor |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    key = lambda r: (r["dataset"], r["batch"], r["median_s"])  # noqa: E731
+    for r in sorted(rows, key=key):
+        sp = f"{r['speedup_vs_blstm']:.1f}x" if r.get("speedup_vs_blstm") else "-"
+        fl = f"{r['floor_multiple']:.1f}" if r.get("floor_multiple") else "-"
+        runtime = r.get("target", r["runtime"])
+        lines.append(
+            f"| {r['dataset']} | {r['model']} | {runtime} | {r['precision']} | {r['batch']} "
+            f"| {r['accuracy']:.4f} | {r['params']:,} | {r['bytes'] / 1024:.0f} KiB "
+            f"| {r['median_s'] * 1e3:.3f} ms | {sp} | {fl} |"
+        )
+    cpu = machine.get("cpu", {}).get("brand_raw", "unknown CPU")
+    rate_txt = ", ".join(f"{p} {v / 1e9:.0f} GMAC/s" for p, v in sorted(rates.items()))
+    lines += ["", f"Machine: {cpu}, one thread. Measured compute floor rates: {rate_txt or 'not measured'}."]
+    return "\n".join(lines) + "\n"
+
+
+def pareto_plot(rows: list[dict], path: Path) -> None:
+    """Accuracy against batch-1 latency per dataset; marker area grows with the parameter count."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = sorted({r["dataset"] for r in rows})
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 5), squeeze=False)
+    colors = {"lgrin": "tab:red", "blstm": "tab:blue", "senet": "tab:green", "senet-paper": "tab:olive"}
+    for ax, ds in zip(axes[0], datasets, strict=True):
+        for r in (r for r in rows if r["dataset"] == ds and r["batch"] == 1):
+            size = 20 + 280 * (r["params"] / max(x["params"] for x in rows)) ** 0.5
+            ax.scatter(
+                r["median_s"] * 1e3,
+                r["accuracy"] * 100,
+                s=size,
+                alpha=0.7,
+                color=colors.get(r["model"], "gray"),
+                edgecolor="black",
+                linewidth=0.5,
+            )
+            ax.annotate(
+                f"{r['model']} {r.get('target', r['runtime'])} {r['precision']}",
+                (r["median_s"] * 1e3, r["accuracy"] * 100),
+                fontsize=7,
+                xytext=(4, 3),
+                textcoords="offset points",
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("median latency at batch 1, one thread (ms, log)")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(f"{ds}: accuracy vs latency (marker size ~ parameters)")
+        ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m lgrin_edge.benchmark.report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("json", type=Path, help="file written by pytest --benchmark-json")
+    p.add_argument(
+        "--out", type=Path, default=Path("benchmarks/results"), help="folder for report.md and pareto.png"
+    )
+    args = p.parse_args(argv)
+    rows, rates, machine = load_rows(args.json)
+    enrich(rows, rates)
+    text = markdown(rows, rates, machine)
+    write_bytes(args.out / "report.md", text.encode())
+    pareto_plot(rows, args.out / "pareto.png")
+    print(text)
+    print(f"written: {args.out / 'report.md'}, {args.out / 'pareto.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

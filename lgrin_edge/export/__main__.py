@@ -1,0 +1,128 @@
+"""Export a trained checkpoint for edge runtimes, verify every artifact in its own runtime.
+
+Example: python -m lgrin_edge.export --checkpoint runs/jv --target all --out dist/jv
+
+Targets (one table drives this CLI, the exporters and the verification):
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+from lgrin_edge.checkpoint import CheckpointError
+from lgrin_edge.export.pipeline import ExportError, run_export
+from lgrin_edge.export.targets import PRECISIONS, TARGET_NAMES, TARGETS
+
+
+def target_help() -> str:
+    return "\n".join(
+        f"  {t.name:9s} {'/'.join(t.precisions):10s} {t.runtime}; needs {t.needs}" for t in TARGETS.values()
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m lgrin_edge.export",
+        description=__doc__ + target_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=Path("runs/japanesevowels-lgrin"),
+        help="run folder written by lgrin_edge.train (default: %(default)s)",
+    )
+    p.add_argument(
+        "--target",
+        nargs="+",
+        default=["all"],
+        choices=(*TARGET_NAMES, "all"),
+        help="one or more targets, or all (default: all)",
+    )
+    p.add_argument("--precision", default="all", choices=(*PRECISIONS, "all"), help="default: %(default)s")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default dist/<checkpoint name>)")
+    p.add_argument(
+        "--calibration",
+        type=int,
+        default=256,
+        help="training samples used to calibrate int8 (default: %(default)s)",
+    )
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="batch size baked into fixed-batch formats (tflite) (default: %(default)s)",
+    )
+    p.add_argument("--threads", type=int, default=1, help="runtime threads used for verification")
+    return p
+
+
+def format_table(manifest: dict) -> str:
+    rows = [("target", "precision", "file", "bytes", "agree", "max|dlogit|", "accuracy", "verified")]
+    for a in manifest["artifacts"]:
+        if "error" in a:
+            rows.append((a["target"], a["precision"], a["path"], "-", "-", "-", "-", "FAILED"))
+            continue
+        rows.append(
+            (
+                a["target"],
+                a["precision"],
+                a["path"],
+                f"{a['bytes']:,}",
+                f"{a['top1_agreement']:.4f}",
+                f"{a['max_abs_diff']:.2e}",
+                f"{a['accuracy']:.4f}",
+                "yes" if a["verified"] else "NO",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    ref = manifest["reference"]
+    lines.append(
+        f"reference: {ref['runtime']}, accuracy {ref['accuracy']:.4f} on {manifest['eval_data']['n']} "
+        f"held-out samples ({manifest['eval_data']['kind']})"
+    )
+    for s in manifest["skipped"]:
+        what = s.get("artifact", s["precision"])
+        lines.append(f"skipped {s['target']}/{what}: {s['reason']}")
+        if "build_command" in s:
+            lines.append(f"  build it on the target: {s['build_command']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Quantisers log advice (pre-processing hints, deprecations) that is noise for this fixed graph.
+    logging.getLogger().setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    targets = list(TARGET_NAMES) if "all" in args.target else list(dict.fromkeys(args.target))
+    precisions = list(PRECISIONS) if args.precision == "all" else [args.precision]
+    out = args.out or Path("dist") / args.checkpoint.name
+    if args.batch < 1:
+        print("error: --batch must be >= 1", file=sys.stderr)
+        return 2
+    try:
+        manifest = run_export(
+            args.checkpoint, targets, precisions, out, args.calibration, args.batch, args.threads
+        )
+    except (CheckpointError, ExportError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(format_table(manifest))
+    print(f"manifest: {out / 'manifest.json'}")
+    failed = [a for a in manifest["artifacts"] if not a["verified"]]
+    if failed:
+        names = ", ".join(f"{a['target']}/{a['precision']}" for a in failed)
+        print(f"error: {len(failed)} artifact(s) outside tolerance or failed: {names}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""THE table of export targets. It drives the CLI, the exporters, verification, benchmarks and tests.
+
+Each target names its files per precision, the runtime that verifies them, what it needs, and three
+functions: ``status()`` (can it run here, and why not), ``export(ctx, precision, path)`` and
+``load(path, threads)`` returning a callable (B, M, P) float32 -> (B, C) logits.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+Runner = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass
+class ExportContext:
+    """Everything an exporter may use: the folded model, calibration data, the fp32 ONNX once made."""
+
+    deploy: torch.nn.Module
+    calibration: np.ndarray
+    out: Path
+    batch: int = 1
+    arrays: dict | None = None  # folded L-GrIN arrays (C runtime), when the model has that form
+    cache: dict = field(default_factory=dict)
+
+    def fp32_onnx(self, path: Path | None = None) -> Path:
+        """The fp32 ONNX file, exported once and shared by the int8 ONNX and TensorRT exporters.
+
+        Without ``path`` (fp32 not requested) it goes to a scratch folder, not into the output.
+        """
+        if path is not None or "fp32_onnx" not in self.cache:
+            from lgrin_edge.export.onnx_export import export_onnx
+
+            if path is None:
+                path = (
+                    Path(self.cache.setdefault("scratch", tempfile.mkdtemp(prefix="lgrin-export-")))
+                    / "fp32.onnx"
+                )
+            export_onnx(self.deploy, torch.as_tensor(self.calibration[:2]), path)
+            self.cache["fp32_onnx"] = path
+        return self.cache["fp32_onnx"]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    precisions: tuple[str, ...]
+    files: dict[str, str]
+    runtime: str
+    needs: str
+    status: Callable[[], tuple[bool, str]]
+    export: Callable[[ExportContext, str, Path], dict]
+    load: Callable[[Path, int], Runner]
+    fixed_batch: bool = False
+
+
+# --- onnx -------------------------------------------------------------------------------------------
+
+
+def _onnx_status() -> tuple[bool, str]:
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as e:
+        return False, f"{e.name} is not installed (pip install 'lgrin-edge[export]')"
+    return True, ""
+
+
+def _onnx_export(ctx: ExportContext, precision: str, path: Path) -> dict:
+    from lgrin_edge.export.onnx_export import quantize_onnx
+
+    if precision == "fp32":
+        ctx.fp32_onnx(path)
+        return {"tool": f"torch.onnx (dynamo) {torch.__version__}", "dynamic_batch": True}
+    return quantize_onnx(ctx.fp32_onnx(), ctx.calibration, path, flavour="onnx")
+
+
+def _onnx_load(path: Path, threads: int) -> Runner:
+    from lgrin_edge.export.onnx_export import OnnxModel
+
+    return OnnxModel(path, num_threads=threads)
+
+
+# --- tensorrt ---------------------------------------------------------------------------------------
+
+
+def _trt_export(ctx: ExportContext, precision: str, path: Path) -> dict:
+    from lgrin_edge.export.onnx_export import quantize_onnx
+    from lgrin_edge.export.tensorrt import check_tensorrt_conformance
+
+    info = quantize_onnx(ctx.fp32_onnx(), ctx.calibration, path, flavour="tensorrt")
+    problems = check_tensorrt_conformance(path)
+    if problems:
+        path.unlink(missing_ok=True)
+        raise RuntimeError("TensorRT conformance check failed: " + "; ".join(problems))
+    return {**info, "conformance": "passed"}
+
+
+# --- tflite -----------------------------------------------------------------------------------------
+
+
+def _tflite_status() -> tuple[bool, str]:
+    from lgrin_edge.export.tflite import tflite_status
+
+    return tflite_status()
+
+
+def _tflite_export(ctx: ExportContext, precision: str, path: Path) -> dict:
+    from lgrin_edge.export.tflite import export_tflite
+
+    return export_tflite(ctx.deploy, ctx.calibration, path, precision, batch=ctx.batch)
+
+
+def _tflite_load(path: Path, threads: int) -> Runner:
+    from lgrin_edge.export.tflite import TFLiteModel
+
+    return TFLiteModel(path, num_threads=threads)
+
+
+# --- c ----------------------------------------------------------------------------------------------
+
+
+def _c_status() -> tuple[bool, str]:
+    import shutil
+
+    if not (shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")):
+        return False, "no C compiler (cc/gcc/clang) on PATH to build the runtime library"
+    return True, ""
+
+
+def _c_export(ctx: ExportContext, precision: str, path: Path) -> dict:
+    from lgrin_edge.export.c_runtime import write_c_model
+
+    if ctx.arrays is None:
+        raise RuntimeError("the C runtime implements L-GrIN only; this checkpoint holds another model")
+    write_c_model(ctx.arrays, ctx.calibration, path)
+    return {"format": "lgrn binary model (export/README.md)"}
+
+
+def _c_load(path: Path, threads: int) -> Runner:
+    from lgrin_edge.export.c_runtime import CModel
+
+    return CModel(path, num_threads=threads)
+
+
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in (
+        Target(
+            name="onnx",
+            precisions=("fp32", "int8"),
+            files={"fp32": "model_fp32.onnx", "int8": "model_int8.onnx"},
+            runtime="onnxruntime",
+            needs="onnx, onnxruntime, nncf (extra 'export')",
+            status=_onnx_status,
+            export=_onnx_export,
+            load=_onnx_load,
+        ),
+        Target(
+            name="tensorrt",
+            precisions=("int8",),
+            files={"int8": "model_trt_int8.onnx"},
+            runtime="onnxruntime (TensorRT explicit-quantisation ONNX); engine: TensorRT where a GPU exists",
+            needs="onnx, onnxruntime; tensorrt + a CUDA device for the engine",
+            status=_onnx_status,
+            export=_trt_export,
+            load=_onnx_load,
+        ),
+        Target(
+            name="tflite",
+            precisions=("fp32", "int8"),
+            files={"fp32": "model_fp32.tflite", "int8": "model_int8.tflite"},
+            runtime="ai-edge-litert",
+            needs="litert-torch (conversion), ai-edge-litert (interpreter)",
+            status=_tflite_status,
+            export=_tflite_export,
+            load=_tflite_load,
+            fixed_batch=True,
+        ),
+        Target(
+            name="c",
+            precisions=("int8",),
+            files={"int8": "model_int8.lgrn"},
+            runtime="lgrin C99 runtime (export/)",
+            needs="a C compiler",
+            status=_c_status,
+            export=_c_export,
+            load=_c_load,
+        ),
+    )
+}
+TARGET_NAMES = tuple(TARGETS)
+PRECISIONS = ("fp32", "int8")

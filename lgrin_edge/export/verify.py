@@ -1,0 +1,40 @@
+"""Verification of an artifact in its own runtime against the PyTorch fp32 model."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+# An artifact passes when it agrees with PyTorch fp32 on the top-1 class this often, and (fp32 only)
+# its logits stay this close.
+TOLERANCES: dict[str, dict[str, float]] = {
+    "fp32": {"min_agreement": 0.99, "max_abs_diff": 1e-3},
+    "int8": {"min_agreement": 0.99},
+}
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def compare(logits: np.ndarray, reference: np.ndarray, y: np.ndarray, precision: str) -> dict:
+    """Agreement, logit error and accuracy of ``logits`` versus the fp32 reference; ``verified`` flag."""
+    if logits.shape != reference.shape:
+        raise ValueError(f"runtime returned logits of shape {logits.shape}, expected {reference.shape}")
+    agreement = float(np.mean(logits.argmax(1) == reference.argmax(1)))
+    diff = float(np.max(np.abs(logits - reference))) if np.isfinite(logits).all() else float("inf")
+    tol = TOLERANCES[precision]
+    ok = agreement >= tol["min_agreement"] and diff <= tol.get("max_abs_diff", float("inf"))
+    return {
+        "verified": bool(ok),
+        "top1_agreement": agreement,
+        "max_abs_diff": diff,
+        "accuracy": float(np.mean(logits.argmax(1) == y)),
+        "tolerance": tol,
+    }
