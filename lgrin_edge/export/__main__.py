@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
+
+# The TFLite converter logs every graph it builds through TensorFlow's C++ logger; keep warnings only.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from pathlib import Path
 
 from lgrin_edge.checkpoint import CheckpointError

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Check the LiteRT backend's int8 I/O on the desktop, with the real int8 .tflite.
+
+    python android_demo/tests/check_litert_io.py ASSETS CLASSES DIST
+
+The app's LiteRtBackend quantises the float graph with the demo's Java Int8Io and the input tensor's scale
+and zero point, runs LiteRT's Interpreter, and dequantises the output. The Android Interpreter cannot run
+here, so this runs the same interpreter through LiteRT's Python binding (ai-edge-litert) and checks that
+  1. the Java quantiser (QuantizeTool) gives exactly the bytes of an independent numpy quantisation, and
+  2. those bytes, run in LiteRT and dequantised, reproduce the accuracy the export's verification recorded
+     for the int8 .tflite in manifest.json (when all of samples.npz was packed), within one sample.
+Exits 0 with a note when the assets hold no .tflite or ai-edge-litert is not installed.
+"""
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_pack_assets import decode_samples
+
+
+def quantize_reference(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    v = (x.astype(np.float32) / np.float32(scale)).astype(np.float64)
+    r = np.sign(v) * np.floor(np.abs(v) + 0.5)  # half away from zero
+    return np.clip(r + zero_point, -128, 127).astype(np.int8)
+
+
+def main() -> int:
+    if len(sys.argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    assets, classes, dist = (Path(a) for a in sys.argv[1:])
+    props = dict(line.split("=", 1) for line in (assets / "demo.properties").read_text().splitlines()
+                 if "=" in line and not line.startswith("#"))
+    if "tflite.file" not in props:
+        print("SKIPPED: the packed export has no int8 .tflite")
+        return 0
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        print("SKIPPED: ai-edge-litert is not installed (pip install ai-edge-litert)")
+        return 0
+
+    interp = Interpreter(model_path=str(assets / props["tflite.file"]), num_threads=1)
+    interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    if inp["dtype"] != np.int8 or out["dtype"] != np.int8:
+        print(f"error: expected int8 I/O, got {inp['dtype']} -> {out['dtype']}", file=sys.stderr)
+        return 1
+    (s_in, z_in), (s_out, z_out) = inp["quantization"], out["quantization"]
+    x, y, _, ref = decode_samples((assets / "samples.bin").read_bytes())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "q.bin"
+        subprocess.run(["java", "-cp", str(classes), "org.lgrin.edge.demo.QuantizeTool", str(assets),
+                        repr(float(s_in)), str(int(z_in)), str(raw)], check=True)
+        q_java = np.fromfile(raw, dtype=np.int8).reshape(x.shape)
+    q_ref = quantize_reference(x, s_in, z_in)
+    bad = int((q_java != q_ref).sum())
+    if bad:
+        print(f"error: Java Int8Io differs from the reference quantisation in {bad} of {q_ref.size} values",
+              file=sys.stderr)
+        return 1
+
+    batch = np.full(inp["shape"], z_in, dtype=np.int8)  # other batch slots hold quantised zeros
+    logits = []
+    for q in q_java:
+        batch[0] = q
+        interp.set_tensor(inp["index"], batch)
+        interp.invoke()
+        logits.append(s_out * (interp.get_tensor(out["index"])[0].astype(np.float32) - z_out))
+    pred = np.argmax(np.array(logits), axis=1)
+    acc = float((pred == y).mean())
+    line = f"LiteRT int8 with Java-quantised input: accuracy {acc:.4f} on {len(y)} samples"
+    if ref is not None:
+        line += f", top-1 agreement with the C runtime {float((pred == ref.argmax(1)).mean()):.4f}"
+    print(line)
+
+    manifest = json.loads((dist / "manifest.json").read_text())
+    entry = next(a for a in manifest["artifacts"] if a["target"] == "tflite" and a["precision"] == "int8")
+    with np.load(dist / "samples.npz") as npz:
+        complete = len(npz["y"]) == len(y)
+    if complete and abs(acc - entry["accuracy"]) > 1.0 / len(y) + 1e-9:
+        print(f"error: accuracy {acc:.4f} differs from the export's {entry['accuracy']:.4f} by more than one "
+              "sample", file=sys.stderr)
+        return 1
+    print(f"Java int8 quantisation identical to the reference on {q_ref.size} values; export's accuracy "
+          f"{entry['accuracy']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# CI for the C runtime: host Release, ASan+UBSan and aarch64 (qemu) presets with ctest, the JNI bridge
+# under the desktop JVM, the Android arm64 library build, a bounded libFuzzer run and the code size.
+# Run from anywhere; needs root (or the packages below) and a JDK (javac/java).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZ_SECONDS="${LGRIN_FUZZ_SECONDS:-45}"
+PKGS=(cmake make gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static clang-14 lld-14
+      libclang-rt-14-dev android-libnativehelper-dev binutils)
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  echo "== installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v javac >/dev/null; then
+  echo "javac not found: install a JDK (default-jdk)" >&2
+  exit 1
+fi
+JOBS="$(nproc)"
+
+for preset in host-release host-sanitize aarch64-linux; do
+  echo "== preset $preset"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$JOBS"
+  ctest --preset "$preset"
+done
+
+echo "== android-arm64 (library only)"
+cmake --preset android-arm64 >/dev/null
+cmake --build --preset android-arm64 -j "$JOBS"
+so=build/android-arm64/export/liblgrin_jni.so
+file "$so"
+if [ -n "$(nm -D --undefined-only "$so")" ]; then
+  echo "liblgrin_jni.so for Android has undefined symbols:" >&2
+  nm -D --undefined-only "$so" >&2
+  exit 1
+fi
+
+echo "== JNI bridge on the desktop JVM"
+classes="$(mktemp -d)"
+trap 'rm -rf "$classes"' EXIT
+javac -Xlint:all -Werror -d "$classes" export/java/org/lgrin/edge/LGrinNative.java export/java/test/LGrinNativeTest.java
+java -Djava.library.path=build/host-release/export -cp "$classes" LGrinNativeTest export/tests/data
+
+echo "== libFuzzer on the loader (${FUZZ_SECONDS}s)"
+cmake --preset host-fuzz >/dev/null
+cmake --build --preset host-fuzz -j "$JOBS"
+corpus="$classes/corpus"
+mkdir -p "$corpus"
+cp export/tests/data/*.lgrn "$corpus/"
+fuzz_rc=0
+build/host-fuzz/export/lgrin_fuzz_loader -max_total_time="$FUZZ_SECONDS" -max_len=8192 -rss_limit_mb=2048 \
+  "$corpus" >"$classes/fuzz.log" 2>&1 || fuzz_rc=$?
+grep -E "^Done|ERROR|SUMMARY" "$classes/fuzz.log" || true
+if [ "$fuzz_rc" -ne 0 ]; then
+  tail -n 60 "$classes/fuzz.log" >&2
+  exit "$fuzz_rc"
+fi
+
+echo "== code size (gcc -O2, x86-64, text of the runtime objects; goal <= 32768 bytes)"
+objs="$classes/obj"
+mkdir -p "$objs"
+for src in lgrin_model lgrin_run; do
+  gcc -std=c99 -O2 -ffp-contract=off -Iexport/include -c "export/src/$src.c" -o "$objs/$src.o"
+done
+size "$objs"/*.o
+text=$(size "$objs"/*.o | awk 'NR > 1 {t += $1} END {print t}')
+echo "runtime text: $text bytes"
+test "$text" -le 32768
+echo "== export/ci.sh passed"

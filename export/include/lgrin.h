@@ -1,0 +1,111 @@
+/*
+ * lgrin.h - portable C99 runtime for L-GrIN (learnable graph inception network).
+ *
+ * The core (lgrin_model.c, lgrin_run.c) uses only <stddef.h> and <stdint.h>: no malloc, no stdio, no
+ * libm, so it builds freestanding. The caller owns every byte of memory:
+ *   1. keep the model file in a 4-byte aligned buffer for as long as the model is used;
+ *   2. lgrin_load() validates it and fills a caller-provided lgrin_model (pointers into the buffer);
+ *   3. lgrin_workspace_size() tells how many bytes one inference needs; provide them (8-byte aligned);
+ *   4. lgrin_run() turns one float32 (M x P) input into C float32 logits.
+ * A loaded model is read-only, so several threads may run it at once, each with its own workspace.
+ * The file format and the int8 arithmetic are described in export/README.md.
+ */
+#ifndef LGRIN_H
+#define LGRIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LGRIN_MAGIC "LGRN"
+#define LGRIN_VERSION 1u
+#define LGRIN_HEADER_SIZE 64u
+#define LGRIN_MAX_LAYERS 8
+
+/* Limits checked by the loader; they also guarantee that no int32 accumulator can overflow. */
+#define LGRIN_MAX_NODES 4096u
+#define LGRIN_MAX_FEATURES 65535u
+#define LGRIN_MAX_CLASSES 4096u
+#define LGRIN_MAX_NEIGHBOURS 4096u
+
+enum lgrin_precision { LGRIN_FP32 = 0, LGRIN_INT8 = 1 };
+
+enum lgrin_status {
+    LGRIN_OK = 0,
+    LGRIN_E_ARG = -1,       /* null pointer or invalid argument */
+    LGRIN_E_TRUNCATED = -2, /* buffer shorter than the header or than the size the header declares */
+    LGRIN_E_MAGIC = -3,     /* not an L-GrIN model file */
+    LGRIN_E_VERSION = -4,   /* format version not supported by this runtime */
+    LGRIN_E_HEADER = -5,    /* header fields out of range, inconsistent or reserved bits set */
+    LGRIN_E_SIZE = -6,      /* buffer longer than the size the header declares */
+    LGRIN_E_CHECKSUM = -7,  /* CRC32 of the payload does not match */
+    LGRIN_E_VALUE = -8,     /* payload value invalid: neighbour index, shift, bias or non-finite float */
+    LGRIN_E_ALIGN = -9,     /* model buffer or workspace not suitably aligned */
+    LGRIN_E_WORKSPACE = -10, /* workspace smaller than lgrin_workspace_size() */
+    LGRIN_E_INPUT = -11,    /* input contains NaN or infinity */
+    LGRIN_E_ENDIAN = -12    /* big-endian host: the format is little-endian */
+};
+
+/* Per-branch tensors of one graph convolution MLP (eq. 4). int8 models use m/s (requantisation
+ * multiplier and right shift per output channel) and int32 biases; fp32 models float biases. */
+typedef struct lgrin_branch {
+    const void *w1, *b1, *w2, *b2;
+    const int32_t *m1, *s1, *m2, *s2;
+} lgrin_branch;
+
+typedef struct lgrin_layer {
+    const int32_t *adj_m, *adj_s; /* int8: requantisation of relu(A) @ H, per row */
+    lgrin_branch br[2];
+} lgrin_layer;
+
+/* Filled by lgrin_load(); treat as opaque, read dimensions through the accessors. */
+typedef struct lgrin_model {
+    uint32_t precision, M, P, C, L, K, eta[2];
+    uint32_t F[LGRIN_MAX_LAYERS + 1];
+    const float *in_a, *in_c; /* fp32: in_scale/in_shift; int8: the same divided by the input scale */
+    const void *adj;          /* relu(A), M x M: float, or int8 with per-row scales folded into adj_m */
+    const int32_t *nbr;       /* M x K neighbour table */
+    const float *pool_p, *cls_w, *cls_b;
+    const float *out_scale; /* int8: per-feature scales of the last layer's activations (F_L) */
+    lgrin_layer layer[LGRIN_MAX_LAYERS];
+} lgrin_model;
+
+/* Validate buf (len bytes, 4-byte aligned) and fill *model. Never reads outside [buf, buf + len).
+ * On error the contents of *model are unspecified. */
+int lgrin_load(lgrin_model *model, const void *buf, size_t len);
+
+/* Bytes of workspace lgrin_run() needs for this model (0 if model is NULL). */
+size_t lgrin_workspace_size(const lgrin_model *model);
+
+/* One inference: x is M x P row-major float32, logits receives C floats. */
+int lgrin_run(const lgrin_model *model, void *workspace, size_t workspace_len, const float *x, float *logits);
+
+/* n inferences: x is n x M x P, logits n x C. Stops at the first failing sample. */
+int lgrin_run_batch(const lgrin_model *model, void *workspace, size_t workspace_len, const float *x,
+                    size_t n, float *logits);
+
+/* Numerically stable softmax; probs may alias logits. */
+void lgrin_softmax(const float *logits, uint32_t n, float *probs);
+
+/* Static English text for a status code. */
+const char *lgrin_strerror(int status);
+
+/* Byte count of struct lgrin_model, for callers (ctypes, JNI) that allocate it themselves. */
+size_t lgrin_model_struct_size(void);
+
+uint32_t lgrin_num_nodes(const lgrin_model *model);
+uint32_t lgrin_num_features(const lgrin_model *model);
+uint32_t lgrin_num_classes(const lgrin_model *model);
+uint32_t lgrin_precision(const lgrin_model *model);
+
+/* CRC32 (IEEE 802.3, as zlib's crc32) of n bytes, continuing from crc (start with 0). */
+uint32_t lgrin_crc32(uint32_t crc, const void *data, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LGRIN_H */

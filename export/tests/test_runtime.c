@@ -1,0 +1,242 @@
+/* C tests for the runtime: loader error codes, exhaustive truncation and byte flips, known answers.
+ * Usage: lgrin_test DATA_DIR (holding kat_fp32.lgrn, kat_int8.lgrn and kat.txt from gen_kat.py). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lgrin.h"
+
+static int failures = 0;
+
+#define CHECK(cond, ...)                                                                                   \
+    do {                                                                                                   \
+        if (!(cond)) {                                                                                     \
+            failures++;                                                                                    \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                           \
+            fprintf(stderr, __VA_ARGS__);                                                                  \
+            fputc('\n', stderr);                                                                           \
+        }                                                                                                  \
+    } while (0)
+
+typedef struct blob {
+    uint32_t *words; /* uint32_t storage keeps the bytes 4-byte aligned */
+    size_t len;
+} blob;
+
+static blob read_file(const char *dir, const char *name)
+{
+    char path[4096];
+    blob b = {NULL, 0};
+    FILE *f;
+    long n;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(2);
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b.words = (uint32_t *)calloc((size_t)n / 4u + 2u, 4u);
+    b.len = fread(b.words, 1, (size_t)n, f);
+    fclose(f);
+    return b;
+}
+
+static uint8_t *copy_of(const blob *b, size_t len)
+{
+    uint32_t *w = (uint32_t *)calloc(len / 4u + 2u, 4u);
+    memcpy(w, b->words, len < b->len ? len : b->len);
+    return (uint8_t *)w;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static void fix_crc(uint8_t *p, size_t len) { put32(p + 12, lgrin_crc32(0u, p + 16, len - 16u)); }
+
+static int load_copy(const blob *b, size_t len, void (*edit)(uint8_t *, size_t))
+{
+    lgrin_model m;
+    uint8_t *p = copy_of(b, len);
+    int rc;
+    if (edit) edit(p, len);
+    rc = lgrin_load(&m, p, len);
+    free(p);
+    return rc;
+}
+
+static void edit_magic(uint8_t *p, size_t n) { (void)n; p[0] = 'X'; }
+static void edit_version(uint8_t *p, size_t n) { (void)n; put32(p + 4, 2u); }
+static void edit_payload(uint8_t *p, size_t n) { p[n - 5] ^= 0x40u; }
+static void edit_nodes(uint8_t *p, size_t n) { put32(p + 20, 7u); fix_crc(p, n); }
+static void edit_reserved(uint8_t *p, size_t n) { p[60] = 1u; fix_crc(p, n); }
+static void edit_precision(uint8_t *p, size_t n) { put32(p + 16, 9u); fix_crc(p, n); }
+static void edit_layers(uint8_t *p, size_t n) { put32(p + 32, 0u); fix_crc(p, n); }
+
+/* The neighbour table starts after the header, in_a, in_c and relu(A); offsets of kat_int8.lgrn. */
+static size_t nbr_offset(const uint8_t *p)
+{
+    const uint32_t prec = p[16], M = p[20], P = p[24];
+    const size_t adj = prec ? ((size_t)M * M + 3u) & ~(size_t)3u : 4u * M * M;
+    return 64u + 8u * P + adj;
+}
+static void edit_nbr(uint8_t *p, size_t n) { put32(p + nbr_offset(p), 1000u); fix_crc(p, n); }
+
+static void test_loader(const blob *b, const char *name)
+{
+    size_t n;
+    int rc, all_fail = 1;
+    lgrin_model m;
+    uint8_t *p;
+
+    CHECK(load_copy(b, b->len, NULL) == LGRIN_OK, "%s: valid file rejected", name);
+    CHECK(lgrin_load(&m, NULL, 100) == LGRIN_E_ARG, "%s: null buffer", name);
+    CHECK(lgrin_load(NULL, b->words, b->len) == LGRIN_E_ARG, "%s: null model", name);
+    CHECK(load_copy(b, 0, NULL) == LGRIN_E_TRUNCATED, "%s: empty", name);
+    CHECK(load_copy(b, 63, NULL) == LGRIN_E_TRUNCATED, "%s: short header", name);
+    CHECK(load_copy(b, b->len - 1u, NULL) == LGRIN_E_TRUNCATED, "%s: one byte short", name);
+    CHECK(load_copy(b, b->len + 4u, NULL) == LGRIN_E_SIZE, "%s: trailing bytes", name);
+    CHECK(load_copy(b, b->len, edit_magic) == LGRIN_E_MAGIC, "%s: magic", name);
+    CHECK(load_copy(b, b->len, edit_version) == LGRIN_E_VERSION, "%s: version", name);
+    CHECK(load_copy(b, b->len, edit_payload) == LGRIN_E_CHECKSUM, "%s: checksum", name);
+    CHECK(load_copy(b, b->len, edit_nodes) == LGRIN_E_HEADER, "%s: sizes inconsistent", name);
+    CHECK(load_copy(b, b->len, edit_reserved) == LGRIN_E_HEADER, "%s: reserved", name);
+    CHECK(load_copy(b, b->len, edit_precision) == LGRIN_E_HEADER, "%s: precision", name);
+    CHECK(load_copy(b, b->len, edit_layers) == LGRIN_E_HEADER, "%s: zero layers", name);
+    CHECK(load_copy(b, b->len, edit_nbr) == LGRIN_E_VALUE, "%s: neighbour out of range", name);
+
+    /* misaligned buffer */
+    p = (uint8_t *)calloc(b->len + 8u, 1u);
+    memcpy(p + 1, b->words, b->len);
+    CHECK(lgrin_load(&m, p + 1, b->len) == LGRIN_E_ALIGN, "%s: misaligned", name);
+    free(p);
+
+    /* every truncation and every single-byte corruption is an error, never a crash (ASan checks) */
+    for (n = 0; n < b->len; n++) {
+        rc = load_copy(b, n, NULL);
+        if (rc == LGRIN_OK) all_fail = 0;
+    }
+    CHECK(all_fail, "%s: some truncation loaded", name);
+    p = copy_of(b, b->len);
+    for (n = 0; n < b->len; n++) {
+        p[n] ^= 0xa5u;
+        rc = lgrin_load(&m, p, b->len);
+        p[n] ^= 0xa5u;
+        CHECK(rc != LGRIN_OK, "%s: flip at byte %zu accepted", name, n);
+    }
+    free(p);
+}
+
+static void read_floats(FILE *f, float *x, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (fscanf(f, "%f", &x[i]) != 1) {
+            fprintf(stderr, "kat.txt: short read\n");
+            exit(2);
+        }
+}
+
+static void test_known_answer(const char *dir, const blob *fp, const blob *q8)
+{
+    char path[4096];
+    unsigned M, P, C, i;
+    float *x, *want32, *want8, *got, *probs;
+    lgrin_model m32, m8;
+    void *ws;
+    size_t wsn;
+    FILE *f;
+    double sum = 0.0;
+
+    snprintf(path, sizeof path, "%s/kat.txt", dir);
+    f = fopen(path, "r");
+    if (!f || fscanf(f, "%u %u %u", &M, &P, &C) != 3) {
+        fprintf(stderr, "cannot read %s\n", path);
+        exit(2);
+    }
+    x = (float *)malloc(sizeof(float) * M * P);
+    want32 = (float *)malloc(sizeof(float) * C);
+    want8 = (float *)malloc(sizeof(float) * C);
+    got = (float *)malloc(sizeof(float) * C);
+    probs = (float *)malloc(sizeof(float) * C);
+    read_floats(f, x, (size_t)M * P);
+    read_floats(f, want32, C);
+    read_floats(f, want8, C);
+    fclose(f);
+
+    CHECK(lgrin_load(&m32, fp->words, fp->len) == LGRIN_OK, "fp32 load");
+    CHECK(lgrin_load(&m8, q8->words, q8->len) == LGRIN_OK, "int8 load");
+    CHECK(lgrin_num_nodes(&m8) == M && lgrin_num_features(&m8) == P && lgrin_num_classes(&m8) == C, "dims");
+    CHECK(lgrin_precision(&m32) == LGRIN_FP32 && lgrin_precision(&m8) == LGRIN_INT8, "precision");
+    wsn = lgrin_workspace_size(&m32);
+    if (lgrin_workspace_size(&m8) > wsn) wsn = lgrin_workspace_size(&m8);
+    ws = malloc(wsn);
+
+    CHECK(lgrin_run(&m32, ws, wsn, x, got) == LGRIN_OK, "fp32 run");
+    for (i = 0; i < C; i++)
+        CHECK(fabsf(got[i] - want32[i]) <= 1e-4f * (1.0f + fabsf(want32[i])), "fp32 logit %u: %g vs %g", i,
+              got[i], want32[i]);
+    CHECK(lgrin_run(&m8, ws, wsn, x, got) == LGRIN_OK, "int8 run");
+    for (i = 0; i < C; i++)
+        CHECK(fabsf(got[i] - want8[i]) <= 1e-4f * (1.0f + fabsf(want8[i])), "int8 logit %u: %g vs %g", i,
+              got[i], want8[i]);
+
+    lgrin_softmax(got, C, probs);
+    for (i = 0; i < C; i++) {
+        double e = 0.0;
+        unsigned j;
+        for (j = 0; j < C; j++) e += exp((double)got[j] - (double)got[i]);
+        CHECK(fabs(probs[i] - 1.0 / e) < 1e-6, "softmax %u: %g vs %g", i, probs[i], 1.0 / e);
+        sum += probs[i];
+    }
+    CHECK(fabs(sum - 1.0) < 1e-5, "softmax sums to %g", sum);
+
+    CHECK(lgrin_run(&m8, ws, lgrin_workspace_size(&m8) - 1u, x, got) == LGRIN_E_WORKSPACE, "small workspace");
+    CHECK(lgrin_run(&m8, (char *)ws + 1, wsn - 1u, x, got) == LGRIN_E_ALIGN, "misaligned workspace");
+    x[3] = NAN;
+    CHECK(lgrin_run(&m8, ws, wsn, x, got) == LGRIN_E_INPUT, "NaN input");
+    x[3] = INFINITY;
+    CHECK(lgrin_run(&m32, ws, wsn, x, got) == LGRIN_E_INPUT, "infinite input");
+    x[3] = 1e30f; /* finite but far outside the calibrated range: saturates, stays finite */
+    CHECK(lgrin_run(&m8, ws, wsn, x, got) == LGRIN_OK && isfinite(got[0]), "huge input");
+    CHECK(strcmp(lgrin_strerror(LGRIN_E_CHECKSUM), "model checksum mismatch (corrupt file)") == 0, "strerror");
+    free(ws);
+    free(x);
+    free(want32);
+    free(want8);
+    free(got);
+    free(probs);
+}
+
+int main(int argc, char **argv)
+{
+    blob fp, q8;
+    static const char check[] = "123456789";
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DATA_DIR\n", argv[0]);
+        return 2;
+    }
+    CHECK(lgrin_crc32(0u, check, 9u) == 0xcbf43926u, "crc32 check value");
+    fp = read_file(argv[1], "kat_fp32.lgrn");
+    q8 = read_file(argv[1], "kat_int8.lgrn");
+    test_loader(&fp, "fp32");
+    test_loader(&q8, "int8");
+    test_known_answer(argv[1], &fp, &q8);
+    free(fp.words);
+    free(q8.words);
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("all C runtime tests passed\n");
+    return 0;
+}

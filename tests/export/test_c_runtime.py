@@ -1,0 +1,150 @@
+"""The C99 runtime (export/) compiled with the system compiler and run through ctypes."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lgrin_edge.export import c_runtime as cr
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")), reason="no C compiler on PATH"
+)
+
+SIZES = [(29, 12, 9), (100, 6, 4), (90, 136, 6)]
+
+
+def _model(M: int, P: int, C: int, seed: int = 0, n_cal: int = 128, n_test: int = 256):
+    arrays, mean, std = cr.random_folded_arrays(M, P, C, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    cal = (mean + std * rng.normal(size=(n_cal, M, P))).astype(np.float32)
+    test = (mean + std * rng.normal(size=(n_test, M, P))).astype(np.float32)
+    return arrays, cal, test
+
+
+@pytest.fixture(scope="module")
+def paper_int8(tmp_path_factory: pytest.TempPathFactory):
+    arrays, cal, test = _model(90, 136, 6)
+    path = tmp_path_factory.mktemp("c") / "paper.lgrn"
+    cr.write_c_model(arrays, cal, path)
+    return arrays, cal, test, path
+
+
+@pytest.mark.parametrize(("M", "P", "C"), SIZES)
+def test_fp32_path_matches_numpy_reference(tmp_path: Path, M: int, P: int, C: int) -> None:
+    arrays, _, test = _model(M, P, C, n_test=64)
+    cr.write_c_model(arrays, None, tmp_path / "m.lgrn", precision="fp32")
+    model = cr.CModel(tmp_path / "m.lgrn")
+    assert (model.num_nodes, model.num_features, model.num_classes, model.precision) == (M, P, C, "fp32")
+    ref = cr.reference_forward(arrays, test)
+    np.testing.assert_allclose(model(test), ref, rtol=0, atol=1e-5 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize(("M", "P", "C"), SIZES)
+def test_int8_is_bit_exact_with_simulation_and_agrees_with_fp32(
+    tmp_path: Path, M: int, P: int, C: int
+) -> None:
+    arrays, cal, test = _model(M, P, C)
+    cr.write_c_model(arrays, cal, tmp_path / "q.lgrn")
+    got = cr.CModel(tmp_path / "q.lgrn")(test)
+    sim = cr.simulate_int8(cr.quantize(arrays, cal), test)
+    ref = cr.reference_forward(arrays, test)
+    scale = np.abs(ref).max()
+    # integer activations are identical; only the float32 vs float64 pooling/classifier rounding differs
+    np.testing.assert_allclose(got, sim, rtol=0, atol=1e-5 * scale)
+    assert np.abs(got - ref).max() < 0.1 * scale
+    # random-weight models have many near-ties between the top two logits, so agreement is lower than
+    # on trained models; measured 96-100% over these sizes
+    assert (got.argmax(1) == ref.argmax(1)).mean() >= 0.93
+
+
+def test_threads_and_probabilities(paper_int8) -> None:
+    _, _, test, path = paper_int8
+    one = cr.CModel(path)(test)
+    np.testing.assert_array_equal(cr.CModel(path, num_threads=3)(test), one)
+    probs = cr.CModel(path).probabilities(test[:8])
+    np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
+    e = np.exp(one[:8] - one[:8].max(1, keepdims=True))
+    np.testing.assert_allclose(probs, e / e.sum(1, keepdims=True), atol=1e-6)
+
+
+def test_percentile_calibration_also_runs(tmp_path: Path) -> None:
+    arrays, cal, test = _model(29, 12, 9, n_test=64)
+    cr.write_c_model(arrays, cal, tmp_path / "p.lgrn", method="percentile", percentile=99.9)
+    sim = cr.simulate_int8(cr.quantize(arrays, cal, "percentile", 99.9), test)
+    np.testing.assert_allclose(
+        cr.CModel(tmp_path / "p.lgrn")(test), sim, rtol=0, atol=1e-4 * np.abs(sim).max()
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "name"),
+    [
+        (lambda b: b"", "LGRIN_E_TRUNCATED"),
+        (lambda b: b[: len(b) // 2], "LGRIN_E_TRUNCATED"),
+        (lambda b: b[:-1], "LGRIN_E_TRUNCATED"),
+        (lambda b: b + b"\0\0\0\0", "LGRIN_E_SIZE"),
+        (lambda b: b"XGRN" + b[4:], "LGRIN_E_MAGIC"),
+        (lambda b: b[:4] + b"\x02" + b[5:], "LGRIN_E_VERSION"),
+        (lambda b: b[:-10] + bytes([b[-10] ^ 1]) + b[-9:], "LGRIN_E_CHECKSUM"),
+        (lambda b: b[:200] + bytes([b[200] ^ 0x80]) + b[201:], "LGRIN_E_CHECKSUM"),
+    ],
+)
+def test_bad_model_files_raise_clear_errors(tmp_path: Path, edit, name: str) -> None:
+    arrays, cal, _ = _model(29, 12, 9, n_test=1)
+    good = cr.encode_model(arrays, cal)
+    path = tmp_path / "bad.lgrn"
+    path.write_bytes(edit(good))
+    with pytest.raises(cr.CModelFileError, match=name) as info:
+        cr.CModel(path)
+    assert info.value.name == name
+    assert str(path) in str(info.value)
+
+
+def test_wrong_input_raises_value_error(paper_int8) -> None:
+    _, _, test, path = paper_int8
+    model = cr.CModel(path)
+    with pytest.raises(ValueError, match=r"shape \(batch, 90, 136\)"):
+        model(test[0])
+    with pytest.raises(ValueError, match="shape"):
+        model(test[:, :, :-1])
+    bad = test[:2].copy()
+    bad[1, 3, 4] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model(bad)
+    bad[1, 3, 4] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        model(bad)
+
+
+def test_writer_validates_and_is_atomic(tmp_path: Path) -> None:
+    arrays, cal, _ = _model(29, 12, 9, n_test=1)
+    with pytest.raises(ValueError, match="calibration"):
+        cr.write_c_model(arrays, None, tmp_path / "m.lgrn")
+    with pytest.raises(ValueError, match="calibration must have shape"):
+        cr.write_c_model(arrays, cal[:, :, :5], tmp_path / "m.lgrn")
+    broken = dict(arrays, **{"l0.g0.w1": arrays["l0.g0.w1"][:, :-1]})
+    with pytest.raises(ValueError, match=r"'l0.g0.w1' has shape"):
+        cr.write_c_model(broken, cal, tmp_path / "m.lgrn")
+    cr.write_c_model(arrays, cal, tmp_path / "m.lgrn")
+    assert [p.name for p in tmp_path.iterdir()] == ["m.lgrn"]  # no temporary file left behind
+
+
+def test_library_is_cached_by_source_hash() -> None:
+    first = cr.build_library()
+    assert cr.build_library() == first
+    assert first.exists() and first.stat().st_size > 0
+
+
+def test_committed_known_answer_data_is_current() -> None:
+    """export/tests/data (used by ctest and the Java test) must match what gen_kat.py produces now."""
+    spec = importlib.util.spec_from_file_location("gen_kat", cr.EXPORT_DIR / "tests" / "gen_kat.py")
+    assert spec is not None and spec.loader is not None
+    gen_kat = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen_kat)
+    for name, data in gen_kat.kat_files().items():
+        assert (cr.EXPORT_DIR / "tests" / "data" / name).read_bytes() == data, f"regenerate {name}"
