@@ -27,7 +27,9 @@ def save_checkpoint(model: GraphModel, out: str | Path, meta: dict | None = None
     out = Path(out)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     with atomic_path(out / WEIGHTS) as tmp:
-        save_file(state, str(tmp), metadata={"model": model.name, "format_version": str(FORMAT_VERSION)})
+        # One metadata key only: safetensors writes metadata in hash order, and checkpoints must be
+        # byte-identical for a fixed seed.
+        save_file(state, str(tmp), metadata={"format_version": str(FORMAT_VERSION)})
     config = {
         "format_version": FORMAT_VERSION,
         "lgrin_edge": __version__,

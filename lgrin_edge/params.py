@@ -17,11 +17,25 @@ CONFIGS = (
     ("IEMOCAP (speech)", 120, 35, 4, "~92K"),
     ("MPI (mocap)", 120, 72, 11, "~110K"),
 )
-MODELS = (("lgrin", {}), ("gcn", {}), ("blstm", {}), ("senet", {"preset": "compact"}), ("senet", {"preset": "paper"}))
+MODELS = (
+    ("lgrin", {}),
+    ("gcn", {}),
+    ("blstm", {}),
+    ("senet", {"preset": "compact"}),
+    ("senet", {"preset": "paper"}),
+)
 
 
 def table() -> str:
-    heads = ["configuration (M, P, C)", "L-GrIN", "paper L-GrIN", "GCN", "BLSTM", "SENet compact", "SENet paper"]
+    heads = [
+        "configuration (M, P, C)",
+        "L-GrIN",
+        "paper L-GrIN",
+        "GCN",
+        "BLSTM",
+        "SENet compact",
+        "SENet paper",
+    ]
     rows = []
     for label, m, p, c, paper in CONFIGS:
         counts = [

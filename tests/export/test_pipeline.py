@@ -1,0 +1,113 @@
+"""The export CLI end to end on a tiny trained checkpoint, parametrised over THE target table."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from lgrin_edge.export.__main__ import main
+from lgrin_edge.export.pipeline import run_export
+from lgrin_edge.export.targets import TARGETS
+
+CASES = [(t.name, p) for t in TARGETS.values() for p in t.precisions]
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    manifest = run_export(
+        tiny_run, list(TARGETS), ["fp32", "int8"], out, calibration_n=64, log=lambda *_: None
+    )
+    return out, manifest
+
+
+@pytest.mark.parametrize(("target", "precision"), CASES, ids=[f"{t}-{p}" for t, p in CASES])
+def test_each_target_runs_in_its_runtime(exported, target, precision):
+    out, manifest = exported
+    ok, reason = TARGETS[target].status()
+    if not ok:
+        pytest.skip(f"{target} cannot run here: {reason}")
+    (entry,) = [
+        a
+        for a in manifest["artifacts"]
+        if a["target"] == target
+        and a["precision"] == precision
+        and a["path"] == TARGETS[target].files[precision]
+    ]
+    assert "error" not in entry, entry.get("error")
+    path = out / entry["path"]
+    assert path.stat().st_size == entry["bytes"] > 0
+    runner = TARGETS[target].load(path, 1)
+    x = np.load(out / "samples.npz")["x"]
+    logits = runner(x)
+    assert logits.shape == (len(x), 3) and np.isfinite(logits).all()
+    assert entry["top1_agreement"] >= 0.9
+    if precision == "fp32":
+        assert entry["max_abs_diff"] <= 1e-3
+
+
+def test_manifest_lists_skips_with_reasons(exported):
+    _, manifest = exported
+    engine = [s for s in manifest["skipped"] if s.get("artifact") == "engine"]
+    from lgrin_edge.export.tensorrt import tensorrt_status
+
+    qdq_ok = any(a["target"] == "tensorrt" and a.get("verified") for a in manifest["artifacts"])
+    if not tensorrt_status()[0]:
+        assert engine and engine[0]["reason"]
+        if qdq_ok:  # the build command is offered only for an ONNX that passed verification
+            assert "build_engine.py" in engine[0]["build_command"]
+    assert manifest["reference"]["fold_max_abs_diff"] <= 1e-5
+
+
+def test_same_checkpoint_gives_same_bytes(tiny_run, tmp_path):
+    a = run_export(
+        tiny_run, ["onnx", "c"], ["fp32", "int8"], tmp_path / "a", calibration_n=32, log=lambda *_: None
+    )
+    b = run_export(
+        tiny_run, ["onnx", "c"], ["fp32", "int8"], tmp_path / "b", calibration_n=32, log=lambda *_: None
+    )
+    assert [x["sha256"] for x in a["artifacts"]] == [x["sha256"] for x in b["artifacts"]]
+
+
+def test_one_target_at_a_time_builds_one_manifest(tiny_run, tmp_path):
+    assert main(["--checkpoint", str(tiny_run), "--target", "onnx", "--out", str(tmp_path)]) == 0
+    assert main(["--checkpoint", str(tiny_run), "--target", "c", "--out", str(tmp_path)]) == 0
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert {a["target"] for a in manifest["artifacts"]} == {"onnx", "c"}
+
+
+def test_bad_inputs_give_clear_errors(tiny_run, tmp_path, capsys):
+    assert main(["--checkpoint", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
+    assert "no checkpoint config" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--checkpoint", str(tiny_run), "--target", "coreml"])
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_run, broken)
+    (broken / "eval.npz").write_bytes(b"PK\x03\x04 truncated")
+    assert main(["--checkpoint", str(broken), "--target", "onnx", "--out", str(tmp_path / "o2")]) == 2
+    assert "eval.npz is corrupt" in capsys.readouterr().err
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    readonly.chmod(0o500)
+    try:
+        code = main(["--checkpoint", str(tiny_run), "--target", "onnx", "--out", str(readonly / "x")])
+        if code == 0:
+            pytest.skip("running as root: permission bits do not stop writes")
+        assert "cannot create output folder" in capsys.readouterr().err
+    finally:
+        readonly.chmod(0o700)
+
+
+def test_failed_export_leaves_no_partial_file(tiny_run, tmp_path, monkeypatch):
+    import lgrin_edge.export.onnx_export as onnx_export
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("quantiser crashed")
+
+    monkeypatch.setattr(onnx_export, "quantize_onnx", explode)
+    manifest = run_export(tiny_run, ["onnx"], ["int8"], tmp_path, log=lambda *_: None)
+    (entry,) = manifest["artifacts"]
+    assert not entry["verified"] and "quantiser crashed" in entry["error"]
+    assert not (tmp_path / "model_int8.onnx").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
