@@ -73,9 +73,12 @@ def run_export(
         reference = model(torch.as_tensor(x_eval)).numpy()
         folded = deploy(torch.as_tensor(x_eval)).numpy()
     fold_diff = float(np.abs(reference - folded).max())
-    if fold_diff > FOLD_TOLERANCE:
+    # 1e-5 per unit of logit scale: fp32 rounding alone reaches 1e-5 absolute once logits exceed ~100.
+    scale = max(1.0, float(np.abs(reference).max()))
+    if fold_diff > FOLD_TOLERANCE * scale:
         raise ExportError(
-            f"folded model differs from the trained model by {fold_diff:.2e} (> {FOLD_TOLERANCE})"
+            f"folded model differs from the trained model by {fold_diff:.2e} "
+            f"(> {FOLD_TOLERANCE} x logit scale {scale:.1f})"
         )
     arrays = None
     if isinstance(deploy, DeployLGrIN):
@@ -150,6 +153,7 @@ def run_export(
             "runtime": f"pytorch {torch.__version__} fp32",
             "accuracy": float(np.mean(reference.argmax(1) == y_eval)),
             "fold_max_abs_diff": fold_diff,
+            "max_abs_logit": scale,
         },
         "calibration_samples": len(calibration),
         "artifacts": artifacts,

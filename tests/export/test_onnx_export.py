@@ -128,12 +128,13 @@ def test_int8_agrees_with_fp32_and_is_small(deploy, fp32_path, int8_paths, flavo
         ref = deploy(x).numpy()
     out = OnnxModel(path)(x.numpy())
     assert (out.argmax(1) == ref.argmax(1)).mean() >= 0.97
-    # Mean, not max: NNCF's ranges clip rare large activations (docs/tensorrt.md has the measured max);
-    # its logits are looser than onnxruntime's, top-1 is what both must keep.
+    # Mean, not max: symmetric signed activations (TensorRT) spend a bit on the sign of post-ReLU values,
+    # so its logits are looser than the uint8 flavour's; top-1 is what both must keep.
     tolerance = {"onnx": 0.05, "tensorrt": 0.1}[flavour]
     assert np.abs(out - ref).mean() < tolerance * np.abs(ref).max()
     # This model is tiny, so compare the stored weights (graph overhead would dominate the file sizes).
-    assert _weight_bytes(path) <= 0.4 * _weight_bytes(fp32_path)
+    # The TensorRT flavour keeps the classifier float, a large share of this tiny model's weights.
+    assert _weight_bytes(path) <= {"onnx": 0.4, "tensorrt": 0.6}[flavour] * _weight_bytes(fp32_path)
     weights_int8 = [i for i in onnx.load(str(path)).graph.initializer if i.data_type == TensorProto.INT8]
     assert weights_int8, "no int8 initializers: nothing was quantised"
     assert info["flavour"] == flavour and info["calibration_samples"] == 128
