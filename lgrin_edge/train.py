@@ -23,7 +23,7 @@ from lgrin_edge.models.lgrin import ADJACENCIES, CONVS, POOLINGS
 from lgrin_edge.models.senet import PRESETS
 from lgrin_edge.training.plots import plot_adjacency, plot_confusion
 from lgrin_edge.training.protocol import ProtocolResult, run_protocol
-from lgrin_edge.training.trainer import CE_REDUCTIONS, TrainConfig, resolve_device
+from lgrin_edge.training.trainer import CE_REDUCTIONS, SELECTIONS, TrainConfig, resolve_device
 
 CALIBRATION_MAX = 512
 
@@ -50,13 +50,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--lr", type=float, default=0.01, help="Adam learning rate (halved every --lr-step epochs)"
     )
     p.add_argument("--lr-step", type=int, default=50)
-    p.add_argument("--patience", type=int, default=50, help="early-stopping patience on validation accuracy")
+    p.add_argument(
+        "--select",
+        default="last",
+        choices=SELECTIONS,
+        help="weights to keep: last epoch, or the best validation accuracy / loss with early stopping",
+    )
+    p.add_argument(
+        "--patience", type=int, default=50, help="early-stopping patience (--select accuracy|loss)"
+    )
     p.add_argument(
         "--ce-reduction",
-        default="dataset",
+        default="mean",
         choices=CE_REDUCTIONS,
-        help="cross-entropy weight: dataset = eq. 7's sum over all training graphs (estimated per batch), "
-        "sum = over the batch, mean; changes its balance against the structure loss",
+        help="cross-entropy over a batch: mean, sum, or dataset (= eq. 7's sum over all training graphs, "
+        "estimated per batch); changes its balance against the structure loss",
     )
     g = p.add_argument_group("graph construction")
     g.add_argument("--nodes", type=int, default=None, help="M, nodes per graph (default: longest sequence)")
@@ -197,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         lr_step=args.lr_step,
         patience=args.patience,
         ce_reduction=args.ce_reduction,
+        select=args.select,
         seed=args.seed,
         device=device,
     )
