@@ -7,25 +7,19 @@ of the floor.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
+
+from lgrin_edge.benchmark.threads import one_thread
 
 N = 256
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_floor_fp32_gemm(benchmark, one_thread) -> None:
+def test_floor_fp32_gemm(benchmark) -> None:
     a, b = torch.randn(N, N), torch.randn(N, N)
     benchmark.extra_info.update(kind="floor", precision="fp32", macs=N**3, runtime="torch.mm", threads=1)
     benchmark.group = "compute floor"
-    out = benchmark(torch.mm, a, b)
+    with one_thread():
+        out = benchmark(torch.mm, a, b)
     assert out.shape == (N, N)
 
 

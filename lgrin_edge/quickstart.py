@@ -10,7 +10,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from lgrin_edge import export as _export_pkg  # noqa: F401 - fail early if the package is broken
 from lgrin_edge.data import DATASET_NAMES
 from lgrin_edge.export.__main__ import main as export_main
 from lgrin_edge.train import main as train_main

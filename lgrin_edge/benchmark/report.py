@@ -58,6 +58,8 @@ def markdown(rows: list[dict], rates: dict[str, float], machine: dict) -> str:
         sp = f"{r['speedup_vs_blstm']:.1f}x" if r.get("speedup_vs_blstm") else "-"
         fl = f"{r['floor_multiple']:.1f}" if r.get("floor_multiple") else "-"
         runtime = r.get("target", r["runtime"])
+        if r.get("verified") is False:
+            runtime += f" (unverified: {r['top1_agreement']:.1%} agreement)"
         lines.append(
             f"| {r['dataset']} | {r['model']} | {runtime} | {r['precision']} | {r['batch']} "
             f"| {r['accuracy']:.4f} | {r['params']:,} | {r['bytes'] / 1024:.0f} KiB "
@@ -70,40 +72,60 @@ def markdown(rows: list[dict], rates: dict[str, float], machine: dict) -> str:
 
 
 def pareto_plot(rows: list[dict], path: Path) -> None:
-    """Accuracy against batch-1 latency per dataset; marker area grows with the parameter count."""
+    """Accuracy against batch-1 latency per dataset: colour = model, shape = precision, area ~ parameters.
+
+    Only L-GrIN's points are labelled (by runtime); the legend names the rest.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     datasets = sorted({r["dataset"] for r in rows})
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 5), squeeze=False)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 5.2), squeeze=False)
     colors = {"lgrin": "tab:red", "blstm": "tab:blue", "senet": "tab:green", "senet-paper": "tab:olive"}
+    shapes = {"fp32": "o", "int8": "s"}
+    biggest = max(r["params"] for r in rows)
     for ax, ds in zip(axes[0], datasets, strict=True):
-        for r in (r for r in rows if r["dataset"] == ds and r["batch"] == 1):
-            size = 20 + 280 * (r["params"] / max(x["params"] for x in rows)) ** 0.5
+        points = sorted(
+            (r for r in rows if r["dataset"] == ds and r["batch"] == 1), key=lambda r: r["median_s"]
+        )
+        for k, r in enumerate(points):
+            x, y = r["median_s"] * 1e3, r["accuracy"] * 100
             ax.scatter(
-                r["median_s"] * 1e3,
-                r["accuracy"] * 100,
-                s=size,
-                alpha=0.7,
+                x,
+                y,
+                s=25 + 400 * (r["params"] / biggest) ** 0.5,
+                alpha=0.75,
                 color=colors.get(r["model"], "gray"),
+                marker=shapes.get(r["precision"], "o"),
                 edgecolor="black",
                 linewidth=0.5,
             )
-            ax.annotate(
-                f"{r['model']} {r.get('target', r['runtime'])} {r['precision']}",
-                (r["median_s"] * 1e3, r["accuracy"] * 100),
-                fontsize=7,
-                xytext=(4, 3),
-                textcoords="offset points",
-            )
+            if r["model"] == "lgrin":
+                ax.annotate(
+                    f"{r.get('target', r['runtime'])} {r['precision']}",
+                    (x, y),
+                    fontsize=7,
+                    xytext=(4, 6 if k % 2 else -10),
+                    textcoords="offset points",
+                )
         ax.set_xscale("log")
-        ax.set_xlabel("median latency at batch 1, one thread (ms, log)")
+        ax.set_xlabel("median latency at batch 1, one thread (ms, log scale)")
         ax.set_ylabel("test accuracy (%)")
-        ax.set_title(f"{ds}: accuracy vs latency (marker size ~ parameters)")
+        ax.set_title(f"{ds}: accuracy vs latency")
         ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
+    handles = [Line2D([], [], marker="o", linestyle="", color=c, label=m) for m, c in colors.items()]
+    handles += [Line2D([], [], marker=m, linestyle="", color="gray", label=p) for p, m in shapes.items()]
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=len(handles),
+        frameon=False,
+        title="colour: model, shape: precision, area: parameters",
+    )
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)

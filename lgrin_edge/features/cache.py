@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from lgrin_edge.atomic import atomic_path
 
 
 def default_cache_dir() -> str:
@@ -66,14 +67,6 @@ class FeatureCache:
                 pass  # a damaged entry is recomputed and overwritten below
         self.misses += 1
         arr = compute(path)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".npy.tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, arr, allow_pickle=False)
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, arr, allow_pickle=False)
         return arr

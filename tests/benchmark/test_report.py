@@ -1,0 +1,56 @@
+import json
+
+import pytest
+
+from lgrin_edge.benchmark.macs import lgrin_macs
+from lgrin_edge.benchmark.report import main
+
+
+def bench(model, runtime, precision, median, batch=1, **extra):
+    info = {
+        "model": model,
+        "runtime": runtime,
+        "precision": precision,
+        "batch": batch,
+        "dataset": "jv",
+        "params": 1000,
+        "bytes": 2048,
+        "accuracy": 0.9,
+        **extra,
+    }
+    return {"extra_info": info, "stats": {"median": median}}
+
+
+def test_report_table_speedup_and_floor(tmp_path):
+    data = {
+        "machine_info": {"cpu": {"brand_raw": "Test CPU"}},
+        "benchmarks": [
+            {
+                "extra_info": {"kind": "floor", "precision": "fp32", "macs": 1_000_000},
+                "stats": {"median": 1e-3},
+            },
+            bench("blstm", "pytorch", "fp32", 4e-3),
+            bench("lgrin", "onnxruntime", "fp32", 1e-3, macs=100_000, target="onnx"),
+        ],
+    }
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data))
+    assert main([str(path), "--out", str(tmp_path / "r")]) == 0
+    text = (tmp_path / "r" / "report.md").read_text()
+    row = next(line for line in text.splitlines() if "| lgrin |" in line)
+    assert "4.0x" in row  # 4 ms BLSTM / 1 ms
+    assert "| 10.0 |" in row  # floor: 1e5 MACs at 1e9 MAC/s = 0.1 ms; 1 ms is 10x that
+    assert (tmp_path / "r" / "pareto.png").stat().st_size > 1000
+
+
+def test_report_rejects_bad_json(tmp_path):
+    path = tmp_path / "b.json"
+    path.write_text("{not json")
+    with pytest.raises(SystemExit, match="cannot read"):
+        main([str(path)])
+
+
+def test_macs_count_by_hand():
+    cfg = {"num_nodes": 4, "in_features": 3, "num_classes": 2, "eta": (5, 2), "num_layers": 1}
+    # A H: 4*4*3; G1: 4*3*5 + 4*5*5; G2: 4*3*2 + 4*2*2; p^T H: 4*(5+2+3); classifier 3*10*2
+    assert lgrin_macs(cfg) == 48 + 60 + 100 + 24 + 16 + 40 + 60
