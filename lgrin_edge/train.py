@@ -39,17 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
         default="japanesevowels",
         help=f"bundled dataset ({', '.join(DATASET_NAMES)}) or path to an .npz (docs/data-format.md)",
     )
-    p.add_argument("--model", default="lgrin", choices=MODEL_NAMES)
-    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<dataset>-<model>)")
-    p.add_argument("--epochs", type=int, default=150)
+    p.add_argument("--model", default="lgrin", choices=MODEL_NAMES, help="model to train")
+    p.add_argument("--out", type=Path, default=None, help="run folder; default runs/<dataset>-<model>")
+    p.add_argument("--epochs", type=int, default=150, help="training epochs")
     p.add_argument("--folds", type=int, default=5, help="k for k-fold when the dataset has no official split")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0, help="seed of initialisation, batching and folds")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto = CUDA if present")
+    p.add_argument("--batch-size", type=int, default=32, help="graphs per optimisation step")
     p.add_argument(
         "--lr", type=float, default=0.01, help="Adam learning rate (halved every --lr-step epochs)"
     )
-    p.add_argument("--lr-step", type=int, default=50)
+    p.add_argument("--lr-step", type=int, default=50, help="epochs between learning-rate halvings")
     p.add_argument(
         "--select",
         default="last",
@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         "estimated per batch); changes its balance against the structure loss",
     )
     g = p.add_argument_group("graph construction")
-    g.add_argument("--nodes", type=int, default=None, help="M, nodes per graph (default: longest sequence)")
+    g.add_argument(
+        "--nodes", type=int, default=None, help="M, nodes per graph; default: the longest sequence"
+    )
     g.add_argument(
         "--long-policy",
         default="resample",
@@ -75,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="what to do with sequences longer than M",
     )
     m = p.add_argument_group("L-GrIN options (the paper's ablations)")
-    m.add_argument("--eta", type=int, nargs=2, default=(128, 64), metavar=("ETA1", "ETA2"))
+    m.add_argument(
+        "--eta", type=int, nargs=2, default=(128, 64), metavar=("ETA1", "ETA2"), help="G1*, G2* widths"
+    )
     m.add_argument("--layers", type=int, default=2, help="number of graph inception layers")
     m.add_argument(
         "--conv", default="gstar", choices=CONVS, help="G*conv (eq. 4) or linear projection (eq. 3)"

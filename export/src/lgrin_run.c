@@ -32,33 +32,37 @@ static int32_t rq(int32_t acc, int32_t m, int32_t s, int32_t lo)
     return (int32_t)r;
 }
 
-/* Linear layer on one row, requantised with per-channel (m, s) and ReLU (lower bound 0). Four output
- * channels share each load of x; plain int32 sums let compilers vectorise the reductions. */
-static void linear8(const int8_t *w, const int32_t *bias, const int32_t *m, const int32_t *s,
-                    const int8_t *x, uint32_t in, uint32_t out, int8_t *y)
+/* Outputs per register block of linear8: 64 int32 accumulators stay in vector registers for the
+ * whole input loop, so only weights stream through memory. */
+#define OB 64u
+
+/* Linear layer on one row, requantised with per-channel (m, s) and ReLU (lower bound 0). Weights are
+ * stored transposed, (in, out): the inner loop runs over contiguous outputs and vectorises without
+ * horizontal sums, and inputs that are zero (ReLU outputs often are) skip their whole weight row. */
+static void linear8(const int8_t *wt, const int32_t *bias, const int32_t *m, const int32_t *s,
+                    const int8_t *x, uint32_t in, uint32_t out, int32_t *acc, int8_t *y)
 {
-    uint32_t o = 0, k;
-    for (; o + 4u <= out; o += 4u) {
-        const int8_t *w0 = w + (size_t)o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
-        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    uint32_t o0 = 0, o, k;
+    for (; o0 + OB <= out; o0 += OB) {
+        int32_t a[OB];
+        for (o = 0; o < OB; o++) a[o] = bias[o0 + o];
         for (k = 0; k < in; k++) {
             const int32_t xk = x[k];
-            s0 += xk * w0[k];
-            s1 += xk * w1[k];
-            s2 += xk * w2[k];
-            s3 += xk * w3[k];
+            const int8_t *wk = wt + (size_t)k * out + o0;
+            if (xk == 0) continue;
+            for (o = 0; o < OB; o++) a[o] += xk * wk[o];
         }
-        y[o] = (int8_t)rq(bias[o] + s0, m[o], s[o], 0);
-        y[o + 1] = (int8_t)rq(bias[o + 1] + s1, m[o + 1], s[o + 1], 0);
-        y[o + 2] = (int8_t)rq(bias[o + 2] + s2, m[o + 2], s[o + 2], 0);
-        y[o + 3] = (int8_t)rq(bias[o + 3] + s3, m[o + 3], s[o + 3], 0);
+        for (o = 0; o < OB; o++) y[o0 + o] = (int8_t)rq(a[o], m[o0 + o], s[o0 + o], 0);
     }
-    for (; o < out; o++) {
-        const int8_t *wo = w + (size_t)o * in;
-        int32_t acc = 0;
-        for (k = 0; k < in; k++) acc += (int32_t)x[k] * wo[k];
-        y[o] = (int8_t)rq(bias[o] + acc, m[o], s[o], 0);
+    if (o0 == out) return;
+    for (o = o0; o < out; o++) acc[o] = bias[o];
+    for (k = 0; k < in; k++) {
+        const int32_t xk = x[k];
+        const int8_t *wk = wt + (size_t)k * out;
+        if (xk == 0) continue;
+        for (o = o0; o < out; o++) acc[o] += xk * wk[o];
     }
+    for (o = o0; o < out; o++) y[o] = (int8_t)rq(acc[o], m[o], s[o], 0);
 }
 
 static int8_t quant_in(float v)
@@ -106,8 +110,8 @@ static void run_int8(const lgrin_model *m, uint8_t *ws, const float *x, float *l
                 const lgrin_branch *br = &ly->br[b];
                 const uint32_t e = m->eta[b];
                 linear8((const int8_t *)br->w1, (const int32_t *)br->b1, br->m1, br->s1, ah + (size_t)i * F, F,
-                        e, y1);
-                linear8((const int8_t *)br->w2, (const int32_t *)br->b2, br->m2, br->s2, y1, e, e, row);
+                        e, acc, y1);
+                linear8((const int8_t *)br->w2, (const int32_t *)br->b2, br->m2, br->s2, y1, e, e, acc, row);
                 row += e;
             }
             for (f = 0; f < F; f++) row[f] = n0[f];

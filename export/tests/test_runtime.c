@@ -75,7 +75,7 @@ static int load_copy(const blob *b, size_t len, void (*edit)(uint8_t *, size_t))
 }
 
 static void edit_magic(uint8_t *p, size_t n) { (void)n; p[0] = 'X'; }
-static void edit_version(uint8_t *p, size_t n) { (void)n; put32(p + 4, 2u); }
+static void edit_version(uint8_t *p, size_t n) { (void)n; put32(p + 4, 9u); }
 static void edit_payload(uint8_t *p, size_t n) { p[n - 5] ^= 0x40u; }
 static void edit_nodes(uint8_t *p, size_t n) { put32(p + 20, 7u); fix_crc(p, n); }
 static void edit_reserved(uint8_t *p, size_t n) { p[60] = 1u; fix_crc(p, n); }

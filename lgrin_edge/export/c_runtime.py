@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 MAGIC = b"LGRN"
-VERSION = 1
+VERSION = 2
 HEADER_SIZE = 64
 PRECISIONS = {"fp32": 0, "int8": 1}
 MAX_LAYERS = 8
@@ -68,7 +68,7 @@ ERROR_NAMES: dict[int, tuple[str, str]] = {
 EXPORT_DIR = Path(__file__).resolve().parents[2] / "export"
 _SOURCES = ("include/lgrin.h", "src/lgrin_model.c", "src/lgrin_run.c")
 # -ffp-contract=off: no fused multiply-add, so the input quantisation rounds exactly as simulate_int8.
-_CFLAGS = ("-std=c99", "-O3", "-fPIC", "-shared", "-ffp-contract=off")
+_CFLAGS = ("-std=c99", "-O3", "-funroll-loops", "-fPIC", "-shared", "-ffp-contract=off")
 
 
 def _cpu_id() -> str:
@@ -417,7 +417,10 @@ def encode_model(
     M, P, C, L, K, eta = dims
     chunks = []
     for name in _payload_order(dims, precision == "int8"):
-        raw = np.ascontiguousarray(tensors[name]).astype(tensors[name].dtype.newbyteorder("<")).tobytes()
+        tensor = tensors[name]
+        if precision == "int8" and name.endswith((".w1", ".w2")):
+            tensor = tensor.T  # int8 MLP weights are stored (in, out): the kernel vectorises over outputs
+        raw = np.ascontiguousarray(tensor).astype(tensor.dtype.newbyteorder("<")).tobytes()
         chunks.append(raw + b"\0" * (-len(raw) % 4))
     payload = b"".join(chunks)
     total = HEADER_SIZE + len(payload)

@@ -89,7 +89,7 @@ def test_percentile_calibration_also_runs(tmp_path: Path) -> None:
         (lambda b: b[:-1], "LGRIN_E_TRUNCATED"),
         (lambda b: b + b"\0\0\0\0", "LGRIN_E_SIZE"),
         (lambda b: b"XGRN" + b[4:], "LGRIN_E_MAGIC"),
-        (lambda b: b[:4] + b"\x02" + b[5:], "LGRIN_E_VERSION"),
+        (lambda b: b[:4] + b"\x09" + b[5:], "LGRIN_E_VERSION"),
         (lambda b: b[:-10] + bytes([b[-10] ^ 1]) + b[-9:], "LGRIN_E_CHECKSUM"),
         (lambda b: b[:200] + bytes([b[200] ^ 0x80]) + b[201:], "LGRIN_E_CHECKSUM"),
     ],
