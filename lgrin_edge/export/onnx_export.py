@@ -18,7 +18,6 @@ Two int8 flavours come out of :func:`quantize_onnx`:
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 from contextlib import redirect_stdout
@@ -53,11 +52,6 @@ class ExportError(RuntimeError):
 
 # ----------------------------------------------------------------------------------------------------
 # helpers
-
-
-def sha256(path: str | Path) -> str:
-    """Hex sha256 of a file (artifacts are compared by it for determinism)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def load_onnx(path: str | Path) -> onnx.ModelProto:

@@ -15,9 +15,9 @@ from lgrin_edge.export.onnx_export import (
     export_onnx,
     lint_deployment_graph,
     quantize_onnx,
-    sha256,
 )
 from lgrin_edge.export.tensorrt import check_tensorrt_conformance
+from lgrin_edge.export.verify import sha256
 from lgrin_edge.models import create_model
 
 M, P, C = 10, 6, 4
