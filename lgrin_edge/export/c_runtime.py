@@ -19,7 +19,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 import zlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from lgrin_edge.atomic import atomic_path, write_bytes
 
 __all__ = [
     "ERROR_NAMES",
@@ -443,17 +444,7 @@ def write_c_model(
 
     calibration: raw training inputs (N, M, P) float32, used to calibrate int8 activation scales.
     """
-    data = encode_model(arrays, calibration, precision, method, percentile)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(path, encode_model(arrays, calibration, precision, method, percentile))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -488,18 +479,12 @@ def build_library(cc: str | None = None, force: bool = False) -> Path:
     out = _cache_root() / "c_runtime" / f"liblgrin-{digest.hexdigest()[:16]}{suffix}"
     if out.exists() and not force:
         return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=suffix, dir=out.parent)
-    os.close(fd)
-    cmd = [cc, *flags, "-I", str(EXPORT_DIR / "include"), "-o", tmp]
-    cmd += [str(EXPORT_DIR / s) for s in _SOURCES if s.endswith(".c")]
-    try:
+    with atomic_path(out) as tmp:
+        cmd = [cc, *flags, "-I", str(EXPORT_DIR / "include"), "-o", str(tmp)]
+        cmd += [str(EXPORT_DIR / s) for s in _SOURCES if s.endswith(".c")]
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if res.returncode != 0:
             raise RuntimeError(f"building the C runtime failed ({' '.join(cmd)}):\n{res.stderr}")
-        os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return out
 
 
