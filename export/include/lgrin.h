@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #define LGRIN_MAGIC "LGRN"
-#define LGRIN_VERSION 2u
+#define LGRIN_VERSION 3u
 #define LGRIN_HEADER_SIZE 64u
 #define LGRIN_MAX_LAYERS 8
 

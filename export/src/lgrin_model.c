@@ -58,13 +58,14 @@ static void layout(lgrin_model *m, cursor *c)
         for (b = 0; b < 2; b++) {
             lgrin_branch *br = &ly->br[b];
             const uint64_t e = m->eta[b];
-            br->w1 = take(c, wsz * e * m->F[l]);
+            /* int8 MLP weights: groups of four inputs, inputs zero-padded to a multiple of four */
+            br->w1 = take(c, q ? e * ((m->F[l] + 3u) & ~3u) : wsz * e * m->F[l]);
             br->b1 = take(c, 4u * e);
             if (q) {
                 br->m1 = (const int32_t *)take(c, 4u * e);
                 br->s1 = (const int32_t *)take(c, 4u * e);
             }
-            br->w2 = take(c, wsz * e * e);
+            br->w2 = take(c, q ? e * ((e + 3u) & ~3u) : wsz * e * e);
             br->b2 = take(c, 4u * e);
             if (q) {
                 br->m2 = (const int32_t *)take(c, 4u * e);

@@ -2,6 +2,14 @@
 #include "lgrin.h"
 
 #define R8(n) (((size_t)(n) + 7u) & ~(size_t)7u)
+#define R4(n) (((n) + 3u) & ~3u)
+
+#if defined(__AVX512F__) && defined(__AVX512VNNI__) && !defined(LGRIN_PORTABLE)
+#include <immintrin.h> /* compiler intrinsics header: no library code is linked */
+#define LGRIN_VNNI 1
+#else
+#define LGRIN_VNNI 0
+#endif
 
 size_t lgrin_workspace_size(const lgrin_model *m)
 {
@@ -32,37 +40,71 @@ static int32_t rq(int32_t acc, int32_t m, int32_t s, int32_t lo)
     return (int32_t)r;
 }
 
-/* Outputs per register block of linear8: 64 int32 accumulators stay in vector registers for the
- * whole input loop, so only weights stream through memory. */
-#define OB 64u
-
-/* Linear layer on one row, requantised with per-channel (m, s) and ReLU (lower bound 0). Weights are
- * stored transposed, (in, out): the inner loop runs over contiguous outputs and vectorises without
- * horizontal sums, and inputs that are zero (ReLU outputs often are) skip their whole weight row. */
-static void linear8(const int8_t *wt, const int32_t *bias, const int32_t *m, const int32_t *s,
-                    const int8_t *x, uint32_t in, uint32_t out, int32_t *acc, int8_t *y)
+/* int8 MLP weights are stored in groups of four inputs, (in/4, out, 4), in zero-padded to a multiple of
+ * four: each 32-bit word holds one output's weights for four consecutive inputs, the operand of
+ * dot-product instructions (x86 VNNI vpdpbusd; Arm sdot). With AVX-512 VNNI available at compile time
+ * the kernel uses it (compiler intrinsics, no library); otherwise a portable loop reads the same layout. */
+static void linear8(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s,
+                    const int8_t *x, uint32_t in, uint32_t out, uint8_t *xp, uint8_t *xn, int32_t *acc,
+                    int8_t *y)
 {
-    uint32_t o0 = 0, o, k;
-    for (; o0 + OB <= out; o0 += OB) {
-        int32_t a[OB];
-        for (o = 0; o < OB; o++) a[o] = bias[o0 + o];
-        for (k = 0; k < in; k++) {
-            const int32_t xk = x[k];
-            const int8_t *wk = wt + (size_t)k * out + o0;
-            if (xk == 0) continue;
-            for (o = 0; o < OB; o++) a[o] += xk * wk[o];
+    const uint32_t in4 = R4(in);
+    uint32_t o, k;
+#if LGRIN_VNNI
+    if (out % 64u == 0) {
+        uint32_t o0;
+        /* vpdpbusd multiplies unsigned by signed bytes: x = max(x, 0) - max(-x, 0). */
+        for (k = 0; k < in4; k++) {
+            const int32_t v = k < in ? x[k] : 0;
+            xp[k] = (uint8_t)(v > 0 ? v : 0);
+            xn[k] = (uint8_t)(v < 0 ? -v : 0);
         }
-        for (o = 0; o < OB; o++) y[o0 + o] = (int8_t)rq(a[o], m[o0 + o], s[o0 + o], 0);
+        for (o0 = 0; o0 < out; o0 += 64u) {
+            __m512i p0 = _mm512_loadu_si512((const void *)(bias + o0)), p1 = _mm512_loadu_si512((const void *)(bias + o0 + 16u));
+            __m512i p2 = _mm512_loadu_si512((const void *)(bias + o0 + 32u)), p3 = _mm512_loadu_si512((const void *)(bias + o0 + 48u));
+            __m512i n0 = _mm512_setzero_si512(), n1 = n0, n2 = n0, n3 = n0;
+            for (k = 0; k < in4; k += 4u) {
+                const uint32_t up = (uint32_t)xp[k] | (uint32_t)xp[k + 1] << 8 | (uint32_t)xp[k + 2] << 16 |
+                                    (uint32_t)xp[k + 3] << 24;
+                const uint32_t un = (uint32_t)xn[k] | (uint32_t)xn[k + 1] << 8 | (uint32_t)xn[k + 2] << 16 |
+                                    (uint32_t)xn[k + 3] << 24;
+                const int8_t *wk = w4 + (size_t)k * out + 4u * o0;
+                if (up) {
+                    const __m512i b = _mm512_set1_epi32((int)up);
+                    p0 = _mm512_dpbusd_epi32(p0, b, _mm512_loadu_si512((const void *)wk));
+                    p1 = _mm512_dpbusd_epi32(p1, b, _mm512_loadu_si512((const void *)(wk + 64)));
+                    p2 = _mm512_dpbusd_epi32(p2, b, _mm512_loadu_si512((const void *)(wk + 128)));
+                    p3 = _mm512_dpbusd_epi32(p3, b, _mm512_loadu_si512((const void *)(wk + 192)));
+                }
+                if (un) {
+                    const __m512i b = _mm512_set1_epi32((int)un);
+                    n0 = _mm512_dpbusd_epi32(n0, b, _mm512_loadu_si512((const void *)wk));
+                    n1 = _mm512_dpbusd_epi32(n1, b, _mm512_loadu_si512((const void *)(wk + 64)));
+                    n2 = _mm512_dpbusd_epi32(n2, b, _mm512_loadu_si512((const void *)(wk + 128)));
+                    n3 = _mm512_dpbusd_epi32(n3, b, _mm512_loadu_si512((const void *)(wk + 192)));
+                }
+            }
+            _mm512_storeu_si512((void *)(acc + o0), _mm512_sub_epi32(p0, n0));
+            _mm512_storeu_si512((void *)(acc + o0 + 16u), _mm512_sub_epi32(p1, n1));
+            _mm512_storeu_si512((void *)(acc + o0 + 32u), _mm512_sub_epi32(p2, n2));
+            _mm512_storeu_si512((void *)(acc + o0 + 48u), _mm512_sub_epi32(p3, n3));
+        }
+        for (o = 0; o < out; o++) y[o] = (int8_t)rq(acc[o], m[o], s[o], 0);
+        return;
     }
-    if (o0 == out) return;
-    for (o = o0; o < out; o++) acc[o] = bias[o];
-    for (k = 0; k < in; k++) {
-        const int32_t xk = x[k];
-        const int8_t *wk = wt + (size_t)k * out;
-        if (xk == 0) continue;
-        for (o = o0; o < out; o++) acc[o] += xk * wk[o];
+#endif
+    (void)xp;
+    (void)xn;
+    for (o = 0; o < out; o++) acc[o] = bias[o];
+    for (k = 0; k < in4; k += 4u) {
+        const int32_t x0 = x[k], x1 = k + 1u < in ? x[k + 1] : 0, x2 = k + 2u < in ? x[k + 2] : 0,
+                      x3 = k + 3u < in ? x[k + 3] : 0;
+        const int8_t *wk = w4 + (size_t)k * out;
+        if ((x0 | x1 | x2 | x3) == 0) continue; /* ReLU outputs are often zero */
+        for (o = 0; o < out; o++)
+            acc[o] += x0 * wk[4u * o] + x1 * wk[4u * o + 1u] + x2 * wk[4u * o + 2u] + x3 * wk[4u * o + 3u];
     }
-    for (o = o0; o < out; o++) y[o] = (int8_t)rq(acc[o], m[o], s[o], 0);
+    for (o = 0; o < out; o++) y[o] = (int8_t)rq(acc[o], m[o], s[o], 0);
 }
 
 static int8_t quant_in(float v)
@@ -84,6 +126,8 @@ static void run_int8(const lgrin_model *m, uint8_t *ws, const float *x, float *l
     int32_t *acc = (int32_t *)(ws + 3u * act + R8(m->eta[0] > m->eta[1] ? m->eta[0] : m->eta[1]));
     float *g = (float *)((uint8_t *)acc + R8(4u * (size_t)m->F[m->L]));
     const int8_t *adj = (const int8_t *)m->adj;
+    /* The graph-embedding buffer (3 F_L floats) is idle until pooling: it holds the MLPs' split inputs. */
+    uint8_t *xp = (uint8_t *)g, *xn = xp + R4(m->F[m->L]);
     uint32_t i, j, f, k, l, b;
 
     for (i = 0; i < M; i++)
@@ -110,8 +154,9 @@ static void run_int8(const lgrin_model *m, uint8_t *ws, const float *x, float *l
                 const lgrin_branch *br = &ly->br[b];
                 const uint32_t e = m->eta[b];
                 linear8((const int8_t *)br->w1, (const int32_t *)br->b1, br->m1, br->s1, ah + (size_t)i * F, F,
-                        e, acc, y1);
-                linear8((const int8_t *)br->w2, (const int32_t *)br->b2, br->m2, br->s2, y1, e, e, acc, row);
+                        e, xp, xn, acc, y1);
+                linear8((const int8_t *)br->w2, (const int32_t *)br->b2, br->m2, br->s2, y1, e, e, xp, xn, acc,
+                        row);
                 row += e;
             }
             for (f = 0; f < F; f++) row[f] = n0[f];

@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 MAGIC = b"LGRN"
-VERSION = 2
+VERSION = 3
 HEADER_SIZE = 64
 PRECISIONS = {"fp32": 0, "int8": 1}
 MAX_LAYERS = 8
@@ -395,6 +395,15 @@ def _payload_order(dims: tuple[int, int, int, int, int, tuple[int, int]], int8: 
     return [*names, "out_scale"] if int8 else names
 
 
+def _groups_of_four(w: np.ndarray) -> np.ndarray:
+    """(out, in) int8 weights -> (ceil(in/4), out, 4): four consecutive inputs per output per 32-bit word,
+    the operand layout of dot-product instructions (inputs zero-padded to a multiple of four)."""
+    out, n = w.shape
+    padded = np.zeros((out, -(-n // 4) * 4), dtype=w.dtype)
+    padded[:, :n] = w
+    return padded.reshape(out, -1, 4).transpose(1, 0, 2)
+
+
 def encode_model(
     arrays: Mapping[str, np.ndarray],
     calibration: np.ndarray | None = None,
@@ -420,7 +429,7 @@ def encode_model(
     for name in _payload_order(dims, precision == "int8"):
         tensor = tensors[name]
         if precision == "int8" and name.endswith((".w1", ".w2")):
-            tensor = tensor.T  # int8 MLP weights are stored (in, out): the kernel vectorises over outputs
+            tensor = _groups_of_four(tensor)
         raw = np.ascontiguousarray(tensor).astype(tensor.dtype.newbyteorder("<")).tobytes()
         chunks.append(raw + b"\0" * (-len(raw) % 4))
     payload = b"".join(chunks)
