@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from lgrin_edge import __version__
-from lgrin_edge.atomic import atomic_path, write_json
+from lgrin_edge.atomic import write_json, write_npz
 from lgrin_edge.checkpoint import save_checkpoint
 from lgrin_edge.data import DATASET_NAMES, DatasetError, load_dataset
 from lgrin_edge.data.graph import LONG_POLICIES
@@ -143,10 +143,8 @@ def save_run(
     save_checkpoint(model, out, meta)
     rng = np.random.default_rng(cfg.seed)
     pick = np.sort(rng.permutation(len(res.final_train.x))[:CALIBRATION_MAX])
-    with atomic_path(out / "calibration.npz") as tmp, open(tmp, "wb") as f:
-        np.savez(f, x=res.final_train.x[pick], y=res.final_train.y[pick])
-    with atomic_path(out / "eval.npz") as tmp, open(tmp, "wb") as f:
-        np.savez(f, x=res.final_eval.x, y=res.final_eval.y, classes=np.array(ds.classes))
+    write_npz(out / "calibration.npz", x=res.final_train.x[pick], y=res.final_train.y[pick])
+    write_npz(out / "eval.npz", x=res.final_eval.x, y=res.final_eval.y, classes=np.array(ds.classes))
     metrics = {
         "model": args.model,
         "dataset": args.dataset,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,10 +97,15 @@ def validate(ds: SequenceDataset) -> None:
         raise DatasetError(f"{ds.name}: is_test must have shape ({n},)")
 
 
-def pad_sequences(seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """List of (T_i, P) arrays -> zero-padded (N, T_max, P) float32 and lengths (N,)."""
+def pad_sequences(seqs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(T_i, P) arrays -> zero-padded (N, T_max, P) float32 and int64 lengths (N,)."""
+    if not seqs:
+        raise DatasetError("no sequences to pad")
+    widths = {s.shape[1] for s in seqs}
+    if len(widths) != 1:
+        raise DatasetError(f"sequences have different feature sizes: {sorted(widths)}")
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
-    x = np.zeros((len(seqs), int(lengths.max()), seqs[0].shape[1]), dtype=np.float32)
+    x = np.zeros((len(seqs), int(lengths.max()), widths.pop()), dtype=np.float32)
     for i, s in enumerate(seqs):
         x[i, : len(s)] = s
     return x, lengths

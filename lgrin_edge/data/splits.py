@@ -5,6 +5,8 @@ Validation data for early stopping and model selection is always carved from the
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,19 +31,24 @@ def protocol_name(ds: SequenceDataset, folds: int) -> str:
     return f"{folds}-fold-{'group-' if ds.groups is not None else ''}stratified"
 
 
+def _test_folds(y: np.ndarray, groups: np.ndarray | None, k: int, seed: int) -> Iterator[np.ndarray]:
+    """Test indices of a shuffled stratified k-fold, group-aware when groups are given."""
+    if groups is not None:
+        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+        return (test for _, test in splitter.split(np.zeros(len(y)), y, groups))
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return (test for _, test in splitter.split(np.zeros(len(y)), y))
+
+
 def kfold_indices(y: np.ndarray, groups: np.ndarray | None, k: int, seed: int) -> list[np.ndarray]:
     """k disjoint test index sets, stratified by label; group-aware when groups are given."""
     if k < 2:
         raise DatasetError(f"need at least 2 folds, got {k}")
-    if groups is not None:
-        if len(np.unique(groups)) < k:
-            raise DatasetError(f"{k} folds need at least {k} groups; the data has {len(np.unique(groups))}")
-        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-        return [test for _, test in splitter.split(np.zeros(len(y)), y, groups)]
-    if np.bincount(y).min() < k:
+    if groups is not None and len(np.unique(groups)) < k:
+        raise DatasetError(f"{k} folds need at least {k} groups; the data has {len(np.unique(groups))}")
+    if groups is None and np.bincount(y).min() < k:
         raise DatasetError(f"{k}-fold stratification needs at least {k} samples in every class")
-    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    return [test for _, test in splitter.split(np.zeros(len(y)), y)]
+    return list(_test_folds(y, groups, k, seed))
 
 
 def validation_split(
@@ -58,23 +65,12 @@ def validation_split(
         perm = rng.permutation(len(idx))
         n_val = max(1, int(len(idx) * fraction))
         return np.sort(idx[perm[n_val:]]), np.sort(idx[perm[:n_val]])
-    val_rel = kfold_indices_lenient(sub_y, sub_groups, k, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # classes smaller than k: stratification is best effort here
+        val_rel = next(_test_folds(sub_y, sub_groups, k, seed))
     mask = np.zeros(len(idx), dtype=bool)
     mask[val_rel] = True
     return idx[~mask], idx[mask]
-
-
-def kfold_indices_lenient(y: np.ndarray, groups: np.ndarray | None, k: int, seed: int) -> np.ndarray:
-    """First fold of a stratified (group) k-fold, tolerating classes smaller than k."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if groups is not None:
-            splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-            return next(iter(splitter.split(np.zeros(len(y)), y, groups)))[1]
-        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-        return next(iter(splitter.split(np.zeros(len(y)), y)))[1]
 
 
 def make_folds(ds: SequenceDataset, folds: int, seed: int, val_fraction: float = 0.15) -> list[Fold]:

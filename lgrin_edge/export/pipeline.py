@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from lgrin_edge import __version__
-from lgrin_edge.atomic import atomic_path, write_json
+from lgrin_edge.atomic import write_json, write_npz
 from lgrin_edge.checkpoint import CheckpointError, load_checkpoint
 from lgrin_edge.compress.fold import DeployLGrIN, FoldError, fold_model, folded_arrays
 from lgrin_edge.export.targets import TARGETS, ExportContext
@@ -129,8 +129,8 @@ def run_export(
                 )
                 if name == "c":
                     ctx.cache["logits_c"] = logits
-            if name == "tensorrt" and "int8" in precisions:
-                skipped.extend(tensorrt_engine(out, artifacts, x_eval, reference, y_eval, log))
+            if target.follow_up and set(precisions) & set(target.precisions):
+                skipped.extend(target.follow_up(out, artifacts, x_eval, reference, y_eval, log))
     finally:
         if "scratch" in ctx.cache:
             shutil.rmtree(ctx.cache["scratch"], ignore_errors=True)
@@ -188,58 +188,10 @@ def earlier_entries(out: Path, checkpoint: Path, targets: list[str]) -> tuple[li
     return arts, skipped
 
 
-def tensorrt_engine(
-    out: Path, artifacts: list[dict], x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
-) -> list[dict]:
-    """Build and verify the engine where TensorRT and CUDA exist; otherwise say why and how."""
-    from lgrin_edge.export.tensorrt import TensorRTModel, build_command, build_engine, tensorrt_status
-
-    onnx_entry = next((a for a in artifacts if a["target"] == "tensorrt" and a.get("verified")), None)
-    if onnx_entry is None:
-        return [
-            {
-                "target": "tensorrt",
-                "precision": "int8",
-                "artifact": "engine",
-                "reason": "no verified TensorRT Q/DQ ONNX to build from",
-            }
-        ]
-    onnx_path = out / onnx_entry["path"]
-    engine = out / "model_int8.engine"
-    ok, reason = tensorrt_status()
-    if not ok:
-        cmd = build_command(onnx_path, engine)
-        log(f"no TensorRT engine built: {reason}. Build it on the target with:\n  {cmd}")
-        return [
-            {
-                "target": "tensorrt",
-                "precision": "int8",
-                "artifact": "engine",
-                "reason": reason,
-                "build_command": cmd,
-            }
-        ]
-    build_engine(onnx_path, engine)
-    logits = TensorRTModel(engine)(x)
-    artifacts.append(
-        {
-            "target": "tensorrt",
-            "precision": "int8",
-            "path": engine.name,
-            "bytes": engine.stat().st_size,
-            "sha256": sha256(engine),
-            "runtime": "tensorrt",
-            **compare(logits, reference, y, "int8"),
-        }
-    )
-    return []
-
-
 def write_samples(out: Path, x: np.ndarray, y: np.ndarray, cfg: dict, logits_c: np.ndarray | None) -> None:
     """A few held-out graphs for on-device demos and tests (the Android demo bundles them)."""
     n = min(SAMPLES, len(y))
     arrays = {"x": x[:n], "y": y[:n], "classes": np.array(cfg.get("classes", []), dtype=str)}
     if logits_c is not None:
         arrays["logits_c"] = logits_c[:n]
-    with atomic_path(out / "samples.npz") as tmp, open(tmp, "wb") as f:
-        np.savez(f, **arrays)
+    write_npz(out / "samples.npz", **arrays)

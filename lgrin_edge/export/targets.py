@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lgrin_edge.export.verify import compare, sha256
+
 Runner = Callable[[np.ndarray], np.ndarray]
 
 
@@ -58,6 +60,9 @@ class Target:
     export: Callable[[ExportContext, str, Path], dict]
     load: Callable[[Path, int], Runner]
     fixed_batch: bool = False
+    # Artifacts built from this target's verified files, e.g. the TensorRT engine from its Q/DQ ONNX;
+    # (out, artifacts, x, reference logits, labels, log) -> skipped entries for what could not be built.
+    follow_up: Callable[..., list[dict]] | None = None
 
 
 # --- onnx -------------------------------------------------------------------------------------------
@@ -100,6 +105,53 @@ def _trt_export(ctx: ExportContext, precision: str, path: Path) -> dict:
         path.unlink(missing_ok=True)
         raise RuntimeError("TensorRT conformance check failed: " + "; ".join(problems))
     return {**info, "conformance": "passed"}
+
+
+def _trt_engine(
+    out: Path, artifacts: list[dict], x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
+) -> list[dict]:
+    """Build and verify the engine where TensorRT and CUDA exist; otherwise say why and how."""
+    from lgrin_edge.export.tensorrt import TensorRTModel, build_command, build_engine, tensorrt_status
+
+    onnx_entry = next((a for a in artifacts if a["target"] == "tensorrt" and a.get("verified")), None)
+    if onnx_entry is None:
+        return [
+            {
+                "target": "tensorrt",
+                "precision": "int8",
+                "artifact": "engine",
+                "reason": "no verified TensorRT Q/DQ ONNX to build from",
+            }
+        ]
+    onnx_path = out / onnx_entry["path"]
+    engine = out / "model_int8.engine"
+    ok, reason = tensorrt_status()
+    if not ok:
+        cmd = build_command(onnx_path, engine)
+        log(f"no TensorRT engine built: {reason}. Build it on the target with:\n  {cmd}")
+        return [
+            {
+                "target": "tensorrt",
+                "precision": "int8",
+                "artifact": "engine",
+                "reason": reason,
+                "build_command": cmd,
+            }
+        ]
+    build_engine(onnx_path, engine)
+    logits = TensorRTModel(engine)(x)
+    artifacts.append(
+        {
+            "target": "tensorrt",
+            "precision": "int8",
+            "path": engine.name,
+            "bytes": engine.stat().st_size,
+            "sha256": sha256(engine),
+            "runtime": "tensorrt",
+            **compare(logits, reference, y, "int8"),
+        }
+    )
+    return []
 
 
 # --- tflite -----------------------------------------------------------------------------------------
@@ -171,6 +223,7 @@ TARGETS: dict[str, Target] = {
             status=_onnx_status,
             export=_trt_export,
             load=_onnx_load,
+            follow_up=_trt_engine,
         ),
         Target(
             name="tflite",

@@ -7,21 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from lgrin_edge.atomic import atomic_path
-
-
-def pad_sequences(seqs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Stack (T_i, P) arrays into a zero-padded float32 (N, T_max, P) array plus int64 lengths."""
-    if not seqs:
-        raise ValueError("no sequences to write")
-    p = {s.shape[1] for s in seqs}
-    if len(p) != 1:
-        raise ValueError(f"sequences have different feature sizes: {sorted(p)}")
-    lengths = np.array([s.shape[0] for s in seqs], dtype=np.int64)
-    x = np.zeros((len(seqs), int(lengths.max()), p.pop()), dtype=np.float32)
-    for i, s in enumerate(seqs):
-        x[i, : s.shape[0]] = s
-    return x, lengths
+from lgrin_edge.atomic import write_npz as write_arrays
+from lgrin_edge.data.dataset import pad_sequences
 
 
 def write_npz(
@@ -63,6 +50,5 @@ def write_npz(
             arr = np.asarray([str(v) for v in val], dtype=np.str_)
         arrays[key] = arr
     out = os.fspath(path)
-    with atomic_path(out) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
+    write_arrays(out, **arrays)
     return out
