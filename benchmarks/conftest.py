@@ -1,6 +1,7 @@
 """Benchmark fixtures: checkpoints trained once per session and cached on disk, with their exports.
 
-Options: --bench-training fast|full (epochs 40 or 150), --bench-cache DIR, --bench-datasets a,b.
+Options: --bench-training=fast|full (epochs 40 or 150), --bench-cache=DIR, --bench-datasets=a,b. Write them
+with '=': `pytest --benchmark-only` from the repository root reads them before this file is loaded.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--bench-cache", default=".lgrin_cache/bench", help="where trained checkpoints are cached"
     )
     group.addoption("--bench-datasets", default=",".join(DATASETS), help="comma-separated bundled datasets")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """`pytest` alone (testpaths include this folder) runs the tests only: benchmark modules are not
+    even imported unless --benchmark-only asks for them."""
+    if collection_path.name.startswith("test_") and not config.getoption("benchmark_only"):
+        return True
+    return None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

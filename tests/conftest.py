@@ -8,6 +8,13 @@ import torch
 torch.set_num_threads(2)
 
 
+def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None:
+    """`pytest --benchmark-only` runs benchmarks/ only: these modules hold no benchmark."""
+    if collection_path.name.startswith("test_") and config.getoption("benchmark_only"):
+        return True
+    return None
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory):
     """A tiny L-GrIN trained for a few epochs on synthetic data (official split), saved as a run folder."""

@@ -4,7 +4,7 @@
 #define R8(n) (((size_t)(n) + 7u) & ~(size_t)7u)
 #define R4(n) (((n) + 3u) & ~3u)
 
-#if defined(__AVX512F__) && defined(__AVX512VNNI__) && !defined(LGRIN_PORTABLE)
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && !defined(LGRIN_PORTABLE)
 #include <immintrin.h> /* compiler intrinsics header: no library code is linked */
 #define LGRIN_VNNI 1
 #else
@@ -13,14 +13,16 @@
 
 size_t lgrin_workspace_size(const lgrin_model *m)
 {
-    size_t el, fmax, emax;
+    size_t fmax, emax, act;
     if (!m) return 0;
-    el = m->precision == LGRIN_INT8 ? 1u : 4u;
     fmax = m->F[m->L]; /* feature width only grows with depth */
     emax = m->eta[0] > m->eta[1] ? m->eta[0] : m->eta[1];
-    /* two ping-pong activation buffers, relu(A) @ H, one MLP hidden row, int32 row accumulator,
-     * graph embedding */
-    return 3u * R8(el * m->M * fmax) + R8(el * emax) + R8(4u * fmax) + R8(4u * 3u * fmax);
+    /* graph embedding (3 F_L floats) and two int32 rows of accumulators, then per precision: */
+    act = R8(4u * 3u * fmax) + R8(4u * 2u * fmax);
+    if (m->precision == LGRIN_INT8) /* h, next h, relu(A) @ H, unsigned copy of an MLP input, hidden layer, */
+        return act + 3u * R8((size_t)m->M * fmax) + R8((size_t)m->M * R4(m->F[m->L])) + R8((size_t)m->M * emax) +
+               R8(4u * (size_t)m->M); /* and the nonzero columns of one row of relu(A) */
+    return act + 3u * R8(4u * (size_t)m->M * fmax) + R8(4u * emax); /* the same in float, one hidden row */
 }
 
 /* ---- int8 ---------------------------------------------------------------------------------- */
@@ -40,71 +42,356 @@ static int32_t rq(int32_t acc, int32_t m, int32_t s, int32_t lo)
     return (int32_t)r;
 }
 
-/* int8 MLP weights are stored in groups of four inputs, (in/4, out, 4), in zero-padded to a multiple of
+#if LGRIN_VNNI
+#define LGRIN_ALWAYS_INLINE static inline __attribute__((always_inline))
+/* kept out of line: inlined into its caller, gcc spills the 16 accumulators of the 4 x 64 tile */
+#define LGRIN_NOINLINE static __attribute__((noinline))
+
+/* rq() on the eight 64-bit products p with shifts sh, before the final clamp. */
+LGRIN_ALWAYS_INLINE __m512i rq8(__m512i p, __m512i sh)
+{
+    const __m512i one = _mm512_set1_epi64(1), zero = _mm512_setzero_si512();
+    const __mmask8 neg = _mm512_cmplt_epi64_mask(p, zero);
+    __m512i u = _mm512_abs_epi64(p);
+    u = _mm512_srlv_epi64(_mm512_add_epi64(u, _mm512_sllv_epi64(one, _mm512_sub_epi64(sh, one))), sh);
+    u = _mm512_min_epu64(u, _mm512_set1_epi64(128));
+    return _mm512_mask_sub_epi64(u, neg, zero, u);
+}
+
+/* rq() on 16 lanes (same rounding and saturation), narrowed to int8: even lanes, then odd lanes moved
+ * down, as signed 32 x 32 -> 64-bit products. */
+LGRIN_ALWAYS_INLINE __m128i rq16(__m512i acc, __m512i m, __m512i s, __m512i lo)
+{
+    const __m512i low = _mm512_set1_epi64(0xffffffffLL);
+    const __m512i ev = rq8(_mm512_mul_epi32(acc, m), _mm512_and_si512(s, low));
+    const __m512i od = rq8(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), _mm512_srli_epi64(m, 32)),
+                           _mm512_srli_epi64(s, 32));
+    acc = _mm512_or_si512(_mm512_and_si512(ev, low), _mm512_slli_epi64(od, 32));
+    acc = _mm512_min_epi32(_mm512_max_epi32(acc, lo), _mm512_set1_epi32(127));
+    return _mm512_cvtepi32_epi8(acc);
+}
+
+/* rq16 with lo = 0 (the MLP's ReLU) on the 16 outputs o0 .. o0 + 15 of one row. */
+LGRIN_ALWAYS_INLINE void put16(int8_t *y, const int32_t *m, const int32_t *s, uint32_t o0, __m512i acc)
+{
+    _mm_storeu_si128((__m128i *)(y + o0), rq16(acc, _mm512_loadu_si512((const void *)(m + o0)),
+                                             _mm512_loadu_si512((const void *)(s + o0)), _mm512_setzero_si512()));
+}
+
+/* Output tiles of 4 rows x 64 outputs, 1 x 64, 4 x 16 and 1 x 16, written out so that the accumulators
+ * are named variables: compilers keep them in registers at -O2 as well as -O3. */
+#define LGRIN_TILE_ARGS                                                                                   \
+    const uint8_t *xu, uint32_t ldx, uint32_t in4, const int8_t *w4, uint32_t out, uint32_t o0,            \
+        const int32_t *corr, const int32_t *m, const int32_t *s, int8_t *y, uint32_t ldy
+#define LC(c) _mm512_loadu_si512((const void *)(corr + o0 + 16u * (c)))
+#define LW(c) _mm512_loadu_si512((const void *)(wk + 64 * (c)))
+#define BX(r) _mm512_broadcastd_epi32(_mm_loadu_si32(xu + (size_t)(r) * ldx + k))
+#define DP(a, b, w) a = _mm512_dpbusd_epi32(a, b, w)
+#define ROW4(r, a0, a1, a2, a3)                                                                            \
+    do {                                                                                                   \
+        const __m512i b = BX(r);                                                                           \
+        DP(a0, b, w0);                                                                                     \
+        DP(a1, b, w1);                                                                                     \
+        DP(a2, b, w2);                                                                                     \
+        DP(a3, b, w3);                                                                                     \
+    } while (0)
+#define PUT4(r, a0, a1, a2, a3)                                                                            \
+    do {                                                                                                   \
+        int8_t *yr = y + (size_t)(r) * ldy;                                                                \
+        put16(yr, m, s, o0, a0);                                                                           \
+        put16(yr, m, s, o0 + 16u, a1);                                                                     \
+        put16(yr, m, s, o0 + 32u, a2);                                                                     \
+        put16(yr, m, s, o0 + 48u, a3);                                                                     \
+    } while (0)
+
+LGRIN_NOINLINE void tile_4x64(LGRIN_TILE_ARGS)
+{
+    __m512i a00 = LC(0), a01 = LC(1), a02 = LC(2), a03 = LC(3), a10 = a00, a11 = a01, a12 = a02, a13 = a03;
+    __m512i a20 = a00, a21 = a01, a22 = a02, a23 = a03, a30 = a00, a31 = a01, a32 = a02, a33 = a03;
+    uint32_t k;
+    for (k = 0; k < in4; k += 4u) {
+        const int8_t *wk = w4 + (size_t)k * out + 4u * o0;
+        const __m512i w0 = LW(0), w1 = LW(1), w2 = LW(2), w3 = LW(3);
+        ROW4(0, a00, a01, a02, a03);
+        ROW4(1, a10, a11, a12, a13);
+        ROW4(2, a20, a21, a22, a23);
+        ROW4(3, a30, a31, a32, a33);
+    }
+    PUT4(0, a00, a01, a02, a03);
+    PUT4(1, a10, a11, a12, a13);
+    PUT4(2, a20, a21, a22, a23);
+    PUT4(3, a30, a31, a32, a33);
+}
+
+static void tile_1x64(LGRIN_TILE_ARGS)
+{
+    __m512i a0 = LC(0), a1 = LC(1), a2 = LC(2), a3 = LC(3);
+    uint32_t k;
+    (void)ldx;
+    for (k = 0; k < in4; k += 4u) {
+        const int8_t *wk = w4 + (size_t)k * out + 4u * o0;
+        const __m512i w0 = LW(0), w1 = LW(1), w2 = LW(2), w3 = LW(3);
+        ROW4(0, a0, a1, a2, a3);
+    }
+    PUT4(0, a0, a1, a2, a3);
+}
+
+static void tile_4x16(LGRIN_TILE_ARGS)
+{
+    __m512i a0 = LC(0), a1 = a0, a2 = a0, a3 = a0;
+    uint32_t k;
+    for (k = 0; k < in4; k += 4u) {
+        const int8_t *wk = w4 + (size_t)k * out + 4u * o0;
+        const __m512i w = LW(0);
+        DP(a0, BX(0), w);
+        DP(a1, BX(1), w);
+        DP(a2, BX(2), w);
+        DP(a3, BX(3), w);
+    }
+    put16(y, m, s, o0, a0);
+    put16(y + ldy, m, s, o0, a1);
+    put16(y + 2u * ldy, m, s, o0, a2);
+    put16(y + 3u * ldy, m, s, o0, a3);
+}
+
+static void tile_1x16(LGRIN_TILE_ARGS)
+{
+    __m512i a0 = LC(0);
+    uint32_t k;
+    (void)ldx;
+    (void)ldy;
+    for (k = 0; k < in4; k += 4u) {
+        const int8_t *wk = w4 + (size_t)k * out + 4u * o0;
+        DP(a0, BX(0), LW(0));
+    }
+    put16(y, m, s, o0, a0);
+}
+#undef LGRIN_TILE_ARGS
+#undef LC
+#undef LW
+#undef BX
+#undef DP
+#undef ROW4
+#undef PUT4
+#endif
+
+/* Y = relu(rq(X Wq + bias)) for `rows` rows: X int8 (row stride ldx), Y int8 (row stride ldy).
+ * int8 MLP weights are stored in groups of four inputs, (in/4, out, 4), in zero-padded to a multiple of
  * four: each 32-bit word holds one output's weights for four consecutive inputs, the operand of
  * dot-product instructions (x86 VNNI vpdpbusd; Arm sdot). With AVX-512 VNNI available at compile time
- * the kernel uses it (compiler intrinsics, no library); otherwise a portable loop reads the same layout. */
-static void linear8(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s,
-                    const int8_t *x, uint32_t in, uint32_t out, uint8_t *xp, uint8_t *xn, int32_t *acc,
-                    int8_t *y)
+ * the kernel uses it (compiler intrinsics, no library) on tiles of four rows by 64 outputs; otherwise a
+ * portable loop reads the same layout. Both give the same integers. */
+static void gemm8(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s, const int8_t *x,
+                  uint32_t ldx, int x_signed, uint32_t rows, uint32_t in, uint32_t out, int8_t *y, uint32_t ldy,
+                  uint8_t *xu, int32_t *acc)
 {
     const uint32_t in4 = R4(in);
-    uint32_t o, k;
+    uint32_t i, o, k;
 #if LGRIN_VNNI
-    if (out % 64u == 0) {
-        uint32_t o0;
-        /* vpdpbusd multiplies unsigned by signed bytes: x = max(x, 0) - max(-x, 0). */
-        for (k = 0; k < in4; k++) {
-            const int32_t v = k < in ? x[k] : 0;
-            xp[k] = (uint8_t)(v > 0 ? v : 0);
-            xn[k] = (uint8_t)(v < 0 ? -v : 0);
+    if (out % 16u == 0) {
+        /* vpdpbusd multiplies unsigned by signed bytes. A signed input runs as x + 128 (x ^ 0x80), and
+         * 128 sum_k w[k][o] comes back out of the bias; the padded inputs meet zero weights. An input
+         * that is a ReLU output is used in place when its rows are already padded to four bytes. */
+        const uint8_t *xs = (const uint8_t *)x;
+        uint32_t o0, r, ld = ldx;
+        if (x_signed || ldx != in4) {
+            const __m512i flip = _mm512_set1_epi8(x_signed ? (char)0x80 : 0);
+            for (i = 0; i < rows; i++)
+                for (k = 0; k < in4; k += 64u) {
+                    const __mmask64 ld_mask = in - k >= 64u ? ~(__mmask64)0 : ((__mmask64)1 << (in - k)) - 1u;
+                    const __mmask64 st_mask = in4 - k >= 64u ? ~(__mmask64)0 : ((__mmask64)1 << (in4 - k)) - 1u;
+                    const __m512i v = _mm512_maskz_loadu_epi8(k < in ? ld_mask : 0, x + (size_t)i * ldx + k);
+                    _mm512_mask_storeu_epi8(xu + (size_t)i * in4 + k, st_mask, _mm512_xor_si512(v, flip));
+                }
+            xs = xu;
+            ld = in4;
         }
-        for (o0 = 0; o0 < out; o0 += 64u) {
-            __m512i p0 = _mm512_loadu_si512((const void *)(bias + o0)), p1 = _mm512_loadu_si512((const void *)(bias + o0 + 16u));
-            __m512i p2 = _mm512_loadu_si512((const void *)(bias + o0 + 32u)), p3 = _mm512_loadu_si512((const void *)(bias + o0 + 48u));
-            __m512i n0 = _mm512_setzero_si512(), n1 = n0, n2 = n0, n3 = n0;
-            for (k = 0; k < in4; k += 4u) {
-                const uint32_t up = (uint32_t)xp[k] | (uint32_t)xp[k + 1] << 8 | (uint32_t)xp[k + 2] << 16 |
-                                    (uint32_t)xp[k + 3] << 24;
-                const uint32_t un = (uint32_t)xn[k] | (uint32_t)xn[k + 1] << 8 | (uint32_t)xn[k + 2] << 16 |
-                                    (uint32_t)xn[k + 3] << 24;
-                const int8_t *wk = w4 + (size_t)k * out + 4u * o0;
-                if (up) {
-                    const __m512i b = _mm512_set1_epi32((int)up);
-                    p0 = _mm512_dpbusd_epi32(p0, b, _mm512_loadu_si512((const void *)wk));
-                    p1 = _mm512_dpbusd_epi32(p1, b, _mm512_loadu_si512((const void *)(wk + 64)));
-                    p2 = _mm512_dpbusd_epi32(p2, b, _mm512_loadu_si512((const void *)(wk + 128)));
-                    p3 = _mm512_dpbusd_epi32(p3, b, _mm512_loadu_si512((const void *)(wk + 192)));
-                }
-                if (un) {
-                    const __m512i b = _mm512_set1_epi32((int)un);
-                    n0 = _mm512_dpbusd_epi32(n0, b, _mm512_loadu_si512((const void *)wk));
-                    n1 = _mm512_dpbusd_epi32(n1, b, _mm512_loadu_si512((const void *)(wk + 64)));
-                    n2 = _mm512_dpbusd_epi32(n2, b, _mm512_loadu_si512((const void *)(wk + 128)));
-                    n3 = _mm512_dpbusd_epi32(n3, b, _mm512_loadu_si512((const void *)(wk + 192)));
-                }
+        for (o0 = 0; o0 < out; o0 += 16u) {
+            __m512i c = _mm512_loadu_si512((const void *)(bias + o0));
+            if (x_signed) {
+                const __m512i b = _mm512_set1_epi32((int)0x80808080u);
+                __m512i t = _mm512_setzero_si512();
+                for (k = 0; k < in4; k += 4u)
+                    t = _mm512_dpbusd_epi32(t, b, _mm512_loadu_si512((const void *)(w4 + (size_t)k * out + 4u * o0)));
+                c = _mm512_sub_epi32(c, t);
             }
-            _mm512_storeu_si512((void *)(acc + o0), _mm512_sub_epi32(p0, n0));
-            _mm512_storeu_si512((void *)(acc + o0 + 16u), _mm512_sub_epi32(p1, n1));
-            _mm512_storeu_si512((void *)(acc + o0 + 32u), _mm512_sub_epi32(p2, n2));
-            _mm512_storeu_si512((void *)(acc + o0 + 48u), _mm512_sub_epi32(p3, n3));
+            _mm512_storeu_si512((void *)(acc + o0), c);
         }
-        for (o = 0; o < out; o++) y[o] = (int8_t)rq(acc[o], m[o], s[o], 0);
+        for (r = 0; r + 4u <= rows; r += 4u) {
+            const uint8_t *xr = xs + (size_t)r * ld;
+            int8_t *yr = y + (size_t)r * ldy;
+            for (o0 = 0; o0 + 64u <= out; o0 += 64u) tile_4x64(xr, ld, in4, w4, out, o0, acc, m, s, yr, ldy);
+            for (; o0 < out; o0 += 16u) tile_4x16(xr, ld, in4, w4, out, o0, acc, m, s, yr, ldy);
+        }
+        for (; r < rows; r++) {
+            const uint8_t *xr = xs + (size_t)r * ld;
+            int8_t *yr = y + (size_t)r * ldy;
+            for (o0 = 0; o0 + 64u <= out; o0 += 64u) tile_1x64(xr, ld, in4, w4, out, o0, acc, m, s, yr, ldy);
+            for (; o0 < out; o0 += 16u) tile_1x16(xr, ld, in4, w4, out, o0, acc, m, s, yr, ldy);
+        }
         return;
     }
 #endif
-    (void)xp;
-    (void)xn;
-    for (o = 0; o < out; o++) acc[o] = bias[o];
-    for (k = 0; k < in4; k += 4u) {
-        const int32_t x0 = x[k], x1 = k + 1u < in ? x[k + 1] : 0, x2 = k + 2u < in ? x[k + 2] : 0,
-                      x3 = k + 3u < in ? x[k + 3] : 0;
-        const int8_t *wk = w4 + (size_t)k * out;
-        if ((x0 | x1 | x2 | x3) == 0) continue; /* ReLU outputs are often zero */
-        for (o = 0; o < out; o++)
-            acc[o] += x0 * wk[4u * o] + x1 * wk[4u * o + 1u] + x2 * wk[4u * o + 2u] + x3 * wk[4u * o + 3u];
+    (void)xu;
+    (void)x_signed;
+    for (i = 0; i < rows; i++) {
+        const int8_t *xi = x + (size_t)i * ldx;
+        int8_t *yi = y + (size_t)i * ldy;
+        /* restrict (int8 may alias anything) and a size_t index (a 32-bit one may wrap, which makes
+         * the addresses non-affine) let compilers vectorise the inner loop: 2.5x with SSE2 */
+        int32_t *restrict a = acc;
+        size_t n;
+        for (n = 0; n < out; n++) a[n] = bias[n];
+        for (k = 0; k < in4; k += 4u) {
+            const int32_t x0 = xi[k], x1 = k + 1u < in ? xi[k + 1] : 0, x2 = k + 2u < in ? xi[k + 2] : 0,
+                          x3 = k + 3u < in ? xi[k + 3] : 0;
+            const int8_t *restrict wk = w4 + (size_t)k * out;
+            if ((x0 | x1 | x2 | x3) == 0) continue; /* ReLU outputs are often zero */
+            for (n = 0; n < out; n++)
+                a[n] += x0 * wk[4 * n] + x1 * wk[4 * n + 1] + x2 * wk[4 * n + 2] + x3 * wk[4 * n + 3];
+        }
+        for (o = 0; o < out; o++) yi[o] = (int8_t)rq(a[o], m[o], s[o], 0);
     }
-    for (o = 0; o < out; o++) y[o] = (int8_t)rq(acc[o], m[o], s[o], 0);
+}
+
+/* y[f] = rq(acc[f], m, s, -127) for one row that shares its multiplier and shift. */
+static void rq_row(const int32_t *acc, int32_t m, int32_t s, uint32_t n, int8_t *y)
+{
+    uint32_t f = 0;
+#if LGRIN_VNNI
+    const __m512i mv = _mm512_set1_epi32(m), sv = _mm512_set1_epi32(s), lo = _mm512_set1_epi32(-127);
+    for (; f + 16u <= n; f += 16u)
+        _mm_storeu_si128((__m128i *)(y + f), rq16(_mm512_loadu_si512((const void *)(acc + f)), mv, sv, lo));
+#endif
+    for (; f < n; f++) y[f] = (int8_t)rq(acc[f], m, s, -127);
+}
+
+/* Row helpers of the graph steps. With AVX-512 they use masked loads and stores (the tail of a row
+ * never touches memory past it), so short rows vectorise too and -O2 builds, which gcc does not
+ * auto-vectorise, run as fast as -O3 ones. */
+#if LGRIN_VNNI
+LGRIN_ALWAYS_INLINE __mmask16 lanes16(size_t left)
+{
+    return left >= 16u ? (__mmask16)0xffffu : (__mmask16)((1u << left) - 1u);
+}
+
+LGRIN_ALWAYS_INLINE __m512i load16x8(const int8_t *p, __mmask16 k) /* 16 int8 widened to int32 */
+{
+    return _mm512_cvtepi8_epi32(_mm512_castsi512_si128(_mm512_maskz_loadu_epi8((__mmask64)k, p)));
+}
+#endif
+
+/* acc[f] = sum_j adj[j] h[j][f], f < F: one row of relu(A) @ H before requantisation. relu(A) is
+ * often sparse, so the nonzero columns are listed first (nz: M entries of workspace). */
+static void adj_row(int32_t *restrict acc, const int8_t *adj, const int8_t *restrict h, uint32_t M, size_t F,
+                    uint32_t *nz)
+{
+    uint32_t j, n = 0, t;
+    size_t f;
+    for (j = 0; j < M; j++)
+        if (adj[j] != 0) nz[n++] = j;
+#if LGRIN_VNNI
+    /* 64 features at a time in four register accumulators, one store per row */
+    for (f = 0; f < F; f += 64u) {
+        const __mmask16 k0 = lanes16(F - f), k1 = F - f > 16u ? lanes16(F - f - 16u) : 0,
+                        k2 = F - f > 32u ? lanes16(F - f - 32u) : 0, k3 = F - f > 48u ? lanes16(F - f - 48u) : 0;
+        __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+        for (t = 0; t < n; t++) {
+            const int8_t *hj = h + (size_t)nz[t] * F + f;
+            const __m512i a = _mm512_set1_epi32(adj[nz[t]]);
+            s0 = _mm512_add_epi32(s0, _mm512_mullo_epi32(load16x8(hj, k0), a));
+            s1 = _mm512_add_epi32(s1, _mm512_mullo_epi32(load16x8(hj + 16, k1), a));
+            s2 = _mm512_add_epi32(s2, _mm512_mullo_epi32(load16x8(hj + 32, k2), a));
+            s3 = _mm512_add_epi32(s3, _mm512_mullo_epi32(load16x8(hj + 48, k3), a));
+        }
+        _mm512_mask_storeu_epi32(acc + f, k0, s0);
+        _mm512_mask_storeu_epi32(acc + f + 16, k1, s1);
+        _mm512_mask_storeu_epi32(acc + f + 32, k2, s2);
+        _mm512_mask_storeu_epi32(acc + f + 48, k3, s3);
+    }
+#else
+    for (f = 0; f < F; f++) acc[f] = 0;
+    for (t = 0; t < n; t++) {
+        const int32_t a = adj[nz[t]];
+        const int8_t *restrict hj = h + (size_t)nz[t] * F;
+        for (f = 0; f < F; f++) acc[f] += a * hj[f];
+    }
+#endif
+}
+
+/* row[f] = max over the K neighbours nbr[k] of h[nbr[k]][f], f < F: the 1-hop maxpool of one node */
+static void maxpool_row(int8_t *restrict row, const int8_t *restrict h, const int32_t *nbr, uint32_t K, size_t F)
+{
+    uint32_t k;
+    size_t f;
+#if LGRIN_VNNI
+    for (f = 0; f < F; f += 64u) {
+        const __mmask64 km = F - f >= 64u ? ~(__mmask64)0 : ((__mmask64)1 << (F - f)) - 1u;
+        __m512i r = _mm512_maskz_loadu_epi8(km, h + (size_t)nbr[0] * F + f);
+        for (k = 1; k < K; k++) r = _mm512_max_epi8(r, _mm512_maskz_loadu_epi8(km, h + (size_t)nbr[k] * F + f));
+        _mm512_mask_storeu_epi8(row + f, km, r);
+    }
+#else
+    for (f = 0; f < F; f++) row[f] = h[(size_t)nbr[0] * F + f];
+    for (k = 1; k < K; k++) {
+        const int8_t *restrict hk = h + (size_t)nbr[k] * F;
+        for (f = 0; f < F; f++) row[f] = hk[f] > row[f] ? hk[f] : row[f];
+    }
+#endif
+}
+
+/* imax[f] = max_i h[i][f] and isum[f] = sum_i h[i][f] over the M nodes, f < F (exact in int32) */
+static void max_sum_pool(int32_t *restrict imax, int32_t *restrict isum, const int8_t *restrict h, uint32_t M,
+                         size_t F)
+{
+    uint32_t i;
+    size_t f;
+#if LGRIN_VNNI
+    for (f = 0; f < F; f += 16u) {
+        const __mmask16 k = lanes16(F - f);
+        __m512i vmax = _mm512_set1_epi32(-128), vsum = _mm512_setzero_si512();
+        for (i = 0; i < M; i++) {
+            const __m512i v = load16x8(h + (size_t)i * F + f, k);
+            vmax = _mm512_max_epi32(vmax, v);
+            vsum = _mm512_add_epi32(vsum, v);
+        }
+        _mm512_mask_storeu_epi32(imax + f, k, vmax);
+        _mm512_mask_storeu_epi32(isum + f, k, vsum);
+    }
+#else
+    for (f = 0; f < F; f++) {
+        imax[f] = -128;
+        isum[f] = 0;
+    }
+    for (i = 0; i < M; i++) {
+        const int8_t *restrict hi = h + (size_t)i * F;
+        for (f = 0; f < F; f++) {
+            imax[f] = hi[f] > imax[f] ? hi[f] : imax[f];
+            isum[f] += hi[f];
+        }
+    }
+#endif
+}
+
+/* gp[f] = sum_i p[i] h[i][f] in float, nodes in order (each lane sums in the scalar order) */
+static void weighted_pool(float *restrict gp, const float *p, const int8_t *restrict h, uint32_t M, size_t F)
+{
+    uint32_t i;
+    size_t f;
+#if LGRIN_VNNI
+    for (f = 0; f < F; f += 16u) {
+        const __mmask16 k = lanes16(F - f);
+        __m512 v = _mm512_setzero_ps();
+        for (i = 0; i < M; i++) /* mul then add: no fused multiply-add, like -ffp-contract=off */
+            v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_set1_ps(p[i]),
+                                               _mm512_cvtepi32_ps(load16x8(h + (size_t)i * F + f, k))));
+        _mm512_mask_storeu_ps(gp + f, k, v);
+    }
+#else
+    for (f = 0; f < F; f++) gp[f] = 0.0f;
+    for (i = 0; i < M; i++)
+        for (f = 0; f < F; f++) gp[f] += p[i] * (float)h[(size_t)i * F + f];
+#endif
 }
 
 static int8_t quant_in(float v)
@@ -119,16 +406,16 @@ static void pool_classify(const lgrin_model *m, float *g, float *logits);
 
 static void run_int8(const lgrin_model *m, uint8_t *ws, const float *x, float *logits)
 {
-    const uint32_t M = m->M, K = m->K;
-    const size_t act = R8((size_t)M * m->F[m->L]);
-    int8_t *h = (int8_t *)ws, *o = (int8_t *)(ws + act), *ah = (int8_t *)(ws + 2u * act);
-    int8_t *y1 = (int8_t *)(ws + 3u * act);
-    int32_t *acc = (int32_t *)(ws + 3u * act + R8(m->eta[0] > m->eta[1] ? m->eta[0] : m->eta[1]));
-    float *g = (float *)((uint8_t *)acc + R8(4u * (size_t)m->F[m->L]));
+    const uint32_t M = m->M, K = m->K, FL = m->F[m->L];
+    const size_t act = R8((size_t)M * FL);
+    float *g = (float *)ws;
+    int32_t *acc = (int32_t *)(ws + R8(4u * 3u * FL));
+    int8_t *h = (int8_t *)((uint8_t *)acc + R8(4u * 2u * FL)), *o = h + act, *ah = o + act;
+    uint8_t *xu = (uint8_t *)(ah + act);
+    int8_t *y1 = (int8_t *)(xu + R8((size_t)M * R4(FL)));
+    uint32_t *nz = (uint32_t *)(y1 + R8((size_t)M * (m->eta[0] > m->eta[1] ? m->eta[0] : m->eta[1])));
     const int8_t *adj = (const int8_t *)m->adj;
-    /* The graph-embedding buffer (3 F_L floats) is idle until pooling: it holds the MLPs' split inputs. */
-    uint8_t *xp = (uint8_t *)g, *xn = xp + R4(m->F[m->L]);
-    uint32_t i, j, f, k, l, b;
+    uint32_t i, f, l, b;
 
     for (i = 0; i < M; i++)
         for (f = 0; f < m->P; f++) h[i * m->P + f] = quant_in(x[i * m->P + f] * m->in_a[f] + m->in_c[f]);
@@ -138,60 +425,36 @@ static void run_int8(const lgrin_model *m, uint8_t *ws, const float *x, float *l
         const uint32_t F = m->F[l], Fo = m->F[l + 1];
         int8_t *t;
         for (i = 0; i < M; i++) {
-            for (f = 0; f < F; f++) acc[f] = 0;
-            for (j = 0; j < M; j++) {
-                const int32_t a = adj[(size_t)i * M + j];
-                const int8_t *hj = h + (size_t)j * F;
-                if (a == 0) continue; /* relu(A) is often sparse */
-                for (f = 0; f < F; f++) acc[f] += a * hj[f];
-            }
-            for (f = 0; f < F; f++) ah[(size_t)i * F + f] = (int8_t)rq(acc[f], ly->adj_m[i], ly->adj_s[i], -127);
+            adj_row(acc, adj + (size_t)i * M, h, M, F, nz);
+            rq_row(acc, ly->adj_m[i], ly->adj_s[i], F, ah + (size_t)i * F);
         }
-        for (i = 0; i < M; i++) {
-            int8_t *row = o + (size_t)i * Fo;
-            const int8_t *n0 = h + (size_t)m->nbr[(size_t)i * K] * F;
-            for (b = 0; b < 2; b++) {
-                const lgrin_branch *br = &ly->br[b];
-                const uint32_t e = m->eta[b];
-                linear8((const int8_t *)br->w1, (const int32_t *)br->b1, br->m1, br->s1, ah + (size_t)i * F, F,
-                        e, xp, xn, acc, y1);
-                linear8((const int8_t *)br->w2, (const int32_t *)br->b2, br->m2, br->s2, y1, e, e, xp, xn, acc,
-                        row);
-                row += e;
-            }
-            for (f = 0; f < F; f++) row[f] = n0[f];
-            for (k = 1; k < K; k++) {
-                const int8_t *nk = h + (size_t)m->nbr[(size_t)i * K + k] * F;
-                for (f = 0; f < F; f++) row[f] = nk[f] > row[f] ? nk[f] : row[f];
-            }
+        for (b = 0; b < 2; b++) {
+            const lgrin_branch *br = &ly->br[b];
+            const uint32_t e = m->eta[b];
+            gemm8((const int8_t *)br->w1, (const int32_t *)br->b1, br->m1, br->s1, ah, F, 1, M, F, e, y1, e, xu,
+                  acc);
+            gemm8((const int8_t *)br->w2, (const int32_t *)br->b2, br->m2, br->s2, y1, e, 0, M, e, e,
+                  o + (b ? m->eta[0] : 0u), Fo, xu, acc);
         }
+        for (i = 0; i < M; i++)
+            maxpool_row(o + (size_t)i * Fo + m->eta[0] + m->eta[1], h, m->nbr + (size_t)i * K, K, F);
         t = h;
         h = o;
         o = t;
     }
 
     {
+        /* max and plain sum in int32 (exact, and vectorisable: no float reduction order to keep) */
         const uint32_t F = m->F[m->L];
         const float *s = m->out_scale;
+        float *restrict gp = g + F;
+        int32_t *imax = acc, *isum = acc + F;
+        max_sum_pool(imax, isum, h, M, F);
+        weighted_pool(gp, m->pool_p, h, M, F);
         for (f = 0; f < F; f++) {
-            g[f] = -128.0f;
-            g[F + f] = 0.0f;
-            g[2u * F + f] = 0.0f;
-        }
-        for (i = 0; i < M; i++) {
-            const int8_t *hi = h + (size_t)i * F;
-            const float p = m->pool_p[i];
-            for (f = 0; f < F; f++) {
-                const float v = (float)hi[f];
-                g[f] = v > g[f] ? v : g[f];
-                g[F + f] += p * v;
-                g[2u * F + f] += v; /* integer-valued and below 2^24: exact */
-            }
-        }
-        for (f = 0; f < F; f++) {
-            g[f] *= s[f];
-            g[F + f] *= s[f];
-            g[2u * F + f] *= s[f] / (float)M;
+            g[f] = (float)imax[f] * s[f];
+            gp[f] *= s[f];
+            g[2u * F + f] = (float)isum[f] * (s[f] / (float)M);
         }
     }
     pool_classify(m, g, logits);
@@ -203,12 +466,26 @@ static void run_int8(const lgrin_model *m, uint8_t *ws, const float *x, float *l
  * that is already written in parallel form. */
 static float dotf(const float *a, const float *b, uint32_t n)
 {
+#if LGRIN_VNNI
+    /* gcc -O3 turns the portable loop below into shuffles; the intrinsic form is 4x faster */
+    __m512 v0 = _mm512_setzero_ps(), v1 = v0;
+    uint32_t i = 0;
+    float t;
+    for (; i + 32u <= n; i += 32u) {
+        v0 = _mm512_add_ps(v0, _mm512_mul_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i)));
+        v1 = _mm512_add_ps(v1, _mm512_mul_ps(_mm512_loadu_ps(a + i + 16u), _mm512_loadu_ps(b + i + 16u)));
+    }
+    t = _mm512_reduce_add_ps(_mm512_add_ps(v0, v1));
+    for (; i < n; i++) t += a[i] * b[i];
+    return t;
+#else
     float p[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
     uint32_t k = 0, j;
     for (; k + 8u <= n; k += 8u)
         for (j = 0; j < 8u; j++) p[j] += a[k + j] * b[k + j];
     for (; k < n; k++) p[0] += a[k] * b[k];
     return ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
+#endif
 }
 
 static void linearf(const float *w, const float *bias, const float *x, uint32_t in, uint32_t out, float *y)
@@ -222,12 +499,11 @@ static void linearf(const float *w, const float *bias, const float *x, uint32_t 
 
 static void run_fp32(const lgrin_model *m, uint8_t *ws, const float *x, float *logits)
 {
-    const uint32_t M = m->M, K = m->K;
-    const size_t act = R8(4u * (size_t)M * m->F[m->L]);
-    const size_t emax = m->eta[0] > m->eta[1] ? m->eta[0] : m->eta[1];
-    float *h = (float *)ws, *o = (float *)(ws + act), *ah = (float *)(ws + 2u * act);
-    float *y1 = (float *)(ws + 3u * act);
-    float *g = (float *)(ws + 3u * act + R8(4u * emax) + R8(4u * (size_t)m->F[m->L]));
+    const uint32_t M = m->M, K = m->K, FL = m->F[m->L];
+    const size_t act = R8(4u * (size_t)M * FL) / 4u;
+    float *g = (float *)ws;
+    float *h = (float *)(ws + R8(4u * 3u * FL) + R8(4u * 2u * FL)), *o = h + act, *ah = o + act;
+    float *y1 = ah + act;
     const float *adj = (const float *)m->adj;
     uint32_t i, j, f, k, l, b;
 

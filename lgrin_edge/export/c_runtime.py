@@ -465,9 +465,10 @@ def _cache_root() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "lgrin_edge"
 
 
-def build_library(cc: str | None = None, force: bool = False) -> Path:
+def build_library(cc: str | None = None, force: bool = False, portable: bool = False) -> Path:
     """Compile the runtime into a shared library in the cache folder and return its path.
 
+    ``portable`` builds the plain C kernels (``-DLGRIN_PORTABLE``) even where the CPU has AVX-512 VNNI.
     The file name is keyed on a hash of the sources, compiler and flags, so edits trigger a rebuild.
     Concurrent builders each compile to a private temporary file and atomically rename it.
     """
@@ -479,6 +480,7 @@ def build_library(cc: str | None = None, force: bool = False) -> Path:
         raise RuntimeError(f"C runtime sources not found under {EXPORT_DIR}: {missing}")
     # Built for the CPU it runs on (the library never leaves this machine): about 1.5x faster with AVX2.
     flags = [*_CFLAGS, *(["-march=native"] if _accepts(cc, "-march=native") else [])]
+    flags += ["-DLGRIN_PORTABLE"] if portable else []
     digest = hashlib.sha256()
     for part in (*flags, cc, sys.platform, _cpu_id()):
         digest.update(part.encode() + b"\0")

@@ -62,6 +62,28 @@ def test_int8_is_bit_exact_with_simulation_and_agrees_with_fp32(
     assert (got.argmax(1) == ref.argmax(1)).mean() >= 0.93
 
 
+ODD_SHAPES = [(30, 7, (48, 20), 3), (5, 3, (16, 64), 1), (1, 4, (4, 32), 2)]
+
+
+@pytest.mark.parametrize(("M", "P", "eta", "L"), ODD_SHAPES)
+def test_int8_odd_shapes_are_bit_exact_in_both_kernels(
+    tmp_path: Path, M: int, P: int, eta: tuple[int, int], L: int
+) -> None:
+    """Widths that are not multiples of 64 or 16, node counts that leave partial row tiles, inputs whose
+    width is not a multiple of four: the vector kernel (where the CPU has one) and the portable kernel
+    must give the integers of simulate_int8."""
+    arrays, mean, std = cr.random_folded_arrays(M, P, 5, eta=eta, L=L, seed=M)
+    rng = np.random.default_rng(1)
+    cal = (mean + std * rng.normal(size=(64, M, P))).astype(np.float32)
+    test = (mean + std * rng.normal(size=(64, M, P))).astype(np.float32)
+    model_file = tmp_path / "m.lgrn"
+    cr.write_c_model(arrays, cal, model_file)
+    sim = cr.simulate_int8(cr.quantize(arrays, cal), test)
+    for portable in (False, True):
+        got = cr.CModel(model_file, library=cr.build_library(portable=portable))(test)
+        np.testing.assert_allclose(got, sim, rtol=0, atol=1e-5 * np.abs(sim).max())
+
+
 def test_threads_and_probabilities(paper_int8) -> None:
     _, _, test, path = paper_int8
     one = cr.CModel(path)(test)
