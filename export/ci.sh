@@ -61,14 +61,21 @@ if [ "$fuzz_rc" -ne 0 ]; then
   exit "$fuzz_rc"
 fi
 
-echo "== code size (gcc -O2, x86-64, text of the runtime objects; goal <= 32768 bytes)"
+echo "== code size (-O2, text of the runtime objects; goal <= 32768 bytes)"
+# Every kernel family is compiled (warnings are errors) whatever this machine's CPU, so a vector path
+# that only some CPUs run still builds; the tests run the ones this CPU (or qemu) has.
 objs="$classes/obj"
-mkdir -p "$objs"
-for src in lgrin_model lgrin_run; do
-  gcc -std=c99 -O2 -ffp-contract=off -Iexport/include -c "export/src/$src.c" -o "$objs/$src.o"
+for spec in "x86-64-portable gcc -mtune=generic" "x86-64-avx2 gcc -march=haswell" \
+  "x86-64-avx512-vnni gcc -march=icelake-server" "aarch64-neon aarch64-linux-gnu-gcc -march=armv8-a" \
+  "aarch64-sdot aarch64-linux-gnu-gcc -march=armv8.2-a+dotprod"; do
+  read -r name cc flag <<<"$spec"
+  mkdir -p "$objs/$name"
+  for src in lgrin_model lgrin_run; do
+    "$cc" -std=c99 -O2 -ffp-contract=off -Wall -Wextra -Werror "$flag" -Iexport/include \
+      -c "export/src/$src.c" -o "$objs/$name/$src.o"
+  done
+  text=$(size "$objs/$name"/*.o | awk 'NR > 1 {t += $1} END {print t}')
+  echo "runtime text, $name: $text bytes"
+  test "$text" -le 32768
 done
-size "$objs"/*.o
-text=$(size "$objs"/*.o | awk 'NR > 1 {t += $1} END {print t}')
-echo "runtime text: $text bytes"
-test "$text" -le 32768
 echo "== export/ci.sh passed"

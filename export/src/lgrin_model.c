@@ -109,6 +109,15 @@ static int valid_bias(const int32_t *b, uint64_t n)
     return 1;
 }
 
+/* int8 weights are symmetric, in -127..127: the AVX2 kernel's sign trick (vpsignb) needs -128 absent */
+static int valid_w8(const int8_t *w, uint64_t n)
+{
+    uint64_t i;
+    for (i = 0; i < n; i++)
+        if (w[i] == -128) return 0;
+    return 1;
+}
+
 static int check_values(const lgrin_model *m)
 {
     const int q = m->precision == LGRIN_INT8;
@@ -133,7 +142,9 @@ static int check_values(const lgrin_model *m)
             const uint64_t e = m->eta[b];
             if (q) {
                 if (!valid_rq(br->m1, br->s1, e) || !valid_rq(br->m2, br->s2, e) ||
-                    !valid_bias((const int32_t *)br->b1, e) || !valid_bias((const int32_t *)br->b2, e))
+                    !valid_bias((const int32_t *)br->b1, e) || !valid_bias((const int32_t *)br->b2, e) ||
+                    !valid_w8((const int8_t *)br->w1, e * ((m->F[l] + 3u) & ~3u)) ||
+                    !valid_w8((const int8_t *)br->w2, e * ((e + 3u) & ~3u)))
                     return 0;
             } else if (!finite_all((const float *)br->w1, e * m->F[l]) ||
                        !finite_all((const float *)br->b1, e) || !finite_all((const float *)br->w2, e * e) ||

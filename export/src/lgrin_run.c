@@ -4,11 +4,35 @@
 #define R8(n) (((size_t)(n) + 7u) & ~(size_t)7u)
 #define R4(n) (((n) + 3u) & ~3u)
 
+/* Vector kernels, chosen at compile time (no CPU dispatch: the library is built for its target): AVX-512
+ * VNNI, else AVX2 on x86-64; NEON, with sdot where available, on aarch64; else portable C.
+ * -DLGRIN_PORTABLE forces the portable loops. */
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && !defined(LGRIN_PORTABLE)
 #include <immintrin.h> /* compiler intrinsics header: no library code is linked */
 #define LGRIN_VNNI 1
+#define LGRIN_AVX2 0
+#elif defined(__AVX2__) && !defined(LGRIN_PORTABLE)
+#include <immintrin.h>
+#define LGRIN_VNNI 0
+#define LGRIN_AVX2 1
 #else
 #define LGRIN_VNNI 0
+#define LGRIN_AVX2 0
+#endif
+/* NEON is part of every aarch64 CPU; sdot (Armv8.2 dot product) only where the compiler targets it. */
+#if defined(__aarch64__) && defined(__ARM_NEON) && !defined(LGRIN_PORTABLE)
+#include <arm_neon.h> /* compiler intrinsics header: no library code is linked */
+#define LGRIN_NEON 1
+#if defined(__ARM_FEATURE_DOTPROD)
+#define LGRIN_SDOT 1
+#else
+#define LGRIN_SDOT 0
+#endif
+#else
+#define LGRIN_NEON 0
+#endif
+#if LGRIN_VNNI || LGRIN_AVX2 || LGRIN_NEON
+#define LGRIN_ALWAYS_INLINE static inline __attribute__((always_inline))
 #endif
 
 size_t lgrin_workspace_size(const lgrin_model *m)
@@ -43,7 +67,6 @@ static int32_t rq(int32_t acc, int32_t m, int32_t s, int32_t lo)
 }
 
 #if LGRIN_VNNI
-#define LGRIN_ALWAYS_INLINE static inline __attribute__((always_inline))
 /* kept out of line: inlined into its caller, gcc spills the 16 accumulators of the 4 x 64 tile */
 #define LGRIN_NOINLINE static __attribute__((noinline))
 
@@ -175,12 +198,196 @@ static void tile_1x16(LGRIN_TILE_ARGS)
 #undef PUT4
 #endif
 
+#if LGRIN_AVX2
+LGRIN_ALWAYS_INLINE __m256i load8x8(const int8_t *p) /* 8 int8 widened to int32 */
+{
+    return _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p));
+}
+
+/* rq() on the four 64-bit products p with shifts sh, before the final clamp (AVX2 has no 64-bit abs or
+ * min: compare and blend instead). */
+LGRIN_ALWAYS_INLINE __m256i rq4(__m256i p, __m256i sh)
+{
+    const __m256i one = _mm256_set1_epi64x(1), cap = _mm256_set1_epi64x(128);
+    const __m256i neg = _mm256_cmpgt_epi64(_mm256_setzero_si256(), p);
+    __m256i u = _mm256_sub_epi64(_mm256_xor_si256(p, neg), neg);
+    u = _mm256_srlv_epi64(_mm256_add_epi64(u, _mm256_sllv_epi64(one, _mm256_sub_epi64(sh, one))), sh);
+    u = _mm256_blendv_epi8(u, cap, _mm256_cmpgt_epi64(u, cap));
+    return _mm256_sub_epi64(_mm256_xor_si256(u, neg), neg);
+}
+
+/* rq() with the lower clamp lo on eight accumulators (multipliers mv, shifts sv), stored as eight int8. */
+LGRIN_ALWAYS_INLINE void rq8x(int8_t *y, __m256i acc, __m256i mv, __m256i sv, __m256i lo)
+{
+    const __m256i low = _mm256_set1_epi64x(0xffffffffLL);
+    const __m256i ev = rq4(_mm256_mul_epi32(acc, mv), _mm256_and_si256(sv, low));
+    const __m256i od =
+        rq4(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(mv, 32)), _mm256_srli_epi64(sv, 32));
+    __m256i v = _mm256_or_si256(_mm256_and_si256(ev, low), _mm256_slli_epi64(od, 32));
+    v = _mm256_min_epi32(_mm256_max_epi32(v, lo), _mm256_set1_epi32(127));
+    v = _mm256_packs_epi32(v, v); /* in range already: the saturating packs only narrow */
+    v = _mm256_packs_epi16(v, v);
+    v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
+    _mm_storel_epi64((__m128i *)y, _mm256_castsi256_si128(v));
+}
+
+/* rq() with lo = 0 (the MLP's ReLU) on the eight outputs starting at m, s. */
+LGRIN_ALWAYS_INLINE void put8(int8_t *y, __m256i acc, const int32_t *m, const int32_t *s)
+{
+    rq8x(y, acc, _mm256_loadu_si256((const __m256i *)m), _mm256_loadu_si256((const __m256i *)s),
+         _mm256_setzero_si256());
+}
+
+/* Four rows (the last ones repeated where fewer remain) x 8 outputs. vpmaddubsw multiplies unsigned by
+ * signed bytes and adds pairs into int16 with saturation; it is exact here because |x| and |w| are at
+ * most 127 (the loader rejects -128 weights), so a pair stays within 2 * 127^2 < 2^15. A signed input
+ * runs as |x| against the weights with x's sign moved onto them (vpsignb). vpmaddwd with ones then adds
+ * the two pairs of each output. */
+#define A2_BX(xr) _mm256_broadcastd_epi32(_mm_loadu_si32((xr) + k))
+#define A2_UDOT(a, xr) a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(A2_BX(xr), w), ones))
+#define A2_SDOT(a, xr)                                                                                     \
+    do {                                                                                                   \
+        const __m256i xs = A2_BX(xr);                                                                      \
+        const __m256i d = _mm256_maddubs_epi16(_mm256_abs_epi8(xs), _mm256_sign_epi8(w, xs));              \
+        a = _mm256_add_epi32(a, _mm256_madd_epi16(d, ones));                                               \
+    } while (0)
+
+static void tile_4x8(const int8_t *x, uint32_t ldx, uint32_t rows, int x_signed, uint32_t in4, const int8_t *w4,
+                     uint32_t out, uint32_t o0, const int32_t *bias, const int32_t *m, const int32_t *s, int8_t *y,
+                     uint32_t ldy)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    const int8_t *x0 = x, *x1 = x + (rows > 1u ? ldx : 0u), *x2 = x + (rows > 2u ? 2u * ldx : 0u),
+                 *x3 = x + (rows > 3u ? 3u * ldx : 0u);
+    __m256i a0 = _mm256_loadu_si256((const __m256i *)(bias + o0)), a1 = a0, a2 = a0, a3 = a0;
+    uint32_t k;
+    /* one loop per input kind, so the choice is not made per step */
+#define A2_LOOP(DOT)                                                                                       \
+    for (k = 0; k < in4; k += 4u) {                                                                        \
+        const __m256i w = _mm256_loadu_si256((const __m256i *)(w4 + (size_t)k * out + 4u * o0));          \
+        DOT(a0, x0);                                                                                       \
+        DOT(a1, x1);                                                                                       \
+        DOT(a2, x2);                                                                                       \
+        DOT(a3, x3);                                                                                       \
+    }
+    if (x_signed) {
+        A2_LOOP(A2_SDOT)
+    } else {
+        A2_LOOP(A2_UDOT)
+    }
+#undef A2_LOOP
+    put8(y + o0, a0, m + o0, s + o0);
+    if (rows > 1u) put8(y + ldy + o0, a1, m + o0, s + o0);
+    if (rows > 2u) put8(y + 2u * ldy + o0, a2, m + o0, s + o0);
+    if (rows > 3u) put8(y + 3u * ldy + o0, a3, m + o0, s + o0);
+}
+#undef A2_BX
+#undef A2_UDOT
+#undef A2_SDOT
+#endif
+
+#if LGRIN_NEON
+/* rq() on two 64-bit products p, nsh = -shift, before the final clamp: vrshl rounds half up, which on |p|
+ * is rounding half away from zero. */
+LGRIN_ALWAYS_INLINE int64x2_t rq2(int64x2_t p, int64x2_t nsh)
+{
+    const uint64x2_t cap = vdupq_n_u64(128);
+    uint64x2_t u = vrshlq_u64(vreinterpretq_u64_s64(vabsq_s64(p)), nsh);
+    const int64x2_t v = vreinterpretq_s64_u64(vbslq_u64(vcgtq_u64(u, cap), cap, u));
+    return vbslq_s64(vcltzq_s64(p), vnegq_s64(v), v);
+}
+
+/* rq() with the lower clamp lo on four accumulators. */
+LGRIN_ALWAYS_INLINE int32x4_t rq4n(int32x4_t acc, int32x4_t m, int32x4_t s, int32x4_t lo)
+{
+    const int64x2_t a = rq2(vmull_s32(vget_low_s32(acc), vget_low_s32(m)), vnegq_s64(vmovl_s32(vget_low_s32(s))));
+    const int64x2_t b = rq2(vmull_high_s32(acc, m), vnegq_s64(vmovl_high_s32(s)));
+    return vminq_s32(vmaxq_s32(vcombine_s32(vmovn_s64(a), vmovn_s64(b)), lo), vdupq_n_s32(127));
+}
+
+/* eight requantised values (lo = 0, the MLP's ReLU) stored as int8 */
+LGRIN_ALWAYS_INLINE void put8n(int8_t *y, int32x4_t a0, int32x4_t a1, const int32_t *m, const int32_t *s)
+{
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int32x4_t r0 = rq4n(a0, vld1q_s32(m), vld1q_s32(s), zero);
+    const int32x4_t r1 = rq4n(a1, vld1q_s32(m + 4), vld1q_s32(s + 4), zero);
+    vst1_s8(y, vmovn_s16(vcombine_s16(vmovn_s32(r0), vmovn_s32(r1))));
+}
+
+/* Four rows (the last ones repeated where fewer remain) x 8 outputs. xw holds each row's inputs as
+ * 32-bit words of four bytes, broadcast to all lanes. With sdot, each lane adds the four products of
+ * one output; without it, vmull multiplies into int16 (exact: |x w| <= 127 * 128) and vpadal adds pairs
+ * into int32, the pairs of each output meeting at the end. */
+static void tile_n4x8(const uint32_t *xw, uint32_t n4, uint32_t rows, const int8_t *w4, uint32_t out,
+                      uint32_t o0, const int32_t *bias, const int32_t *m, const int32_t *s, int8_t *y, uint32_t ldy)
+{
+    const uint32_t *x0 = xw, *x1 = xw + (rows > 1u ? n4 : 0u), *x2 = xw + (rows > 2u ? 2u * n4 : 0u),
+                   *x3 = xw + (rows > 3u ? 3u * n4 : 0u);
+    const int32x4_t b0 = vld1q_s32(bias + o0), b1 = vld1q_s32(bias + o0 + 4);
+    uint32_t k;
+#if LGRIN_SDOT
+    int32x4_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+    for (k = 0; k < n4; k++) {
+        const int8_t *wk = w4 + (size_t)k * 4u * out + 4u * o0;
+        const int8x16_t w0 = vld1q_s8(wk), w1 = vld1q_s8(wk + 16);
+#define N_ROW(xr, a0, a1)                                                                                   \
+    do {                                                                                                   \
+        const int8x16_t xb = vreinterpretq_s8_u32(vdupq_n_u32((xr)[k]));                                   \
+        a0 = vdotq_s32(a0, w0, xb);                                                                        \
+        a1 = vdotq_s32(a1, w1, xb);                                                                        \
+    } while (0)
+        N_ROW(x0, a00, a01);
+        N_ROW(x1, a10, a11);
+        N_ROW(x2, a20, a21);
+        N_ROW(x3, a30, a31);
+#undef N_ROW
+    }
+#else
+    int32x4_t p[4][4];
+    int32x4_t a00, a01, a10, a11, a20, a21, a30, a31;
+    uint32_t r, q;
+    for (r = 0; r < 4u; r++)
+        for (q = 0; q < 4u; q++) p[r][q] = vdupq_n_s32(0);
+    for (k = 0; k < n4; k++) {
+        const int8_t *wk = w4 + (size_t)k * 4u * out + 4u * o0;
+        const int8x16_t w0 = vld1q_s8(wk), w1 = vld1q_s8(wk + 16);
+#define N_ROW(xr, pr)                                                                                       \
+    do {                                                                                                   \
+        const int8x16_t xb = vreinterpretq_s8_u32(vdupq_n_u32((xr)[k]));                                   \
+        pr[0] = vpadalq_s16(pr[0], vmull_s8(vget_low_s8(w0), vget_low_s8(xb)));                            \
+        pr[1] = vpadalq_s16(pr[1], vmull_high_s8(w0, xb));                                                 \
+        pr[2] = vpadalq_s16(pr[2], vmull_s8(vget_low_s8(w1), vget_low_s8(xb)));                            \
+        pr[3] = vpadalq_s16(pr[3], vmull_high_s8(w1, xb));                                                 \
+    } while (0)
+        N_ROW(x0, p[0]);
+        N_ROW(x1, p[1]);
+        N_ROW(x2, p[2]);
+        N_ROW(x3, p[3]);
+#undef N_ROW
+    }
+    a00 = vaddq_s32(b0, vpaddq_s32(p[0][0], p[0][1]));
+    a01 = vaddq_s32(b1, vpaddq_s32(p[0][2], p[0][3]));
+    a10 = vaddq_s32(b0, vpaddq_s32(p[1][0], p[1][1]));
+    a11 = vaddq_s32(b1, vpaddq_s32(p[1][2], p[1][3]));
+    a20 = vaddq_s32(b0, vpaddq_s32(p[2][0], p[2][1]));
+    a21 = vaddq_s32(b1, vpaddq_s32(p[2][2], p[2][3]));
+    a30 = vaddq_s32(b0, vpaddq_s32(p[3][0], p[3][1]));
+    a31 = vaddq_s32(b1, vpaddq_s32(p[3][2], p[3][3]));
+#endif
+    put8n(y + o0, a00, a01, m + o0, s + o0);
+    if (rows > 1u) put8n(y + ldy + o0, a10, a11, m + o0, s + o0);
+    if (rows > 2u) put8n(y + 2u * ldy + o0, a20, a21, m + o0, s + o0);
+    if (rows > 3u) put8n(y + 3u * ldy + o0, a30, a31, m + o0, s + o0);
+}
+#endif
+
 /* Y = relu(rq(X Wq + bias)) for `rows` rows: X int8 (row stride ldx), Y int8 (row stride ldy).
  * int8 MLP weights are stored in groups of four inputs, (in/4, out, 4), in zero-padded to a multiple of
  * four: each 32-bit word holds one output's weights for four consecutive inputs, the operand of
  * dot-product instructions (x86 VNNI vpdpbusd; Arm sdot). With AVX-512 VNNI available at compile time
- * the kernel uses it (compiler intrinsics, no library) on tiles of four rows by 64 outputs; otherwise a
- * portable loop reads the same layout. Both give the same integers. */
+ * the kernel uses it (compiler intrinsics, no library) on tiles of four rows by 64 outputs, with AVX2 on
+ * tiles of four rows by 8 outputs; otherwise a portable loop reads the same layout. All give the same
+ * integers. */
 static void gemm8(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s, const int8_t *x,
                   uint32_t ldx, int x_signed, uint32_t rows, uint32_t in, uint32_t out, int8_t *y, uint32_t ldy,
                   uint8_t *xu, int32_t *acc)
@@ -231,6 +438,43 @@ static void gemm8(const int8_t *w4, const int32_t *bias, const int32_t *m, const
         }
         return;
     }
+#elif LGRIN_AVX2
+    if (out % 8u == 0) {
+        /* rows padded to four bytes (zeros) unless they are already */
+        const int8_t *xs = x;
+        uint32_t o0, ld = ldx;
+        if (ldx != in4) {
+            int8_t *xp = (int8_t *)xu;
+            for (i = 0; i < rows; i++)
+                for (k = 0; k < in4; k++) xp[(size_t)i * in4 + k] = k < in ? x[(size_t)i * ldx + k] : 0;
+            xs = xp;
+            ld = in4;
+        }
+        for (i = 0; i < rows; i += 4u)
+            for (o0 = 0; o0 < out; o0 += 8u)
+                tile_4x8(xs + (size_t)i * ld, ld, rows - i, x_signed, in4, w4, out, o0, bias, m, s,
+                         y + (size_t)i * ldy, ldy);
+        return;
+    }
+#elif LGRIN_NEON
+    if (out % 8u == 0) {
+        /* rows as 32-bit words of four inputs (little-endian: the loader refuses big-endian hosts),
+         * zero-padded; written as words, so the tiles read them with their own type */
+        uint32_t *xw = (uint32_t *)(void *)xu, o0, j;
+        const uint32_t n4 = in4 / 4u;
+        for (i = 0; i < rows; i++)
+            for (k = 0; k < n4; k++) {
+                uint32_t v = 0;
+                for (j = 0; j < 4u && 4u * k + j < in; j++)
+                    v |= (uint32_t)(uint8_t)x[(size_t)i * ldx + 4u * k + j] << (8u * j);
+                xw[(size_t)i * n4 + k] = v;
+            }
+        for (i = 0; i < rows; i += 4u)
+            for (o0 = 0; o0 < out; o0 += 8u)
+                tile_n4x8(xw + (size_t)i * n4, n4, rows - i, w4, out, o0, bias, m, s, y + (size_t)i * ldy, ldy);
+        (void)x_signed; /* sdot and vmull multiply signed by signed: no offset needed */
+        return;
+    }
 #endif
     (void)xu;
     (void)x_signed;
@@ -262,6 +506,15 @@ static void rq_row(const int32_t *acc, int32_t m, int32_t s, uint32_t n, int8_t 
     const __m512i mv = _mm512_set1_epi32(m), sv = _mm512_set1_epi32(s), lo = _mm512_set1_epi32(-127);
     for (; f + 16u <= n; f += 16u)
         _mm_storeu_si128((__m128i *)(y + f), rq16(_mm512_loadu_si512((const void *)(acc + f)), mv, sv, lo));
+#elif LGRIN_AVX2
+    const __m256i mv = _mm256_set1_epi32(m), sv = _mm256_set1_epi32(s), lo = _mm256_set1_epi32(-127);
+    for (; f + 8u <= n; f += 8u) rq8x(y + f, _mm256_loadu_si256((const __m256i *)(acc + f)), mv, sv, lo);
+#elif LGRIN_NEON
+    const int32x4_t mv = vdupq_n_s32(m), sv = vdupq_n_s32(s), lo = vdupq_n_s32(-127);
+    for (; f + 8u <= n; f += 8u) {
+        const int32x4_t r0 = rq4n(vld1q_s32(acc + f), mv, sv, lo), r1 = rq4n(vld1q_s32(acc + f + 4), mv, sv, lo);
+        vst1_s8(y + f, vmovn_s16(vcombine_s16(vmovn_s32(r0), vmovn_s32(r1))));
+    }
 #endif
     for (; f < n; f++) y[f] = (int8_t)rq(acc[f], m, s, -127);
 }
@@ -310,11 +563,29 @@ static void adj_row(int32_t *restrict acc, const int8_t *adj, const int8_t *rest
         _mm512_mask_storeu_epi32(acc + f + 48, k3, s3);
     }
 #else
-    for (f = 0; f < F; f++) acc[f] = 0;
+    size_t f0 = 0;
+#if LGRIN_AVX2
+    for (; f0 + 32u <= F; f0 += 32u) { /* the same, 32 features at a time; the tail below */
+        __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+        for (t = 0; t < n; t++) {
+            const int8_t *hj = h + (size_t)nz[t] * F + f0;
+            const __m256i a = _mm256_set1_epi32(adj[nz[t]]);
+            s0 = _mm256_add_epi32(s0, _mm256_mullo_epi32(load8x8(hj), a));
+            s1 = _mm256_add_epi32(s1, _mm256_mullo_epi32(load8x8(hj + 8), a));
+            s2 = _mm256_add_epi32(s2, _mm256_mullo_epi32(load8x8(hj + 16), a));
+            s3 = _mm256_add_epi32(s3, _mm256_mullo_epi32(load8x8(hj + 24), a));
+        }
+        _mm256_storeu_si256((__m256i *)(acc + f0), s0);
+        _mm256_storeu_si256((__m256i *)(acc + f0 + 8), s1);
+        _mm256_storeu_si256((__m256i *)(acc + f0 + 16), s2);
+        _mm256_storeu_si256((__m256i *)(acc + f0 + 24), s3);
+    }
+#endif
+    for (f = f0; f < F; f++) acc[f] = 0;
     for (t = 0; t < n; t++) {
         const int32_t a = adj[nz[t]];
         const int8_t *restrict hj = h + (size_t)nz[t] * F;
-        for (f = 0; f < F; f++) acc[f] += a * hj[f];
+        for (f = f0; f < F; f++) acc[f] += a * hj[f];
     }
 #endif
 }
@@ -332,10 +603,19 @@ static void maxpool_row(int8_t *restrict row, const int8_t *restrict h, const in
         _mm512_mask_storeu_epi8(row + f, km, r);
     }
 #else
-    for (f = 0; f < F; f++) row[f] = h[(size_t)nbr[0] * F + f];
+    size_t f0 = 0;
+#if LGRIN_AVX2
+    for (; f0 + 32u <= F; f0 += 32u) { /* 32 features in a register over all neighbours; the tail below */
+        __m256i r = _mm256_loadu_si256((const __m256i *)(h + (size_t)nbr[0] * F + f0));
+        for (k = 1; k < K; k++)
+            r = _mm256_max_epi8(r, _mm256_loadu_si256((const __m256i *)(h + (size_t)nbr[k] * F + f0)));
+        _mm256_storeu_si256((__m256i *)(row + f0), r);
+    }
+#endif
+    for (f = f0; f < F; f++) row[f] = h[(size_t)nbr[0] * F + f];
     for (k = 1; k < K; k++) {
         const int8_t *restrict hk = h + (size_t)nbr[k] * F;
-        for (f = 0; f < F; f++) row[f] = hk[f] > row[f] ? hk[f] : row[f];
+        for (f = f0; f < F; f++) row[f] = hk[f] > row[f] ? hk[f] : row[f];
     }
 #endif
 }

@@ -20,6 +20,9 @@ from lgrin_edge.export.c_runtime import (
 )
 
 KAT_DIMS = {"M": 6, "P": 3, "C": 4, "eta": (5, 3), "L": 2, "seed": 7}
+# int8 only, sized for the vector kernels: full and partial row tiles (M = 30), branch widths that are
+# and are not multiples of 8 and 16, an input width that is not a multiple of four.
+TILE_DIMS = {"M": 30, "P": 7, "C": 5, "eta": (48, 20), "L": 2, "seed": 11, "N": 4}
 
 
 def kat_files() -> dict[str, bytes]:
@@ -34,10 +37,23 @@ def kat_files() -> dict[str, bytes]:
     lines = [f"{d['M']} {d['P']} {d['C']}"] + [
         " ".join(f"{v:.9g}" for v in a) for a in (x.ravel(), want32, want8)
     ]
+    t = TILE_DIMS
+    t_arrays, t_mean, t_std = random_folded_arrays(
+        t["M"], t["P"], t["C"], eta=t["eta"], L=t["L"], seed=t["seed"]
+    )
+    rng = np.random.default_rng(t["seed"] + 1)
+    t_cal = (t_mean + t_std * rng.normal(size=(64, t["M"], t["P"]))).astype(np.float32)
+    t_x = (t_mean + t_std * rng.normal(size=(t["N"], t["M"], t["P"]))).astype(np.float32)
+    t_want = simulate_int8(quantize(t_arrays, t_cal), t_x)
+    t_lines = [f"{t['M']} {t['P']} {t['C']} {t['N']}"] + [
+        " ".join(f"{v:.9g}" for v in a) for a in (t_x.ravel(), t_want.ravel())
+    ]
     return {
         "kat_fp32.lgrn": encode_model(arrays, precision="fp32"),
         "kat_int8.lgrn": encode_model(arrays, cal),
         "kat.txt": ("\n".join(lines) + "\n").encode(),
+        "kat_tiles_int8.lgrn": encode_model(t_arrays, t_cal),
+        "kat_tiles.txt": ("\n".join(t_lines) + "\n").encode(),
     }
 
 

@@ -217,6 +217,43 @@ static void test_known_answer(const char *dir, const blob *fp, const blob *q8)
     free(probs);
 }
 
+/* kat_tiles: a model sized for the vector kernels' full and partial tiles, several inputs, int8 logits
+ * from the numpy simulation. */
+static void test_tiles(const char *dir)
+{
+    char path[4096];
+    unsigned M, P, C, N, i;
+    float *x, *want, *got;
+    lgrin_model m;
+    blob b = read_file(dir, "kat_tiles_int8.lgrn");
+    void *ws;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/kat_tiles.txt", dir);
+    f = fopen(path, "r");
+    if (!f || fscanf(f, "%u %u %u %u", &M, &P, &C, &N) != 4) {
+        fprintf(stderr, "cannot read %s\n", path);
+        exit(2);
+    }
+    x = (float *)malloc(sizeof(float) * N * M * P);
+    want = (float *)malloc(sizeof(float) * N * C);
+    got = (float *)malloc(sizeof(float) * N * C);
+    read_floats(f, x, (size_t)N * M * P);
+    read_floats(f, want, (size_t)N * C);
+    fclose(f);
+    CHECK(lgrin_load(&m, b.words, b.len) == LGRIN_OK, "tiles: load");
+    ws = malloc(lgrin_workspace_size(&m));
+    CHECK(lgrin_run_batch(&m, ws, lgrin_workspace_size(&m), x, N, got) == LGRIN_OK, "tiles: run");
+    for (i = 0; i < N * C; i++)
+        CHECK(fabsf(got[i] - want[i]) <= 1e-4f * (1.0f + fabsf(want[i])), "tiles: logit %u: %g vs %g", i, got[i],
+              want[i]);
+    free(ws);
+    free(x);
+    free(want);
+    free(got);
+    free(b.words);
+}
+
 int main(int argc, char **argv)
 {
     blob fp, q8;
@@ -231,6 +268,7 @@ int main(int argc, char **argv)
     test_loader(&fp, "fp32");
     test_loader(&q8, "int8");
     test_known_answer(argv[1], &fp, &q8);
+    test_tiles(argv[1]);
     free(fp.words);
     free(q8.words);
     if (failures) {

@@ -465,22 +465,41 @@ def _cache_root() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "lgrin_edge"
 
 
-def build_library(cc: str | None = None, force: bool = False, portable: bool = False) -> Path:
+# Kernel families of the runtime (export/README.md, "Speed and size"): "native" compiles for this CPU and
+# so gets the best kernel it has (AVX-512 VNNI, AVX2, else portable); the others pin one, for tests and
+# for comparing them on one machine.
+KERNELS: dict[str, tuple[str, ...]] = {
+    "native": ("-march=native",),
+    "avx2": ("-march=haswell",),
+    "portable": ("-march=native", "-DLGRIN_PORTABLE"),
+}
+
+
+def cpu_has_avx2() -> bool:
+    """Whether this machine can run the AVX2 kernel (x86-64 with the avx2 CPU flag)."""
+    return platform.machine().lower() in ("x86_64", "amd64") and " avx2" in _cpu_id()
+
+
+def build_library(cc: str | None = None, force: bool = False, kernel: str = "native") -> Path:
     """Compile the runtime into a shared library in the cache folder and return its path.
 
-    ``portable`` builds the plain C kernels (``-DLGRIN_PORTABLE``) even where the CPU has AVX-512 VNNI.
-    The file name is keyed on a hash of the sources, compiler and flags, so edits trigger a rebuild.
-    Concurrent builders each compile to a private temporary file and atomically rename it.
+    ``kernel`` is a key of ``KERNELS``: "native" (default) builds for this CPU; "avx2" and "portable" pin
+    the AVX2 or the plain C kernels. The file name is keyed on a hash of the sources, compiler and flags,
+    so edits trigger a rebuild. Concurrent builders each compile to a private temporary file and
+    atomically rename it.
     """
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown C runtime kernel {kernel!r}; choose from {sorted(KERNELS)}")
+    if kernel == "avx2" and not cpu_has_avx2():
+        raise RuntimeError("the avx2 kernel needs an x86-64 CPU with AVX2")
     cc = cc or os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if not cc:
         raise RuntimeError("no C compiler found: install gcc or clang, or set CC")
     missing = [s for s in _SOURCES if not (EXPORT_DIR / s).is_file()]
     if missing:
         raise RuntimeError(f"C runtime sources not found under {EXPORT_DIR}: {missing}")
-    # Built for the CPU it runs on (the library never leaves this machine): about 1.5x faster with AVX2.
-    flags = [*_CFLAGS, *(["-march=native"] if _accepts(cc, "-march=native") else [])]
-    flags += ["-DLGRIN_PORTABLE"] if portable else []
+    # Built for the CPU it runs on (the library never leaves this machine).
+    flags = [*_CFLAGS, *(f for f in KERNELS[kernel] if not f.startswith("-march") or _accepts(cc, f))]
     digest = hashlib.sha256()
     for part in (*flags, cc, sys.platform, _cpu_id()):
         digest.update(part.encode() + b"\0")

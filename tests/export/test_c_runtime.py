@@ -65,13 +65,15 @@ def test_int8_is_bit_exact_with_simulation_and_agrees_with_fp32(
 ODD_SHAPES = [(30, 7, (48, 20), 3), (5, 3, (16, 64), 1), (1, 4, (4, 32), 2)]
 
 
+@pytest.mark.parametrize("kernel", sorted(cr.KERNELS))
 @pytest.mark.parametrize(("M", "P", "eta", "L"), ODD_SHAPES)
-def test_int8_odd_shapes_are_bit_exact_in_both_kernels(
-    tmp_path: Path, M: int, P: int, eta: tuple[int, int], L: int
+def test_int8_odd_shapes_are_bit_exact_in_every_kernel(
+    tmp_path: Path, M: int, P: int, eta: tuple[int, int], L: int, kernel: str
 ) -> None:
-    """Widths that are not multiples of 64 or 16, node counts that leave partial row tiles, inputs whose
-    width is not a multiple of four: the vector kernel (where the CPU has one) and the portable kernel
-    must give the integers of simulate_int8."""
+    """Widths that are not multiples of 64, 16 or 8, node counts that leave partial row tiles, inputs
+    whose width is not a multiple of four: every kernel family must give the integers of simulate_int8."""
+    if kernel == "avx2" and not cr.cpu_has_avx2():
+        pytest.skip("the AVX2 kernel needs an x86-64 CPU with AVX2; this machine has none")
     arrays, mean, std = cr.random_folded_arrays(M, P, 5, eta=eta, L=L, seed=M)
     rng = np.random.default_rng(1)
     cal = (mean + std * rng.normal(size=(64, M, P))).astype(np.float32)
@@ -79,9 +81,13 @@ def test_int8_odd_shapes_are_bit_exact_in_both_kernels(
     model_file = tmp_path / "m.lgrn"
     cr.write_c_model(arrays, cal, model_file)
     sim = cr.simulate_int8(cr.quantize(arrays, cal), test)
-    for portable in (False, True):
-        got = cr.CModel(model_file, library=cr.build_library(portable=portable))(test)
-        np.testing.assert_allclose(got, sim, rtol=0, atol=1e-5 * np.abs(sim).max())
+    got = cr.CModel(model_file, library=cr.build_library(kernel=kernel))(test)
+    np.testing.assert_allclose(got, sim, rtol=0, atol=1e-5 * np.abs(sim).max())
+
+
+def test_unknown_kernel_is_named() -> None:
+    with pytest.raises(ValueError, match="unknown C runtime kernel 'neon'"):
+        cr.build_library(kernel="neon")
 
 
 def test_threads_and_probabilities(paper_int8) -> None:
@@ -125,6 +131,23 @@ def test_bad_model_files_raise_clear_errors(tmp_path: Path, edit, name: str) -> 
         cr.CModel(path)
     assert info.value.name == name
     assert str(path) in str(info.value)
+
+
+def test_weight_of_minus_128_is_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Weights are symmetric in -127..127 and the AVX2 kernel relies on it; a file breaking it is refused."""
+    arrays, cal, _ = _model(29, 12, 9, n_test=1)
+    real = cr.quantize
+
+    def with_minus_128(*args, **kwargs):
+        q = real(*args, **kwargs)
+        next(v for k, v in q.tensors.items() if k.endswith(".w2")).flat[5] = -128
+        return q
+
+    monkeypatch.setattr(cr, "quantize", with_minus_128)
+    path = tmp_path / "m.lgrn"
+    path.write_bytes(cr.encode_model(arrays, cal))
+    with pytest.raises(cr.CModelFileError, match="LGRIN_E_VALUE"):
+        cr.CModel(path)
 
 
 def test_wrong_input_raises_value_error(paper_int8) -> None:
