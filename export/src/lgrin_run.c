@@ -70,6 +70,29 @@ static int32_t rq(int32_t acc, int32_t m, int32_t s, int32_t lo)
 /* kept out of line: inlined into its caller, gcc spills the 16 accumulators of the 4 x 64 tile */
 #define LGRIN_NOINLINE static __attribute__((noinline))
 
+/* Masks of the first `left` lanes (all of them once `left` reaches the width): row tails are loaded and
+ * stored under a mask, so they never touch memory past the row. */
+LGRIN_ALWAYS_INLINE __mmask16 lanes16(size_t left)
+{
+    return left >= 16u ? (__mmask16)0xffffu : (__mmask16)((1u << left) - 1u);
+}
+
+LGRIN_ALWAYS_INLINE __mmask64 lanes64(size_t left)
+{
+    return left >= 64u ? ~(__mmask64)0 : ((__mmask64)1 << left) - 1u;
+}
+
+/* lanes16 for the 16 lanes that start `skip` elements into `left` remaining ones */
+LGRIN_ALWAYS_INLINE __mmask16 lanes16_after(size_t left, size_t skip)
+{
+    return left > skip ? lanes16(left - skip) : 0;
+}
+
+LGRIN_ALWAYS_INLINE __m512i load16x8(const int8_t *p, __mmask16 k) /* 16 int8 widened to int32 */
+{
+    return _mm512_cvtepi8_epi32(_mm512_castsi512_si128(_mm512_maskz_loadu_epi8((__mmask64)k, p)));
+}
+
 /* rq() on the eight 64-bit products p with shifts sh, before the final clamp. */
 LGRIN_ALWAYS_INLINE __m512i rq8(__m512i p, __m512i sh)
 {
@@ -305,13 +328,17 @@ LGRIN_ALWAYS_INLINE int32x4_t rq4n(int32x4_t acc, int32x4_t m, int32x4_t s, int3
     return vminq_s32(vmaxq_s32(vcombine_s32(vmovn_s64(a), vmovn_s64(b)), lo), vdupq_n_s32(127));
 }
 
+/* eight values already within -128..127, stored as int8 */
+LGRIN_ALWAYS_INLINE void store8n(int8_t *y, int32x4_t r0, int32x4_t r1)
+{
+    vst1_s8(y, vmovn_s16(vcombine_s16(vmovn_s32(r0), vmovn_s32(r1))));
+}
+
 /* eight requantised values (lo = 0, the MLP's ReLU) stored as int8 */
 LGRIN_ALWAYS_INLINE void put8n(int8_t *y, int32x4_t a0, int32x4_t a1, const int32_t *m, const int32_t *s)
 {
     const int32x4_t zero = vdupq_n_s32(0);
-    const int32x4_t r0 = rq4n(a0, vld1q_s32(m), vld1q_s32(s), zero);
-    const int32x4_t r1 = rq4n(a1, vld1q_s32(m + 4), vld1q_s32(s + 4), zero);
-    vst1_s8(y, vmovn_s16(vcombine_s16(vmovn_s32(r0), vmovn_s32(r1))));
+    store8n(y, rq4n(a0, vld1q_s32(m), vld1q_s32(s), zero), rq4n(a1, vld1q_s32(m + 4), vld1q_s32(s + 4), zero));
 }
 
 /* Four rows (the last ones repeated where fewer remain) x 8 outputs. xw holds each row's inputs as
@@ -405,10 +432,8 @@ static void gemm8(const int8_t *w4, const int32_t *bias, const int32_t *m, const
             const __m512i flip = _mm512_set1_epi8(x_signed ? (char)0x80 : 0);
             for (i = 0; i < rows; i++)
                 for (k = 0; k < in4; k += 64u) {
-                    const __mmask64 ld_mask = in - k >= 64u ? ~(__mmask64)0 : ((__mmask64)1 << (in - k)) - 1u;
-                    const __mmask64 st_mask = in4 - k >= 64u ? ~(__mmask64)0 : ((__mmask64)1 << (in4 - k)) - 1u;
-                    const __m512i v = _mm512_maskz_loadu_epi8(k < in ? ld_mask : 0, x + (size_t)i * ldx + k);
-                    _mm512_mask_storeu_epi8(xu + (size_t)i * in4 + k, st_mask, _mm512_xor_si512(v, flip));
+                    const __m512i v = _mm512_maskz_loadu_epi8(lanes64(k < in ? in - k : 0u), x + (size_t)i * ldx + k);
+                    _mm512_mask_storeu_epi8(xu + (size_t)i * in4 + k, lanes64(in4 - k), _mm512_xor_si512(v, flip));
                 }
             xs = xu;
             ld = in4;
@@ -511,10 +536,8 @@ static void rq_row(const int32_t *acc, int32_t m, int32_t s, uint32_t n, int8_t 
     for (; f + 8u <= n; f += 8u) rq8x(y + f, _mm256_loadu_si256((const __m256i *)(acc + f)), mv, sv, lo);
 #elif LGRIN_NEON
     const int32x4_t mv = vdupq_n_s32(m), sv = vdupq_n_s32(s), lo = vdupq_n_s32(-127);
-    for (; f + 8u <= n; f += 8u) {
-        const int32x4_t r0 = rq4n(vld1q_s32(acc + f), mv, sv, lo), r1 = rq4n(vld1q_s32(acc + f + 4), mv, sv, lo);
-        vst1_s8(y + f, vmovn_s16(vcombine_s16(vmovn_s32(r0), vmovn_s32(r1))));
-    }
+    for (; f + 8u <= n; f += 8u)
+        store8n(y + f, rq4n(vld1q_s32(acc + f), mv, sv, lo), rq4n(vld1q_s32(acc + f + 4), mv, sv, lo));
 #endif
     for (; f < n; f++) y[f] = (int8_t)rq(acc[f], m, s, -127);
 }
@@ -522,17 +545,6 @@ static void rq_row(const int32_t *acc, int32_t m, int32_t s, uint32_t n, int8_t 
 /* Row helpers of the graph steps. With AVX-512 they use masked loads and stores (the tail of a row
  * never touches memory past it), so short rows vectorise too and -O2 builds, which gcc does not
  * auto-vectorise, run as fast as -O3 ones. */
-#if LGRIN_VNNI
-LGRIN_ALWAYS_INLINE __mmask16 lanes16(size_t left)
-{
-    return left >= 16u ? (__mmask16)0xffffu : (__mmask16)((1u << left) - 1u);
-}
-
-LGRIN_ALWAYS_INLINE __m512i load16x8(const int8_t *p, __mmask16 k) /* 16 int8 widened to int32 */
-{
-    return _mm512_cvtepi8_epi32(_mm512_castsi512_si128(_mm512_maskz_loadu_epi8((__mmask64)k, p)));
-}
-#endif
 
 /* acc[f] = sum_j adj[j] h[j][f], f < F: one row of relu(A) @ H before requantisation. relu(A) is
  * often sparse, so the nonzero columns are listed first (nz: M entries of workspace). */
@@ -546,8 +558,8 @@ static void adj_row(int32_t *restrict acc, const int8_t *adj, const int8_t *rest
 #if LGRIN_VNNI
     /* 64 features at a time in four register accumulators, one store per row */
     for (f = 0; f < F; f += 64u) {
-        const __mmask16 k0 = lanes16(F - f), k1 = F - f > 16u ? lanes16(F - f - 16u) : 0,
-                        k2 = F - f > 32u ? lanes16(F - f - 32u) : 0, k3 = F - f > 48u ? lanes16(F - f - 48u) : 0;
+        const __mmask16 k0 = lanes16(F - f), k1 = lanes16_after(F - f, 16u), k2 = lanes16_after(F - f, 32u),
+                        k3 = lanes16_after(F - f, 48u);
         __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
         for (t = 0; t < n; t++) {
             const int8_t *hj = h + (size_t)nz[t] * F + f;
@@ -597,7 +609,7 @@ static void maxpool_row(int8_t *restrict row, const int8_t *restrict h, const in
     size_t f;
 #if LGRIN_VNNI
     for (f = 0; f < F; f += 64u) {
-        const __mmask64 km = F - f >= 64u ? ~(__mmask64)0 : ((__mmask64)1 << (F - f)) - 1u;
+        const __mmask64 km = lanes64(F - f);
         __m512i r = _mm512_maskz_loadu_epi8(km, h + (size_t)nbr[0] * F + f);
         for (k = 1; k < K; k++) r = _mm512_max_epi8(r, _mm512_maskz_loadu_epi8(km, h + (size_t)nbr[k] * F + f));
         _mm512_mask_storeu_epi8(row + f, km, r);
