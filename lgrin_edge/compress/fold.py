@@ -42,9 +42,13 @@ class DeployBranch(nn.Module):
         self.linears = nn.ModuleList(copy.deepcopy(fc) for fc in linears)
 
     def forward(self, ah: torch.Tensor) -> torch.Tensor:
+        # On (B*M, F) rows each linear layer exports as one Gemm with its bias inside: int8 runtimes then
+        # requantise once per layer instead of once after the product and again after the bias (MatMul +
+        # Add), whose pre-bias range is far wider than the layer's output.
+        y = ah.reshape(-1, ah.shape[-1])
         for fc in self.linears:
-            ah = torch.relu(fc(ah))
-        return ah
+            y = torch.relu(fc(y))
+        return y.reshape(*ah.shape[:-1], y.shape[-1])
 
 
 class DeployLGrIN(nn.Module):

@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="batch size baked into fixed-batch formats (tflite) (default: %(default)s)",
     )
     p.add_argument("--threads", type=int, default=1, help="runtime threads used for verification")
+    p.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="also report what each node's int8 quantisation costs (onnx, tensorrt; on training graphs): "
+        "sensitivity_<target>.json and a table, for an artifact that misses its tolerance",
+    )
     return p
 
 
@@ -113,7 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         manifest = run_export(
-            args.checkpoint, targets, precisions, out, args.calibration, args.batch, args.threads
+            args.checkpoint,
+            targets,
+            precisions,
+            out,
+            args.calibration,
+            args.batch,
+            args.threads,
+            sensitivity=args.sensitivity,
         )
     except (CheckpointError, ExportError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -124,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         names = ", ".join(f"{a['target']}/{a['precision']}" for a in failed)
         print(f"error: {len(failed)} artifact(s) outside tolerance or failed: {names}", file=sys.stderr)
+        if not args.sensitivity:
+            print("  which layers cost the agreement: re-run with --sensitivity", file=sys.stderr)
         return 1
     return 0
 

@@ -29,6 +29,7 @@ import torch
 from onnx import numpy_helper
 
 from lgrin_edge.atomic import atomic_path
+from lgrin_edge.export.quant_spec import SATURATION_SAFE_WEIGHT, SPECS, QuantSpec
 
 INPUT_NAME = "x"
 OUTPUT_NAME = "logits"
@@ -214,10 +215,14 @@ def _calibration_batches(model: onnx.ModelProto, calibration: np.ndarray) -> lis
 
 
 def _ort_quantize(
-    fp32_path: Path, model: onnx.ModelProto, calibration: np.ndarray, tensorrt: bool = False
+    fp32_path: Path,
+    model: onnx.ModelProto,
+    calibration: np.ndarray,
+    spec: QuantSpec,
+    tensorrt: bool,
+    only: str | None = None,
 ) -> onnx.ModelProto:
-    """onnxruntime's QDQ quantiser: int8 symmetric per-channel weights; activations uint8 asymmetric, or
-    for TensorRT int8 symmetric with float biases and the classifier left unquantised."""
+    """onnxruntime's QDQ quantiser with the settings of ``spec`` (quant_spec.py says why each)."""
     import tempfile
 
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
@@ -230,6 +235,10 @@ def _ort_quantize(
             batch = next(self._it, None)
             return None if batch is None else {INPUT_NAME: batch}
 
+    if only is None:
+        excluded = float_nodes(model, spec)
+    else:  # one node alone (the sensitivity report)
+        excluded = [n.name for n in model.graph.node if n.name != only]
     with tempfile.TemporaryDirectory(prefix="lgrin-ortq-") as tmp:
         out = Path(tmp) / "int8.onnx"
         quantize_static(
@@ -238,9 +247,10 @@ def _ort_quantize(
             Reader(_calibration_batches(model, calibration)),
             quant_format=QuantFormat.QDQ,
             per_channel=True,
+            reduce_range=spec.weight_bits == 7,
             activation_type=QuantType.QInt8 if tensorrt else QuantType.QUInt8,
             weight_type=QuantType.QInt8,
-            nodes_to_exclude=[_classifier_node(model)] if tensorrt else [],
+            nodes_to_exclude=excluded,
             extra_options={
                 "WeightSymmetric": True,
                 "ActivationSymmetric": tensorrt,
@@ -248,6 +258,36 @@ def _ort_quantize(
             },
         )
         return onnx.load(str(out))
+
+
+def float_nodes(model: onnx.ModelProto, spec: QuantSpec) -> list[str]:
+    """Names of the nodes ``spec`` keeps in float: the input normalisation and/or the pooled head."""
+    nodes = list(model.graph.node)
+    producers = {out: n for n in nodes for out in n.output}
+    keep: list[str] = []
+    if spec.float_normalisation:
+        # The elementwise ops from the graph input to the first contraction: x * scale + shift.
+        name = model.graph.input[0].name
+        while True:
+            users = [n for n in nodes if name in n.input]
+            if len(users) != 1 or users[0].op_type not in ("Mul", "Add", "Sub", "Div"):
+                break
+            keep.append(users[0].name)
+            name = users[0].output[0]
+    if spec.float_classifier:
+        cls = producers[model.graph.output[0].name]
+        if cls.op_type not in ("MatMul", "Gemm"):
+            raise ExportError(f"the graph ends in {cls.op_type}, not in a MatMul/Gemm classifier")
+        keep.append(cls.name)
+        # The pooling that feeds it (a Concat of poolings, or one pooling) runs in float too, so no
+        # Q/DQ pair sits on the classifier input (TensorRT would otherwise fuse it into int8).
+        head = producers.get(cls.input[0])
+        if head is not None and head.op_type == "Concat":
+            keep.append(head.name)
+            keep += [producers[i].name for i in head.input if i in producers]
+        elif head is not None:
+            keep.append(head.name)
+    return keep
 
 
 def _classifier_node(model: onnx.ModelProto) -> str:
@@ -333,7 +373,7 @@ def _requantize_weights_for_tensorrt(model: onnx.ModelProto, fp32: onnx.ModelPro
     return changed
 
 
-def _int8_weight_storage(model: onnx.ModelProto, node_name: str) -> list[str]:
+def _int8_weight_storage(model: onnx.ModelProto, node_name: str, bits: int = 8) -> list[str]:
     """Store the float layer's constant weight as int8 + per-channel DequantizeLinear (weight-only).
 
     The layer still computes in float (its activation input has no Q/DQ), so accuracy is as with float
@@ -349,7 +389,7 @@ def _int8_weight_storage(model: onnx.ModelProto, node_name: str) -> list[str]:
         if weight.ndim != 2:
             continue
         axis = weight_axis_rule(node.op_type, index, weight.ndim, _attrs(node))
-        scale, q = _symmetric_int8(weight, axis)
+        scale, q = _symmetric_int8(weight, axis, bits)
         base = f"{name}_int8"
         model.graph.initializer.remove(inits[name])
         model.graph.initializer.extend(
@@ -374,21 +414,48 @@ def _int8_weight_storage(model: onnx.ModelProto, node_name: str) -> list[str]:
     return done
 
 
-def _symmetric_int8(weight: np.ndarray, axis: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric narrow-range (+-127) int8 of ``weight``, per tensor or per slice along ``axis``."""
+def _symmetric_int8(weight: np.ndarray, axis: int | None, bits: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric narrow-range int8 (+-127, or +-64 for 7 bits as onnxruntime's reduce_range) of
+    ``weight``, per tensor or per slice along ``axis``."""
+    qmax = 127 if bits == 8 else SATURATION_SAFE_WEIGHT
     weight = weight.astype(np.float32)
     if axis is None:
         amax = np.array(np.abs(weight).max(), np.float32)
-        scale = np.maximum(amax / 127.0, np.float32(1e-12)).astype(np.float32)
-        q = np.clip(np.rint(weight / scale), -127, 127).astype(np.int8)
+        scale = np.maximum(amax / qmax, np.float32(1e-12)).astype(np.float32)
+        q = np.clip(np.rint(weight / scale), -qmax, qmax).astype(np.int8)
         return scale.reshape(()), q
     other = tuple(i for i in range(weight.ndim) if i != axis)
     amax = np.abs(weight).max(axis=other)
-    scale = np.maximum(amax / 127.0, 1e-12).astype(np.float32)
+    scale = np.maximum(amax / qmax, 1e-12).astype(np.float32)
     shape = [1] * weight.ndim
     shape[axis] = -1
-    q = np.clip(np.rint(weight / scale.reshape(shape)), -127, 127).astype(np.int8)
+    q = np.clip(np.rint(weight / scale.reshape(shape)), -qmax, qmax).astype(np.int8)
     return scale, q
+
+
+def saturation_risks(model: onnx.ModelProto) -> list[str]:
+    """Integer products whose int8 weights exceed what onnxruntime's x86 u8 x s8 kernels add exactly.
+
+    A MatMul/Gemm both of whose operands come from DequantizeLinear becomes an integer kernel; on x86
+    without VNNI it sums pairs of u8 x s8 products in a saturating int16, exact only for |w| <= 64.
+    """
+    inits = _initializers(model)
+    producers = {out: n for n in model.graph.node for out in n.output}
+    problems = []
+    for node in model.graph.node:
+        if node.op_type not in ("MatMul", "Gemm"):
+            continue
+        sources = [producers.get(name) for name in node.input[:2]]
+        if not all(src is not None and src.op_type == "DequantizeLinear" for src in sources):
+            continue
+        for src in sources:
+            q = inits.get(src.input[0])
+            if q is None or q.dtype != np.int8:
+                continue
+            largest = int(np.abs(q.astype(np.int16)).max())
+            if largest > SATURATION_SAFE_WEIGHT:
+                problems.append(f"{node.name}: |weight| up to {largest} (> {SATURATION_SAFE_WEIGHT})")
+    return problems
 
 
 def _set_axis(node: onnx.NodeProto, axis: int | None) -> None:
@@ -421,10 +488,12 @@ def _lower_opset(model: onnx.ModelProto, opset: int, ir_version: int) -> onnx.Mo
     return model
 
 
-def quantize_onnx(fp32_path: Path, calibration: np.ndarray, out_path: Path, flavour: str = "onnx") -> dict:
-    """Static int8 PTQ of a fp32 ONNX model, calibrated on ``calibration`` (N, M, P) float32.
-
-    Returns the settings for the manifest. The output is written atomically.
+def quantize_onnx(
+    fp32_path: Path, calibration: np.ndarray, out_path: Path, flavour: str = "onnx", only: str | None = None
+) -> dict:
+    """Static int8 PTQ of a fp32 ONNX model, calibrated on ``calibration`` (N, M, P) float32, with the
+    recipe ``SPECS[flavour]``; ``only`` quantises that one node and keeps the rest in float. Returns the
+    settings for the manifest. The output is written atomically.
     """
     if flavour not in FLAVOURS:
         raise ValueError(f"flavour must be one of {', '.join(FLAVOURS)}; got {flavour!r}")
@@ -432,9 +501,10 @@ def quantize_onnx(fp32_path: Path, calibration: np.ndarray, out_path: Path, flav
     fp32 = load_onnx(fp32_path)
     calibration = _check_calibration(fp32, calibration)
     tensorrt = flavour == "tensorrt"
+    spec = SPECS[flavour]
     tool = "onnxruntime"
     try:
-        quantized = _ort_quantize(fp32_path, fp32, calibration, tensorrt=tensorrt)
+        quantized = _ort_quantize(fp32_path, fp32, calibration, spec, tensorrt, only)
     except ValueError:
         raise
     except Exception as exc:
@@ -445,22 +515,24 @@ def quantize_onnx(fp32_path: Path, calibration: np.ndarray, out_path: Path, flav
         "method": "static post-training quantisation, min-max calibration",
         "format": "QDQ",
         "calibration_samples": len(calibration),
-        "weights": "int8 symmetric per-channel (output-channel axis)",
         "flavour": flavour,
+        "float_nodes": float_nodes(fp32, spec),
     }
     if tensorrt:
-        changed = _requantize_weights_for_tensorrt(quantized, fp32)
-        stored = _int8_weight_storage(quantized, _classifier_node(fp32))
+        info["weights_requantized"] = _requantize_weights_for_tensorrt(quantized, fp32)
+    if spec.float_classifier and only is None:
+        # Weight-only: the layer computes in float, so its weights keep all 8 bits on every runtime.
+        info["weight_only_int8"] = _int8_weight_storage(quantized, _classifier_node(fp32))
+    if tensorrt:
         # Cached shapes from before the rewrite would contradict the new per-tensor scales.
         quantized = _lower_opset(_strip(quantized), TENSORRT_OPSET, TENSORRT_IR_VERSION)
-        info["activations"] = "int8 symmetric per-tensor, zero point 0"
-        info["float_layers"] = [_classifier_node(fp32)]
-        info["weight_only_int8"] = stored
-        info["weights_requantized"] = changed
         info["opset"] = TENSORRT_OPSET
     else:
-        info["activations"] = "uint8 asymmetric per-tensor"
         info["opset"] = next(o.version for o in quantized.opset_import if o.domain in ("", "ai.onnx"))
+        problems = saturation_risks(quantized)
+        if problems:
+            joined = "\n  ".join(problems)
+            raise ExportError(f"int8 weights would saturate onnxruntime's x86 kernels:\n  {joined}")
     quantized = _strip(quantized)
     try:
         onnx.checker.check_model(quantized)
@@ -492,10 +564,12 @@ def _version(package: str) -> str:
 class OnnxModel:
     """An ONNX classifier in onnxruntime (CPU): (B, M, P) float32 -> (B, C) logits."""
 
-    def __init__(self, path: Path, num_threads: int = 1) -> None:
+    def __init__(self, path: Path, num_threads: int = 1, reference_qdq: bool = False) -> None:
+        """``reference_qdq`` turns graph optimisations off, so each Q/DQ pair is computed as written
+        (the arithmetic TensorRT performs exactly) instead of by onnxruntime's fused integer kernels."""
         path = Path(path)
         self.path = path
-        self._init(load_onnx(path).SerializeToString(), num_threads, str(path))
+        self._init(load_onnx(path).SerializeToString(), num_threads, str(path), reference_qdq)
 
     @classmethod
     def from_proto(cls, model: onnx.ModelProto, num_threads: int = 1) -> OnnxModel:
@@ -505,12 +579,14 @@ class OnnxModel:
         self._init(model.SerializeToString(), num_threads, "<in-memory model>")
         return self
 
-    def _init(self, data: bytes, num_threads: int, label: str) -> None:
+    def _init(self, data: bytes, num_threads: int, label: str, reference_qdq: bool = False) -> None:
         import onnxruntime as ort
 
         if num_threads < 1:
             raise ValueError(f"num_threads must be >= 1, got {num_threads}")
         options = ort.SessionOptions()
+        if reference_qdq:
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         options.intra_op_num_threads = num_threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3

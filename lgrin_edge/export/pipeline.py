@@ -63,6 +63,7 @@ def run_export(
     batch: int = 1,
     threads: int = 1,
     log: Callable[[str], None] = print,
+    sensitivity: bool = False,
 ) -> dict:
     """Export and verify; returns the manifest (also written to out/manifest.json)."""
     model, cfg = load_checkpoint(checkpoint)
@@ -88,6 +89,7 @@ def run_export(
             log(f"note: {e}")
     ctx = ExportContext(deploy=deploy, calibration=calibration, out=out, batch=batch, arrays=arrays)
     artifacts, skipped = [], []
+    logits_c = None
     try:
         for name in targets:
             target = TARGETS[name]
@@ -128,15 +130,22 @@ def run_export(
                     }
                 )
                 if name == "c":
-                    ctx.cache["logits_c"] = logits
+                    logits_c = logits
+            if sensitivity and target.sensitivity and "int8" in precisions:
+                log(f"sensitivity {name}/int8: quantising each node alone (training graphs)")
+                rows = target.sensitivity(ctx)
+                write_json(out / f"sensitivity_{name}.json", rows)
+                from lgrin_edge.export.sensitivity import NodeCost, format_report
+
+                log(format_report([NodeCost(**r) for r in rows]))
             if target.follow_up and set(precisions) & set(target.precisions):
                 skipped.extend(target.follow_up(out, artifacts, x_eval, reference, y_eval, log))
     finally:
-        if "scratch" in ctx.cache:
-            shutil.rmtree(ctx.cache["scratch"], ignore_errors=True)
+        if ctx.scratch is not None:
+            shutil.rmtree(ctx.scratch, ignore_errors=True)
     kept_artifacts, kept_skipped = earlier_entries(out, checkpoint, targets)
     artifacts, skipped = kept_artifacts + artifacts, kept_skipped + skipped
-    write_samples(out, x_eval, y_eval, cfg, ctx.cache.get("logits_c"))
+    write_samples(out, x_eval, y_eval, cfg, logits_c)
     manifest = {
         "lgrin_edge": __version__,
         "checkpoint": str(checkpoint),

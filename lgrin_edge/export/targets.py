@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lgrin_edge.compress.equalize import equalize_ranges
+from lgrin_edge.compress.fold import DeployLGrIN
+from lgrin_edge.export.quant_spec import SPECS, QuantSpec
 from lgrin_edge.export.verify import compare, sha256
 
 Runner = Callable[[np.ndarray], np.ndarray]
@@ -29,24 +32,35 @@ class ExportContext:
     out: Path
     batch: int = 1
     arrays: dict | None = None  # folded L-GrIN arrays (C runtime), when the model has that form
-    cache: dict = field(default_factory=dict)
+    scratch: Path | None = None  # private folder for intermediate files, removed by the pipeline
+    _equalized: dict[float, torch.nn.Module] = field(default_factory=dict)
+    _onnx: dict[float, Path] = field(default_factory=dict)
 
-    def fp32_onnx(self, path: Path | None = None) -> Path:
-        """The fp32 ONNX file, exported once and shared by the int8 ONNX and TensorRT exporters.
+    def int8_source(self, spec: QuantSpec) -> torch.nn.Module:
+        """The module ``spec`` quantises: the folded model, range-equalised where the spec says so."""
+        alpha = spec.equalize_alpha
+        if not alpha or not isinstance(self.deploy, DeployLGrIN):
+            return self.deploy
+        if alpha not in self._equalized:
+            self._equalized[alpha] = equalize_ranges(self.deploy, self.calibration, alpha)
+        return self._equalized[alpha]
 
-        Without ``path`` (fp32 not requested) it goes to a scratch folder, not into the output.
-        """
-        if path is not None or "fp32_onnx" not in self.cache:
-            from lgrin_edge.export.onnx_export import export_onnx
+    def fp32_onnx(self, spec: QuantSpec | None = None, path: Path | None = None) -> Path:
+        """The fp32 ONNX file of the folded model (``spec`` None) or of ``spec``'s int8 source, exported
+        once and shared by the int8 exporters. Without ``path`` it goes to the scratch folder."""
+        module = self.deploy if spec is None else self.int8_source(spec)
+        key = 0.0 if module is self.deploy else spec.equalize_alpha
+        if path is None and key in self._onnx:
+            return self._onnx[key]
+        from lgrin_edge.export.onnx_export import export_onnx
 
-            if path is None:
-                path = (
-                    Path(self.cache.setdefault("scratch", tempfile.mkdtemp(prefix="lgrin-export-")))
-                    / "fp32.onnx"
-                )
-            export_onnx(self.deploy, torch.as_tensor(self.calibration[:2]), path)
-            self.cache["fp32_onnx"] = path
-        return self.cache["fp32_onnx"]
+        if path is None:
+            if self.scratch is None:
+                self.scratch = Path(tempfile.mkdtemp(prefix="lgrin-export-"))
+            path = self.scratch / f"fp32-alpha{key}.onnx"
+        export_onnx(module, torch.as_tensor(self.calibration[:2]), path)
+        self._onnx[key] = path
+        return path
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,8 @@ class Target:
     # Artifacts built from this target's verified files, e.g. the TensorRT engine from its Q/DQ ONNX;
     # (out, artifacts, x, reference logits, labels, log) -> skipped entries for what could not be built.
     follow_up: Callable[..., list[dict]] | None = None
+    # Per-node int8 cost report (export --sensitivity): ctx -> rows, worst first.
+    sensitivity: Callable[[ExportContext], list[dict]] | None = None
 
 
 # --- onnx -------------------------------------------------------------------------------------------
@@ -81,15 +97,35 @@ def _onnx_export(ctx: ExportContext, precision: str, path: Path) -> dict:
     from lgrin_edge.export.onnx_export import quantize_onnx
 
     if precision == "fp32":
-        ctx.fp32_onnx(path)
+        ctx.fp32_onnx(path=path)
         return {"tool": f"torch.onnx (dynamo) {torch.__version__}", "dynamic_batch": True}
-    return quantize_onnx(ctx.fp32_onnx(), ctx.calibration, path, flavour="onnx")
+    spec = SPECS["onnx"]
+    info = quantize_onnx(ctx.fp32_onnx(spec), ctx.calibration, path, flavour="onnx")
+    return {**info, "spec": spec.manifest()}
 
 
 def _onnx_load(path: Path, threads: int) -> Runner:
     from lgrin_edge.export.onnx_export import OnnxModel
 
     return OnnxModel(path, num_threads=threads)
+
+
+def _sensitivity(flavour: str) -> Callable[[ExportContext], list[dict]]:
+    def report(ctx: ExportContext) -> list[dict]:
+        from lgrin_edge.export.sensitivity import as_dicts, onnx_sensitivity
+
+        # Measured on training graphs (the calibration set), never on the held-out data.
+        return as_dicts(
+            onnx_sensitivity(ctx.fp32_onnx(SPECS[flavour]), ctx.calibration, ctx.calibration, flavour)
+        )
+
+    return report
+
+
+def _qdq_reference_load(path: Path, threads: int) -> Runner:
+    from lgrin_edge.export.onnx_export import OnnxModel
+
+    return OnnxModel(path, num_threads=threads, reference_qdq=True)
 
 
 # --- tensorrt ---------------------------------------------------------------------------------------
@@ -99,12 +135,13 @@ def _trt_export(ctx: ExportContext, precision: str, path: Path) -> dict:
     from lgrin_edge.export.onnx_export import quantize_onnx
     from lgrin_edge.export.tensorrt import check_tensorrt_conformance
 
-    info = quantize_onnx(ctx.fp32_onnx(), ctx.calibration, path, flavour="tensorrt")
+    spec = SPECS["tensorrt"]
+    info = quantize_onnx(ctx.fp32_onnx(spec), ctx.calibration, path, flavour="tensorrt")
     problems = check_tensorrt_conformance(path)
     if problems:
         path.unlink(missing_ok=True)
         raise RuntimeError("TensorRT conformance check failed: " + "; ".join(problems))
-    return {**info, "conformance": "passed"}
+    return {**info, "conformance": "passed", "spec": spec.manifest()}
 
 
 def _trt_engine(
@@ -166,7 +203,11 @@ def _tflite_status() -> tuple[bool, str]:
 def _tflite_export(ctx: ExportContext, precision: str, path: Path) -> dict:
     from lgrin_edge.export.tflite import export_tflite
 
-    return export_tflite(ctx.deploy, ctx.calibration, path, precision, batch=ctx.batch)
+    if precision == "fp32":
+        return export_tflite(ctx.deploy, ctx.calibration, path, precision, batch=ctx.batch)
+    spec = SPECS["tflite"]
+    info = export_tflite(ctx.int8_source(spec), ctx.calibration, path, precision, batch=ctx.batch)
+    return {**info, "spec": spec.manifest()}
 
 
 def _tflite_load(path: Path, threads: int) -> Runner:
@@ -192,7 +233,7 @@ def _c_export(ctx: ExportContext, precision: str, path: Path) -> dict:
     if ctx.arrays is None:
         raise RuntimeError("the C runtime implements L-GrIN only; this checkpoint holds another model")
     write_c_model(ctx.arrays, ctx.calibration, path)
-    return {"format": "lgrn binary model (export/README.md)"}
+    return {"format": "lgrn binary model (export/README.md)", "spec": SPECS["c"].manifest()}
 
 
 def _c_load(path: Path, threads: int) -> Runner:
@@ -213,17 +254,20 @@ TARGETS: dict[str, Target] = {
             status=_onnx_status,
             export=_onnx_export,
             load=_onnx_load,
+            sensitivity=_sensitivity("onnx"),
         ),
         Target(
             name="tensorrt",
             precisions=("int8",),
             files={"int8": "model_trt_int8.onnx"},
-            runtime="onnxruntime (TensorRT explicit-quantisation ONNX); engine: TensorRT where a GPU exists",
+            runtime="onnxruntime, Q/DQ reference semantics (TensorRT explicit-quantisation ONNX); "
+            "engine: TensorRT where a GPU exists",
             needs="onnx, onnxruntime; tensorrt + a CUDA device for the engine",
             status=_onnx_status,
             export=_trt_export,
-            load=_onnx_load,
+            load=_qdq_reference_load,
             follow_up=_trt_engine,
+            sensitivity=_sensitivity("tensorrt"),
         ),
         Target(
             name="tflite",

@@ -1,0 +1,93 @@
+"""THE int8 recipe of every export target, in one place; every backend reads it, manifest.json records it.
+
+Why each choice (measured on the bundled models; docs/quantisation.md has the numbers):
+
+- ``equalize_alpha``: per-column range equalisation folded into the constants (compress/equalize.py),
+  exact in fp32. Moving all of a column's range into the next weights (1.0) hurts their per-channel
+  int8; half of it (0.5, the balance of cross-layer equalisation) minimised the logit error.
+- ``float_normalisation``: the input normalisation runs before the first quantisation, so the int8
+  input is the equalised, normalised features rather than raw features whose columns differ in range
+  (quantising raw inputs with one scale was the largest single error).
+- ``weight_bits`` 7 for onnxruntime: its u8 x s8 kernels on x86 CPUs without VNNI (AVX2, AVX-512
+  without VNNI) add pairs of products in int16 with saturation (VPMADDUBSW); 2 * 255 * 64 = 32,640 fits,
+  2 * 255 * 127 does not. onnxruntime documents this remedy (``reduce_range``).
+- ``float_classifier``: the last layer computes in float from int8-stored weights (weight-only int8):
+  its input concatenates max, learned and mean pooling, whose ranges one activation scale cannot serve.
+- TensorRT's int8 arithmetic is exact, so its file keeps 8-bit weights and is verified with
+  onnxruntime's Q/DQ reference semantics (graph optimisations off: every Q/DQ computed as written);
+  onnxruntime's fused s8s8 kernels are not exact on AVX2 either, so they cannot stand in for TensorRT.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class QuantSpec:
+    """How one target's int8 artifact is made and checked."""
+
+    tool: str
+    activations: str  # "uint8 asymmetric" | "int8 symmetric" | "int8 symmetric per column"
+    weights: str  # granularity of the weight scales
+    weight_bits: int  # 8, or 7 where the runtime's kernels saturate with 8
+    equalize_alpha: float  # 0 = no range equalisation
+    float_normalisation: bool
+    float_classifier: bool  # the classifier computes in float (its weights may still be stored int8)
+    calibration: str
+    verify_with: str  # how the artifact is run for verification
+
+    def manifest(self) -> dict:
+        return asdict(self)
+
+
+SPECS: dict[str, QuantSpec] = {
+    "onnx": QuantSpec(
+        tool="onnxruntime quantize_static (QDQ)",
+        activations="uint8 asymmetric per tensor",
+        weights="int8 symmetric per output channel",
+        weight_bits=7,
+        equalize_alpha=0.5,
+        float_normalisation=True,
+        float_classifier=True,
+        calibration="min-max",
+        verify_with="onnxruntime, default graph optimisation (the fused integer kernels users run)",
+    ),
+    "tensorrt": QuantSpec(
+        tool="onnxruntime quantize_static (QDQ), rewritten to TensorRT's explicit-quantisation rules",
+        activations="int8 symmetric per tensor, zero point 0",
+        weights="int8 symmetric per output channel (per tensor where TensorRT requires it)",
+        weight_bits=8,
+        equalize_alpha=0.5,
+        float_normalisation=True,
+        float_classifier=True,
+        calibration="min-max",
+        verify_with="onnxruntime, graph optimisations off (Q/DQ reference semantics, as TensorRT computes)",
+    ),
+    "tflite": QuantSpec(
+        tool="PT2E static quantisation (litert-torch)",
+        activations="int8 asymmetric per tensor",
+        weights="int8 symmetric per output channel",
+        weight_bits=8,
+        equalize_alpha=0.5,
+        float_normalisation=False,
+        float_classifier=False,
+        calibration="min-max (PT2E observers)",
+        verify_with="ai-edge-litert interpreter (XNNPACK)",
+    ),
+    "c": QuantSpec(
+        tool="lgrin_edge.export.c_runtime.quantize",
+        activations="int8 symmetric per column of the node features, per tensor inside a branch",
+        weights="int8 symmetric per output channel; relu(A) per row",
+        weight_bits=8,
+        equalize_alpha=0.0,  # per-column scales already: equalisation would change nothing
+        float_normalisation=False,
+        float_classifier=True,
+        calibration="max |activation|",
+        verify_with="the compiled C99 runtime (ctypes)",
+    ),
+}
+
+# onnxruntime's x86 u8 x s8 kernels sum two products in a saturating int16 (VPMADDUBSW): the largest
+# |int8 weight| for which 2 * 255 * |w| still fits.
+SATURATION_SAFE_WEIGHT = 32767 // (2 * 255)

@@ -1,0 +1,193 @@
+"""The int8 acceptance matrix: does every int8 artifact verify for every seed, dataset and CPU code path?
+
+Each cell trains L-GrIN (``python -m lgrin_edge.train``) and exports every target (``python -m
+lgrin_edge.export --target all``) in a fresh process whose environment pins the torch threads and the
+CPU code path (``ATEN_CPU_CAPABILITY=default`` emulates a CPU without AVX2/AVX-512 for torch, numpy's
+AVX-512 features are disabled with it), then records each int8 artifact's top-1 agreement with fp32
+and its accuracy against the fp32 model's. Finished cells are kept (one folder each) and skipped on a
+re-run; the report is written as markdown and JSON.
+
+Example: python -m lgrin_edge.robustness --out runs/robustness      (seeds 0-4 x both datasets x
+         threads 1, 2 x CPU as detected / default: 40 trainings, about an hour on 2 cores)
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lgrin_edge.atomic import write_bytes, write_json
+from lgrin_edge.export.verify import TOLERANCES
+
+CPU_PATHS = ("detected", "default")
+# The accuracy an int8 artifact may lose or gain against fp32 (points), and the mean agreement per target.
+MAX_ACCURACY_DELTA = 0.005
+MIN_MEAN_AGREEMENT = 0.995
+
+
+def numpy_avx512_features() -> str:
+    """numpy's AVX-512 dispatch targets this CPU has, for NPY_DISABLE_CPU_FEATURES (numpy refuses to
+    disable a feature the CPU lacks, so the list is read from numpy itself)."""
+    import numpy as np
+
+    features = np._core._multiarray_umath.__cpu_features__  # numpy's own table of detected features
+    return " ".join(f for f, on in features.items() if on and f.startswith("AVX512"))
+
+
+def cell_env(threads: int, cpu: str) -> dict[str, str]:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    if cpu == "default":
+        env["ATEN_CPU_CAPABILITY"] = "default"
+        env["NPY_DISABLE_CPU_FEATURES"] = numpy_avx512_features()
+    return env
+
+
+def run_cell(
+    out: Path, dataset: str, seed: int, threads: int, cpu: str, epochs: int, run: bool = True
+) -> dict:
+    """Train + export one cell (or reuse its finished folder); returns its rows."""
+    cell = out / f"{dataset}-s{seed}-t{threads}-{cpu}"
+    manifest = cell / "dist" / "manifest.json"
+    if not manifest.is_file() and not run:
+        return {"cell": cell.name, "missing": True}
+    if not manifest.is_file():
+        env = cell_env(threads, cpu)
+        py = sys.executable
+        train = [py, "-m", "lgrin_edge.train", "--dataset", dataset, "--seed", str(seed)]
+        train += ["--epochs", str(epochs), "--out", str(cell / "run"), "--device", "cpu"]
+        export = [py, "-m", "lgrin_edge.export", "--checkpoint", str(cell / "run"), "--target", "all"]
+        export += ["--out", str(cell / "dist")]
+        cell.mkdir(parents=True, exist_ok=True)
+        with open(cell / "log.txt", "w") as log:
+            for cmd in (train, export):
+                proc = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+                code = proc.returncode
+                if cmd is train and code:
+                    return {"cell": cell.name, "error": f"training exited {code} (see {cell / 'log.txt'})"}
+    data = json.loads(manifest.read_text())
+    ref = data["reference"]["accuracy"]
+    rows = [
+        {
+            "dataset": dataset,
+            "seed": seed,
+            "threads": threads,
+            "cpu": cpu,
+            "target": a["target"],
+            "agreement": a.get("top1_agreement", 0.0),
+            "accuracy": a.get("accuracy", 0.0),
+            "fp32_accuracy": ref,
+            "verified": bool(a.get("verified")),
+        }
+        for a in data["artifacts"]
+        if a["precision"] == "int8"
+    ]
+    return {"cell": cell.name, "rows": rows}
+
+
+def summarise(rows: list[dict]) -> tuple[str, bool]:
+    """Markdown report and whether the matrix meets the bar."""
+    lines = ["| dataset | seed | threads | CPU path | " + " | ".join(_targets(rows)) + " |"]
+    lines.append("|" + "---|" * (4 + len(_targets(rows))))
+    ok = True
+    key = lambda r: (r["dataset"], r["seed"], r["threads"], r["cpu"])  # noqa: E731
+    for (ds, seed, threads, cpu), group in itertools.groupby(sorted(rows, key=key), key=key):
+        cells = {r["target"]: r for r in group}
+        shown = []
+        for t in _targets(rows):
+            r = cells.get(t)
+            if r is None:
+                shown.append("-")
+                continue
+            delta = r["accuracy"] - r["fp32_accuracy"]
+            good = r["agreement"] >= TOLERANCES["int8"]["min_agreement"] and abs(delta) <= MAX_ACCURACY_DELTA
+            ok &= good
+            shown.append(f"{r['agreement']:.4f} ({delta * 100:+.2f}){'' if good else ' **miss**'}")
+        lines.append(f"| {ds} | {seed} | {threads} | {cpu} | " + " | ".join(shown) + " |")
+    lines += ["", "| target | cells | mean agreement | min agreement | max abs accuracy delta (points) |"]
+    lines.append("|---|---|---|---|---|")
+    for t in _targets(rows):
+        rs = [r for r in rows if r["target"] == t]
+        mean = sum(r["agreement"] for r in rs) / len(rs)
+        ok &= mean >= MIN_MEAN_AGREEMENT
+        worst = max(abs(r["accuracy"] - r["fp32_accuracy"]) for r in rs) * 100
+        low = min(r["agreement"] for r in rs)
+        lines.append(f"| {t} | {len(rs)} | {mean:.4f} | {low:.4f} | {worst:.2f} |")
+    return "\n".join(lines), ok
+
+
+def _targets(rows: list[dict]) -> list[str]:
+    return sorted({r["target"] for r in rows})
+
+
+def cpu_description() -> str:
+    try:
+        info = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or platform.machine()
+    model = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "unknown")
+    flags = next((ln.split(":", 1)[1].split() for ln in info if ln.startswith("flags")), [])
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni")
+    return f"{model} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m lgrin_edge.robustness",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--out", type=Path, default=Path("runs/robustness"), help="cell folders and the report")
+    p.add_argument("--datasets", nargs="+", default=["japanesevowels", "basicmotions"])
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    p.add_argument("--threads", nargs="+", type=int, default=[1, 2], help="torch threads while training")
+    p.add_argument("--cpu", nargs="+", default=list(CPU_PATHS), choices=CPU_PATHS, help="torch CPU code path")
+    p.add_argument("--epochs", type=int, default=150)
+    p.add_argument("--report-only", action="store_true", help="summarise finished cells, run none")
+    args = p.parse_args(argv)
+    if min(args.threads) < 1 or args.epochs < 1:
+        p.error("--threads and --epochs must be >= 1")
+    cells = list(itertools.product(args.datasets, args.seeds, args.threads, args.cpu))
+    rows, errors, start = [], [], time.time()
+    for i, (ds, seed, threads, cpu) in enumerate(cells, 1):
+        result = run_cell(args.out, ds, seed, threads, cpu, args.epochs, run=not args.report_only)
+        rows += result.get("rows", [])
+        if result.get("missing"):
+            errors.append(f"{result['cell']}: not run yet")
+        if "error" in result:
+            errors.append(f"{result['cell']}: {result['error']}")
+        elapsed = time.time() - start
+        left = elapsed / i * (len(cells) - i)
+        print(f"[{i}/{len(cells)}] {result['cell']} ({elapsed:.0f} s, about {left:.0f} s left)", flush=True)
+    if not rows:
+        print("error: no cell produced int8 artifacts", file=sys.stderr)
+        return 1
+    table, ok = summarise(rows)
+    head = [
+        "# int8 acceptance matrix",
+        "",
+        f"CPU: {cpu_description()}; {len(cells)} cells; command: `python -m lgrin_edge.robustness "
+        + " ".join(argv if argv is not None else sys.argv[1:])
+        + "`",
+        "",
+        "Each entry: top-1 agreement of the int8 artifact with fp32 (accuracy change against fp32, points). "
+        f"Bar: agreement >= {TOLERANCES['int8']['min_agreement']} and |change| <= "
+        f"{MAX_ACCURACY_DELTA * 100:.1f} points in every cell, mean agreement >= {MIN_MEAN_AGREEMENT} "
+        "per target.",
+        "",
+    ]
+    report = "\n".join([*head, table, "", f"Bar met: {'yes' if ok else 'no'}", *errors]) + "\n"
+    write_bytes(args.out / "report.md", report.encode())
+    write_json(args.out / "results.json", {"rows": rows, "errors": errors, "bar_met": ok})
+    print(report)
+    return 0 if ok and not errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
