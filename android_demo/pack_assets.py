@@ -17,7 +17,9 @@ samples.bin (all integers unsigned 32-bit little-endian unless noted)::
     C x (u16 length, UTF-8 class name)
     N x (i32 label, f32[M*P] graph row-major, f32[C] reference logits if flag bit 0)
 
-The output folder is replaced as a whole, so stale models never linger. Standard library + numpy only.
+The output folder is replaced as a whole, so stale models never linger; it may only be new, empty, or an
+earlier output of this script (anything else is refused, as is a folder inside or around ``--dist``).
+Standard library + numpy only.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import struct
 import sys
@@ -56,8 +59,9 @@ def load_manifest(dist: Path) -> dict:
     if not dist.is_dir():
         raise PackError(f"export folder {dist} does not exist; run `python -m lgrin_edge.export` first")
     if not path.is_file():
-        raise PackError(f"{path} is missing: {dist} is not an export folder "
-                        "(run `python -m lgrin_edge.export`)")
+        raise PackError(
+            f"{path} is missing: {dist} is not an export folder (run `python -m lgrin_edge.export`)"
+        )
     try:
         manifest = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -71,12 +75,41 @@ def load_manifest(dist: Path) -> dict:
     return manifest
 
 
+HEADER = "# written by android_demo/pack_assets.py"
+OWN_SUFFIXES = (".tflite", ".lgrn", ".bin", ".properties")
+
+
+def check_out(dist: Path, out: Path) -> None:
+    """Refuse an output folder whose replacement would destroy something this script did not write."""
+    d, o = dist.resolve(), out.resolve()
+    if o == d or d in o.parents or o in d.parents:
+        raise PackError(f"--out {out} overlaps the export folder {dist}; choose a separate assets folder")
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise PackError(f"--out {out} exists and is not a folder")
+    entries = list(out.iterdir())
+    if not entries:
+        return
+    props = out / "demo.properties"
+    ours = props.is_file() and props.read_text(errors="replace").startswith(HEADER)
+    foreign = [e.name for e in entries if not (e.is_file() and e.suffix in OWN_SUFFIXES)]
+    if not ours or foreign:
+        raise PackError(
+            f"--out {out} holds files this script did not write "
+            f"({', '.join(sorted(foreign or [e.name for e in entries])[:3])}); choose another folder"
+        )
+
+
 def checked_artifact(dist: Path, manifest: dict, target: str) -> Path | None:
     """The int8 artifact for a target, checked against the manifest; None if the export skipped it."""
     entries = [a for a in manifest["artifacts"] if a.get("target") == target and a.get("precision") == "int8"]
     if not entries:
         return None
     entry = entries[0]
+    missing = [k for k in ("path", "bytes", "sha256") if k not in entry]
+    if missing:
+        raise PackError(f"manifest.json's {target} int8 entry lacks {', '.join(missing)}: export again")
     path = dist / entry["path"]
     if not path.is_file():
         raise PackError(f"{target} int8 model {path} is listed in manifest.json but the file is missing")
@@ -84,8 +117,10 @@ def checked_artifact(dist: Path, manifest: dict, target: str) -> Path | None:
         raise PackError(f"{path}: size {path.stat().st_size} bytes, manifest.json says {entry['bytes']}")
     actual = sha256_of(path)
     if actual != entry["sha256"].lower():
-        raise PackError(f"{path}: sha256 mismatch (file {actual}, manifest.json {entry['sha256']}); "
-                        "the file changed after export: export again")
+        raise PackError(
+            f"{path}: sha256 mismatch (file {actual}, manifest.json {entry['sha256']}); "
+            "the file changed after export: export again"
+        )
     if not entry.get("verified", False):
         raise PackError(f"{path}: manifest.json says the export could not verify it; not packing it")
     return path
@@ -102,20 +137,27 @@ def load_samples(dist: Path, model: dict, limit: int | None):
     path = dist / "samples.npz"
     if not path.is_file():
         raise PackError(f"{path} is missing: the export writes the held-out samples there")
-    with np.load(path, allow_pickle=False) as npz:
-        missing = {"x", "y", "classes"} - set(npz.files)
-        if missing:
-            raise PackError(f"{path} lacks arrays {sorted(missing)}")
-        x = np.asarray(npz["x"], dtype=np.float32)
-        y = np.asarray(npz["y"], dtype=np.int64)
-        classes = [str(c) for c in npz["classes"]]
-        ref = np.asarray(npz["logits_c"], dtype=np.float32) if "logits_c" in npz.files else None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = {"x", "y", "classes"} - set(npz.files)
+            if missing:
+                raise PackError(f"{path} lacks arrays {sorted(missing)}")
+            x = np.asarray(npz["x"], dtype=np.float32)
+            y = np.asarray(npz["y"], dtype=np.int64)
+            classes = [str(c) for c in npz["classes"]]
+            ref = np.asarray(npz["logits_c"], dtype=np.float32) if "logits_c" in npz.files else None
+    except PackError:
+        raise
+    except Exception as e:  # zipfile, numpy and OS errors alike mean a damaged file here
+        raise PackError(f"{path} is damaged or truncated ({type(e).__name__}: {e}); export again") from None
     m, p, c = model["num_nodes"], model["num_features"], model["num_classes"]
     if x.ndim != 3 or x.shape[1:] != (m, p):
         raise PackError(f"{path}: x has shape {x.shape}, manifest.json says (N, {m}, {p})")
     if y.shape != (len(x),) or len(classes) != c or (ref is not None and ref.shape != (len(x), c)):
-        raise PackError(f"{path}: y {y.shape}, classes {len(classes)}, logits_c "
-                        f"{None if ref is None else ref.shape} do not fit N={len(x)}, C={c}")
+        raise PackError(
+            f"{path}: y {y.shape}, classes {len(classes)}, logits_c "
+            f"{None if ref is None else ref.shape} do not fit N={len(x)}, C={c}"
+        )
     if len(x) == 0:
         raise PackError(f"{path} holds no samples")
     if y.min() < 0 or y.max() >= c:
@@ -142,16 +184,21 @@ def encode_samples(x: np.ndarray, y: np.ndarray, classes: list[str], ref: np.nda
 
 def pack(dist: Path, out: Path, require: set[str], limit: int | None) -> dict[str, str]:
     manifest = load_manifest(dist)
+    check_out(dist, out)
     models = {}
     for target in BACKENDS:
         path = checked_artifact(dist, manifest, target)
         if path is None:
             reason = skip_reason(manifest, target)
             if target in require:
-                raise PackError(f"no verified int8 '{target}' artifact in {dist / 'manifest.json'} "
-                                f"({reason}); the {BACKENDS[target]} backend needs it")
-            print(f"warning: no int8 {target} model ({reason}): the app disables {BACKENDS[target]}",
-                  file=sys.stderr)
+                raise PackError(
+                    f"no verified int8 '{target}' artifact in {dist / 'manifest.json'} "
+                    f"({reason}); the {BACKENDS[target]} backend needs it"
+                )
+            print(
+                f"warning: no int8 {target} model ({reason}): the app disables {BACKENDS[target]}",
+                file=sys.stderr,
+            )
         else:
             models[target] = path
     if not models:
@@ -161,8 +208,13 @@ def pack(dist: Path, out: Path, require: set[str], limit: int | None) -> dict[st
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".lgrin-assets-", dir=out.parent))
     try:
-        props = {"format": "1", "num_nodes": str(x.shape[1]), "num_features": str(x.shape[2]),
-                 "num_classes": str(len(classes)), "num_samples": str(len(x))}
+        props = {
+            "format": "1",
+            "num_nodes": str(x.shape[1]),
+            "num_features": str(x.shape[2]),
+            "num_classes": str(len(classes)),
+            "num_samples": str(len(x)),
+        }
         for target, src in models.items():
             shutil.copyfile(src, staging / src.name)
             props[f"{target}.file"] = src.name
@@ -170,12 +222,22 @@ def pack(dist: Path, out: Path, require: set[str], limit: int | None) -> dict[st
         (staging / "samples.bin").write_bytes(encode_samples(x, y, classes, ref))
         props["samples.file"] = "samples.bin"
         props["samples.sha256"] = sha256_of(staging / "samples.bin")
-        lines = [f"# written by android_demo/pack_assets.py from {dist.name}/manifest.json"]
+        lines = [f"{HEADER} from {dist.name}/manifest.json"]
         lines += [f"{k}={v}" for k, v in sorted(props.items())]
         (staging / "demo.properties").write_text("\n".join(lines) + "\n", encoding="ascii")
+        mask = os.umask(0)
+        os.umask(mask)
+        for f in staging.iterdir():
+            f.chmod(0o666 & ~mask)
+        staging.chmod(0o777 & ~mask)  # mkdtemp makes it 0700
         if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
+            # check_out() found only this script's files there: move them aside, then swap.
+            old = Path(tempfile.mkdtemp(prefix=".lgrin-assets-old-", dir=out.parent))
+            out.rename(old / out.name)
+            staging.rename(out)
+            shutil.rmtree(old)
+        else:
+            staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -186,8 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dist", type=Path, required=True, help="export folder holding manifest.json")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"assets folder (default {DEFAULT_OUT})")
-    ap.add_argument("--require", default="tflite,c",
-                    help="comma-separated backends whose model must be present (default tflite,c)")
+    ap.add_argument(
+        "--require",
+        default="tflite,c",
+        help="comma-separated backends whose model must be present (default tflite,c)",
+    )
     ap.add_argument("--limit", type=int, default=None, help="pack only the first N samples")
     args = ap.parse_args(argv)
     require = {t for t in args.require.split(",") if t}
@@ -201,9 +266,17 @@ def main(argv: list[str] | None = None) -> int:
     except PackError as e:
         print(f"pack_assets: error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("pack_assets: interrupted; the assets folder is unchanged", file=sys.stderr)
+        return 130
+    except OSError as e:
+        print(f"pack_assets: error: {e.strerror}: {e.filename}", file=sys.stderr)
+        return 1
     backends = ", ".join(BACKENDS[t] for t in BACKENDS if f"{t}.file" in props)
-    print(f"packed {props['num_samples']} samples (M={props['num_nodes']}, P={props['num_features']}, "
-          f"C={props['num_classes']}) and models for {backends} into {args.out}")
+    print(
+        f"packed {props['num_samples']} samples (M={props['num_nodes']}, P={props['num_features']}, "
+        f"C={props['num_classes']}) and models for {backends} into {args.out}"
+    )
     return 0
 
 

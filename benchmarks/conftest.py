@@ -87,10 +87,11 @@ class RunCache:
         manifest_path = dist / "manifest.json"
         if manifest_path.exists():
             manifest = json.loads(manifest_path.read_text())
-            done = {a["target"] for a in manifest["artifacts"]} | {s["target"] for s in manifest["skipped"]}
-            if set(targets) <= done:
+            entries = manifest["artifacts"] + manifest.get("failed", []) + manifest["skipped"]
+            if set(targets) <= {e["target"] for e in entries}:
                 return manifest
-        return run_export(run, targets, ["fp32", "int8"], dist, log=lambda *_: None)
+        # A baseline's int8 may miss the tolerance: it is timed all the same (the report marks it).
+        return run_export(run, targets, ["fp32", "int8"], dist, log=lambda *_: None, keep_unverified=True)
 
 
 @pytest.fixture(scope="session")

@@ -96,7 +96,8 @@ def test_inference(benchmark, runs, dataset: str, case: Case, batch: int) -> Non
             if case.runtime == "tensorrt-engine"
             else TARGETS[target].files[case.precision]
         )
-        entry = next((a for a in manifest["artifacts"] if a.get("path") == wanted), None)
+        entries = manifest["artifacts"] + manifest.get("failed", [])
+        entry = next((a for a in entries if a.get("path") in (wanted, f"unverified/{wanted}")), None)
         if entry is None or "error" in entry:
             reasons = [s.get("reason") for s in manifest["skipped"] if s["target"] == target]
             reason = entry["error"] if entry else "; ".join(r for r in reasons if r) or "not exported"

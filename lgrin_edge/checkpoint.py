@@ -1,4 +1,8 @@
-"""Checkpoints: ``model.safetensors`` (weights, no pickle) + ``config.json`` (how to rebuild the model)."""
+"""Checkpoints: ``model.safetensors`` (weights, no pickle) + ``config.json`` (how to rebuild the model).
+
+config.json records the sha256 of every data file of the run (``files``); loading checks them, so a
+damaged or swapped file is refused before anything uses it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from lgrin_edge import __version__
-from lgrin_edge.atomic import atomic_path, write_json
+from lgrin_edge.atomic import atomic_path, file_sha256, write_json
+from lgrin_edge.cli import UserError
 from lgrin_edge.models import GraphModel, create_model
 
 FORMAT_VERSION = 1
@@ -18,14 +23,25 @@ WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError):
     """A checkpoint is missing, corrupt, or does not match its configuration."""
 
 
-def save_checkpoint(model: GraphModel, out: str | Path, meta: dict | None = None) -> None:
-    """Write weights and config into the folder ``out`` (each file atomically)."""
+def nonfinite_tensors(state: dict[str, torch.Tensor]) -> list[str]:
+    """Names of the floating-point tensors holding NaN or Inf."""
+    return [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+
+
+def save_checkpoint(
+    model: GraphModel, out: str | Path, meta: dict | None = None, data_files: tuple[str, ...] = ()
+) -> None:
+    """Write weights, then config.json with the sha256 of the weights and of ``data_files`` (files
+    already written into ``out``), into the folder ``out``."""
     out = Path(out)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    bad = nonfinite_tensors(state)
+    if bad:
+        raise CheckpointError(f"training produced NaN/Inf weights in {', '.join(bad[:3])}; nothing saved")
     with atomic_path(out / WEIGHTS) as tmp:
         # One metadata key only: safetensors writes metadata in hash order, and checkpoints must be
         # byte-identical for a fixed seed.
@@ -36,19 +52,52 @@ def save_checkpoint(model: GraphModel, out: str | Path, meta: dict | None = None
         "model": model.name,
         "config": _jsonable(model.config),
         **(meta or {}),
+        "files": {name: file_sha256(out / name) for name in (WEIGHTS, *data_files)},
     }
     write_json(out / CONFIG, config)
+
+
+def check_file(run: Path, cfg: dict, name: str) -> Path:
+    """``run/name``, present and with the sha256 config.json recorded (when it recorded one)."""
+    path = run / name
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing (re-run training to produce it)")
+    want = cfg.get("files", {}).get(name)
+    if want is not None and file_sha256(path) != want:
+        raise CheckpointError(
+            f"{path} is damaged or was replaced: its sha256 differs from the one config.json recorded "
+            "(re-run training)"
+        )
+    return path
+
+
+def run_folder(path: str | Path) -> Path:
+    """The run folder a user means: the folder itself, or the folder of its config.json/weights."""
+    path = Path(path)
+    if path.is_file() and path.name in (CONFIG, WEIGHTS):
+        return path.parent
+    if path.exists() and not path.is_dir():
+        raise CheckpointError(f"{path} is a file; pass the run folder written by lgrin_edge.train")
+    if not path.exists():
+        raise CheckpointError(
+            f"checkpoint folder {path} does not exist (train one with python -m lgrin_edge.train)"
+        )
+    return path
 
 
 def read_config(path: str | Path) -> dict:
     path = Path(path)
     cfg_path = path / CONFIG if path.is_dir() else path
     if not cfg_path.is_file():
-        raise CheckpointError(f"no checkpoint config at {cfg_path} (expected a folder with {CONFIG})")
+        raise CheckpointError(
+            f"{path} is not a checkpoint: it has no {CONFIG} (pass a run folder of lgrin_edge.train)"
+        )
     try:
         cfg = json.loads(cfg_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{cfg_path} is not valid JSON ({e})") from e
+    if not isinstance(cfg, dict):
+        raise CheckpointError(f"{cfg_path} is not a checkpoint config (a JSON object)")
     for key in ("model", "config", "format_version"):
         if key not in cfg:
             raise CheckpointError(f"{cfg_path} lacks the key {key!r}")
@@ -61,11 +110,9 @@ def read_config(path: str | Path) -> dict:
 
 def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[GraphModel, dict]:
     """Rebuild the model from config.json and load its weights; mismatches raise CheckpointError."""
-    path = Path(path)
+    path = run_folder(path)
     cfg = read_config(path)
-    weights = path / WEIGHTS
-    if not weights.is_file():
-        raise CheckpointError(f"missing weights file {weights}")
+    weights = check_file(path, cfg, WEIGHTS)
     try:
         model = create_model(cfg["model"], **cfg["config"])
     except (ValueError, TypeError, KeyError) as e:
@@ -88,6 +135,11 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[GraphModel, 
                 f"{weights}: tensor {key!r} has shape {tuple(state[key].shape)} but config.json implies "
                 f"{tuple(tensor.shape)} (a checkpoint from another configuration?)"
             )
+    bad = nonfinite_tensors(state)
+    if bad:
+        raise CheckpointError(
+            f"{weights}: tensor {bad[0]!r} holds NaN/Inf values ({len(bad)} tensor(s) in all)"
+        )
     model.load_state_dict(state)
     model.eval()
     return model.to(device), cfg

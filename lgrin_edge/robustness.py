@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from lgrin_edge.atomic import write_bytes, write_json
+from lgrin_edge.cli import Parser, at_least, run
 from lgrin_edge.export.verify import TOLERANCES
 
 CPU_PATHS = ("detected", "default")
@@ -85,7 +86,8 @@ def run_cell(
             "fp32_accuracy": ref,
             "verified": bool(a.get("verified")),
         }
-        for a in data["artifacts"]
+        # This run's attempts: the verified files and the ones that failed (and were not written).
+        for a in data["artifacts"] + data.get("failed", [])
         if a["precision"] == "int8"
     ]
     return {"cell": cell.name, "rows": rows}
@@ -137,18 +139,20 @@ def cpu_description() -> str:
     return f"{model} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
+def _main(argv: list[str] | None = None) -> int:
+    p = Parser(
         prog="python -m lgrin_edge.robustness",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", type=Path, default=Path("runs/robustness"), help="cell folders and the report")
     p.add_argument("--datasets", nargs="+", default=["japanesevowels", "basicmotions"])
-    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
-    p.add_argument("--threads", nargs="+", type=int, default=[1, 2], help="torch threads while training")
+    p.add_argument("--seeds", nargs="+", type=at_least(0), default=[0, 1, 2, 3, 4])
+    p.add_argument(
+        "--threads", nargs="+", type=at_least(1), default=[1, 2], help="torch threads while training"
+    )
     p.add_argument("--cpu", nargs="+", default=list(CPU_PATHS), choices=CPU_PATHS, help="torch CPU code path")
-    p.add_argument("--epochs", type=int, default=150)
+    p.add_argument("--epochs", type=at_least(1), default=150)
     p.add_argument("--report-only", action="store_true", help="summarise finished cells, run none")
     args = p.parse_args(argv)
     if min(args.threads) < 1 or args.epochs < 1:
@@ -187,6 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     write_json(args.out / "results.json", {"rows": rows, "errors": errors, "bar_met": ok})
     print(report)
     return 0 if ok and not errors else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command: exit code 0 on success; problems are one line on stderr (lgrin_edge.cli.run)."""
+    return run(_main, argv)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,14 @@ import numpy as np
 import torch
 
 from lgrin_edge import __version__
-from lgrin_edge.atomic import write_json, write_npz
-from lgrin_edge.checkpoint import save_checkpoint
-from lgrin_edge.data import DATASET_NAMES, DatasetError, load_dataset
+from lgrin_edge.atomic import check_folder_target, exclusive, staged_folder, write_json, write_npz
+from lgrin_edge.checkpoint import CONFIG, WEIGHTS, save_checkpoint
+from lgrin_edge.cli import Parser, UserError, at_least, finite_float, run
+from lgrin_edge.data import DATASET_NAMES, load_dataset
+from lgrin_edge.data.dataset import empty_classes
 from lgrin_edge.data.graph import LONG_POLICIES
 from lgrin_edge.models import MODEL_NAMES
+from lgrin_edge.models.layers import maxpool_1hop_bytes
 from lgrin_edge.models.lgrin import ADJACENCIES, CONVS, POOLINGS
 from lgrin_edge.models.senet import PRESETS
 from lgrin_edge.training.plots import plot_adjacency, plot_confusion
@@ -26,10 +29,12 @@ from lgrin_edge.training.protocol import ProtocolResult, run_protocol
 from lgrin_edge.training.trainer import CE_REDUCTIONS, SELECTIONS, TrainConfig, resolve_device
 
 CALIBRATION_MAX = 512
+# What a run folder holds; only such a folder may be replaced (with --overwrite).
+RUN_FILES = {CONFIG, WEIGHTS, "metrics.json", "calibration.npz", "eval.npz", "confusion.png", "adjacency.png"}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m lgrin_edge.train",
         description=__doc__,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -41,15 +46,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", default="lgrin", choices=MODEL_NAMES, help="model to train")
     p.add_argument("--out", type=Path, default=None, help="run folder; default runs/<dataset>-<model>")
-    p.add_argument("--epochs", type=int, default=150, help="training epochs")
-    p.add_argument("--folds", type=int, default=5, help="k for k-fold when the dataset has no official split")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier run in --out (only once the new one is complete)",
+    )
+    p.add_argument("--epochs", type=at_least(1), default=150, help="training epochs")
+    p.add_argument(
+        "--folds", type=at_least(2), default=5, help="k for k-fold when the dataset has no official split"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation, batching and folds")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto = CUDA if present")
-    p.add_argument("--batch-size", type=int, default=32, help="graphs per optimisation step")
+    p.add_argument("--batch-size", type=at_least(1), default=32, help="graphs per optimisation step")
     p.add_argument(
-        "--lr", type=float, default=0.01, help="Adam learning rate (halved every --lr-step epochs)"
+        "--lr",
+        type=finite_float(0.0, strict=True),
+        default=0.01,
+        help="Adam learning rate (halved every --lr-step epochs)",
     )
-    p.add_argument("--lr-step", type=int, default=50, help="epochs between learning-rate halvings")
+    p.add_argument("--lr-step", type=at_least(1), default=50, help="epochs between learning-rate halvings")
     p.add_argument(
         "--select",
         default="last",
@@ -57,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="weights to keep: last epoch, or the best validation accuracy / loss with early stopping",
     )
     p.add_argument(
-        "--patience", type=int, default=50, help="early-stopping patience (--select accuracy|loss)"
+        "--patience", type=at_least(1), default=50, help="early-stopping patience (--select accuracy|loss)"
     )
     p.add_argument(
         "--ce-reduction",
@@ -68,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g = p.add_argument_group("graph construction")
     g.add_argument(
-        "--nodes", type=int, default=None, help="M, nodes per graph; default: the longest sequence"
+        "--nodes", type=at_least(1), default=None, help="M, nodes per graph; default: the longest sequence"
     )
     g.add_argument(
         "--long-policy",
@@ -78,9 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     m = p.add_argument_group("L-GrIN options (the paper's ablations)")
     m.add_argument(
-        "--eta", type=int, nargs=2, default=(128, 64), metavar=("ETA1", "ETA2"), help="G1*, G2* widths"
+        "--eta",
+        type=at_least(1),
+        nargs=2,
+        default=(128, 64),
+        metavar=("ETA1", "ETA2"),
+        help="G1*, G2* widths",
     )
-    m.add_argument("--layers", type=int, default=2, help="number of graph inception layers")
+    m.add_argument("--layers", type=at_least(1), default=2, help="number of graph inception layers")
     m.add_argument(
         "--conv", default="gstar", choices=CONVS, help="G*conv (eq. 4) or linear projection (eq. 3)"
     )
@@ -89,10 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     m.add_argument("--adjacency", default="learned", choices=ADJACENCIES)
     m.add_argument("--pooling", default="learned", choices=POOLINGS, help="learned = [max | H^T p | mean]")
-    m.add_argument("--sort-k", type=int, default=10, help="nodes kept by sort pooling")
-    m.add_argument("--lambdas", type=float, nargs=3, default=(0.1, 0.1, 1e-4), metavar=("L1", "L2", "L3"))
+    m.add_argument("--sort-k", type=at_least(1), default=10, help="nodes kept by sort pooling")
+    m.add_argument(
+        "--lambdas", type=finite_float(0.0), nargs=3, default=(0.1, 0.1, 1e-4), metavar=("L1", "L2", "L3")
+    )
     b = p.add_argument_group("baseline options")
-    b.add_argument("--hidden", type=int, default=None, help="BLSTM (300) / GCN (192) width")
+    b.add_argument("--hidden", type=at_least(1), default=None, help="BLSTM (300) / GCN (192) width")
     b.add_argument("--senet-preset", default="compact", choices=tuple(PRESETS))
     return p
 
@@ -140,11 +162,11 @@ def save_run(
         "train": cfg.to_dict(),
         "eval_data": res.final_eval_kind,
     }
-    save_checkpoint(model, out, meta)
     rng = np.random.default_rng(cfg.seed)
     pick = np.sort(rng.permutation(len(res.final_train.x))[:CALIBRATION_MAX])
     write_npz(out / "calibration.npz", x=res.final_train.x[pick], y=res.final_train.y[pick])
     write_npz(out / "eval.npz", x=res.final_eval.x, y=res.final_eval.y, classes=np.array(ds.classes))
+    save_checkpoint(model, out, meta, data_files=("calibration.npz", "eval.npz"))
     metrics = {
         "model": args.model,
         "dataset": args.dataset,
@@ -182,24 +204,50 @@ def save_run(
     return metrics
 
 
-def main(argv: list[str] | None = None) -> int:
+def available_memory() -> int:
+    """Bytes of memory available to this process now (MemAvailable), or 0 where unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def check_graph_size(args: argparse.Namespace, nodes: int, features: int) -> None:
+    """Refuse a configuration whose training would not fit in memory, naming the option that fixes it."""
+    if args.model != "lgrin":
+        return
+    if args.pooling == "sort" and args.sort_k > nodes:
+        raise UserError(f"--sort-k {args.sort_k} is larger than the {nodes} nodes per graph")
+    widest = features + (sum(args.eta) if args.layers > 1 else 0)
+    need = 3 * maxpool_1hop_bytes(args.batch_size, nodes, widest)  # forward, its copy, the gradient
+    have = available_memory()
+    if args.device != "cuda" and have and need > have:
+        raise UserError(
+            f"M = {nodes} nodes per graph would need about {need / 2**30:.0f} GiB per batch of "
+            f"{args.batch_size} (this machine has {have / 2**30:.0f} GiB free); choose fewer nodes, e.g. "
+            f"--nodes {max(8, int(nodes * (have / need) ** 0.5) // 8 * 8)}, or a smaller --batch-size"
+        )
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        device = resolve_device(args.device)
-        ds = load_dataset(args.dataset)
-    except (DatasetError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    nodes = args.nodes or ds.default_nodes
     out = args.out or Path("runs") / f"{Path(args.dataset).stem}-{args.model}"
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        print(f"error: cannot write to output folder {out}: {e}", file=sys.stderr)
-        return 2
+    # Options and the output folder are checked before any data is read or any folder is created.
+    check_folder_target(out, RUN_FILES, args.overwrite, "training run", "--overwrite")
+    device = resolve_device(args.device)
+    ds = load_dataset(args.dataset)
+    empty = empty_classes(ds)
+    if empty:
+        print(
+            f"warning: {len(empty)} class(es) have no samples and can never be predicted: "
+            f"{', '.join(empty[:5])}",
+            file=sys.stderr,
+        )
+    nodes = args.nodes or ds.default_nodes
+    check_graph_size(args, nodes, ds.num_features)
     cfg = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -215,18 +263,26 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.model} on {ds.name}: {len(ds.y)} sequences, {ds.num_features} features, "
         f"{ds.num_classes} classes, M = {nodes} nodes, device {device}"
     )
-    try:
-        res = run_protocol(ds, args.model, model_config(args), cfg, nodes, args.folds, args.long_policy)
-    except (DatasetError, ValueError, FloatingPointError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    metrics = save_run(out, args, ds, res, nodes, cfg)
+    with exclusive(out, "run folder"):
+        # Checked again under the lock: another run may have finished into it meanwhile.
+        check_folder_target(out, RUN_FILES, args.overwrite, "training run", "--overwrite")
+        try:
+            res = run_protocol(ds, args.model, model_config(args), cfg, nodes, args.folds, args.long_policy)
+        except (ValueError, FloatingPointError) as e:  # the data cannot train this model
+            raise UserError(str(e)) from e
+        with staged_folder(out) as stage:
+            metrics = save_run(stage, args, ds, res, nodes, cfg)
     print(
         f"{res.protocol}: accuracy {metrics['accuracy']:.4f}, unweighted accuracy "
         f"{metrics['unweighted_accuracy']:.4f}, {metrics['params']:,} parameters, {metrics['seconds']} s"
     )
     print(f"checkpoint and metrics written to {out}/")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command: exit code 0 on success; problems are one line on stderr (lgrin_edge.cli.run)."""
+    return run(_main, argv)
 
 
 if __name__ == "__main__":

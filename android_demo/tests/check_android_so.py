@@ -52,8 +52,10 @@ def problems(so: Path) -> tuple[list[str], list[str]]:
     defined = {s[7].split("@")[0] for s in syms if s[6] != "UND" and s[4] in ("GLOBAL", "WEAK")}
     strong_undefined = sorted({s[7].split("@")[0] for s in syms if s[6] == "UND" and s[4] == "GLOBAL"})
     if strong_undefined and not needed:
-        errors.append(f"uses {strong_undefined} but has no DT_NEEDED library to take them from: Android's "
-                      "loader fails with 'cannot locate symbol' (link against libc.so)")
+        errors.append(
+            f"uses {strong_undefined} but has no DT_NEEDED library to take them from: Android's "
+            "loader fails with 'cannot locate symbol' (link against libc.so)"
+        )
     glibc_only = [u for u in undefined if u.startswith(("__isoc99_", "__libc_", "__xstat", "__fxstat"))]
     if glibc_only:
         errors.append(f"uses glibc-only symbols {glibc_only}")
@@ -75,12 +77,16 @@ def problems(so: Path) -> tuple[list[str], list[str]]:
 
     aligns = [int(a, 16) for a in re.findall(r"^\s*LOAD\s+.*\s(0x[0-9a-f]+)$", readelf("-l", str(so)), re.M)]
     if any(a < 0x4000 for a in aligns):
-        warnings.append(f"LOAD segments aligned to {min(aligns):#x}; 16 KB-page devices need 0x4000 "
-                        "(link with -Wl,-z,max-page-size=16384)")
+        warnings.append(
+            f"LOAD segments aligned to {min(aligns):#x}; 16 KB-page devices need 0x4000 "
+            "(link with -Wl,-z,max-page-size=16384)"
+        )
     machine = re.search(r"^\s*Machine:\s*(.+)$", header, re.M)
-    print(f"{so.name}: {machine.group(1).strip() if machine else '?'} shared object, "
-          f"needs {sorted(needed) or 'nothing'}, "
-          f"{len(natives)} native methods bound, {len(undefined)} undefined symbols: {' '.join(undefined)}")
+    print(
+        f"{so.name}: {machine.group(1).strip() if machine else '?'} shared object, "
+        f"needs {sorted(needed) or 'nothing'}, "
+        f"{len(natives)} native methods bound, {len(undefined)} undefined symbols: {' '.join(undefined)}"
+    )
     return errors, warnings
 
 

@@ -35,8 +35,11 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     assets, classes, dist = (Path(a) for a in sys.argv[1:])
-    props = dict(line.split("=", 1) for line in (assets / "demo.properties").read_text().splitlines()
-                 if "=" in line and not line.startswith("#"))
+    props = dict(
+        line.split("=", 1)
+        for line in (assets / "demo.properties").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
     if "tflite.file" not in props:
         print("SKIPPED: the packed export has no int8 .tflite")
         return 0
@@ -57,14 +60,27 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "q.bin"
-        subprocess.run(["java", "-cp", str(classes), "org.lgrin.edge.demo.QuantizeTool", str(assets),
-                        repr(float(s_in)), str(int(z_in)), str(raw)], check=True)
+        subprocess.run(
+            [
+                "java",
+                "-cp",
+                str(classes),
+                "org.lgrin.edge.demo.QuantizeTool",
+                str(assets),
+                repr(float(s_in)),
+                str(int(z_in)),
+                str(raw),
+            ],
+            check=True,
+        )
         q_java = np.fromfile(raw, dtype=np.int8).reshape(x.shape)
     q_ref = quantize_reference(x, s_in, z_in)
     bad = int((q_java != q_ref).sum())
     if bad:
-        print(f"error: Java Int8Io differs from the reference quantisation in {bad} of {q_ref.size} values",
-              file=sys.stderr)
+        print(
+            f"error: Java Int8Io differs from the reference quantisation in {bad} of {q_ref.size} values",
+            file=sys.stderr,
+        )
         return 1
 
     batch = np.full(inp["shape"], z_in, dtype=np.int8)  # other batch slots hold quantised zeros
@@ -86,11 +102,16 @@ def main() -> int:
     with np.load(dist / "samples.npz") as npz:
         complete = len(npz["y"]) == len(y)
     if complete and abs(acc - entry["accuracy"]) > 1.0 / len(y) + 1e-9:
-        print(f"error: accuracy {acc:.4f} differs from the export's {entry['accuracy']:.4f} by more than one "
-              "sample", file=sys.stderr)
+        print(
+            f"error: accuracy {acc:.4f} differs from the export's {entry['accuracy']:.4f} by more than one "
+            "sample",
+            file=sys.stderr,
+        )
         return 1
-    print(f"Java int8 quantisation identical to the reference on {q_ref.size} values; export's accuracy "
-          f"{entry['accuracy']:.4f}")
+    print(
+        f"Java int8 quantisation identical to the reference on {q_ref.size} values; export's accuracy "
+        f"{entry['accuracy']:.4f}"
+    )
     return 0
 
 

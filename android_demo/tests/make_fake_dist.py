@@ -19,20 +19,40 @@ def make(out: Path, n: int = 5, m: int = 8, p: int = 3, c: int = 4, seed: int = 
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
     artifacts = []
-    for target, name, runtime in (("tflite", "model_int8.tflite", "ai-edge-litert"),
-                                  ("c", "model_int8.lgrn", "lgrin C99 runtime")):
+    for target, name, runtime in (
+        ("tflite", "model_int8.tflite", "ai-edge-litert"),
+        ("c", "model_int8.lgrn", "lgrin C99 runtime"),
+    ):
         data = rng.integers(0, 256, size=64 + 16 * c, dtype=np.uint8).tobytes()
         (out / name).write_bytes(data)
-        artifacts.append({"target": target, "precision": "int8", "path": name, "bytes": len(data),
-                          "sha256": hashlib.sha256(data).hexdigest(), "runtime": runtime, "verified": True,
-                          "top1_agreement": 1.0, "max_abs_diff": 0.01, "accuracy": 0.5})
+        artifacts.append(
+            {
+                "target": target,
+                "precision": "int8",
+                "path": name,
+                "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "runtime": runtime,
+                "verified": True,
+                "top1_agreement": 1.0,
+                "max_abs_diff": 0.01,
+                "accuracy": 0.5,
+            }
+        )
     classes = np.array([f"class_{i}" for i in range(c - 1)] + ["naïve"])  # one non-ASCII name
-    manifest = {"artifacts": artifacts, "skipped": [],
-                "model": {"num_nodes": m, "num_features": p, "num_classes": c, "classes": classes.tolist()}}
+    manifest = {
+        "artifacts": artifacts,
+        "skipped": [],
+        "model": {"num_nodes": m, "num_features": p, "num_classes": c, "classes": classes.tolist()},
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    np.savez(out / "samples.npz", x=rng.standard_normal((n, m, p)).astype(np.float32),
-             y=rng.integers(0, c, n).astype(np.int64),
-             logits_c=rng.standard_normal((n, c)).astype(np.float32), classes=classes)
+    np.savez(
+        out / "samples.npz",
+        x=rng.standard_normal((n, m, p)).astype(np.float32),
+        y=rng.integers(0, c, n).astype(np.int64),
+        logits_c=rng.standard_normal((n, c)).astype(np.float32),
+        classes=classes,
+    )
     return out
 
 

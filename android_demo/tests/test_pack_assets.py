@@ -28,7 +28,7 @@ def decode_samples(blob: bytes):
     pos, classes = 28, []
     for _ in range(c):
         (length,) = struct.unpack_from("<H", blob, pos)
-        classes.append(blob[pos + 2:pos + 2 + length].decode("utf-8"))
+        classes.append(blob[pos + 2 : pos + 2 + length].decode("utf-8"))
         pos += 2 + length
     xs, ys, refs = [], [], []
     for _ in range(n):
@@ -65,8 +65,11 @@ class PackAssetsTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         for name in ("model_int8.tflite", "model_int8.lgrn"):
             self.assertEqual((self.out / name).read_bytes(), (self.dist / name).read_bytes())
-        props = dict(line.split("=", 1) for line in (self.out / "demo.properties").read_text().splitlines()
-                     if not line.startswith("#"))
+        props = dict(
+            line.split("=", 1)
+            for line in (self.out / "demo.properties").read_text().splitlines()
+            if not line.startswith("#")
+        )
         self.assertEqual(props["c.file"], "model_int8.lgrn")
         self.assertEqual(props["num_samples"], "6")
         self.assertEqual(props["c.sha256"], self.manifest()["artifacts"][1]["sha256"])
@@ -78,12 +81,28 @@ class PackAssetsTest(unittest.TestCase):
             self.assertEqual(classes, list(npz["classes"]))
 
     def test_limit_and_stale_files_removed(self):
-        self.out.mkdir(parents=True)
-        (self.out / "old_model.tflite").write_bytes(b"stale")
+        rc, err = self.run_cli()
+        self.assertEqual(rc, 0, err)
+        (self.out / "old_model.tflite").write_bytes(b"stale")  # left by an earlier pack
         rc, err = self.run_cli("--limit", "2")
         self.assertEqual(rc, 0, err)
         self.assertFalse((self.out / "old_model.tflite").exists())
         self.assertEqual(len(decode_samples((self.out / "samples.bin").read_bytes())[1]), 2)
+
+    def test_foreign_or_overlapping_out_is_refused_and_kept(self):
+        self.out.mkdir(parents=True)
+        (self.out / "notes.txt").write_text("mine")
+        rc, err = self.run_cli()
+        self.assertEqual(rc, 1)
+        self.assertIn("did not write", err)
+        self.assertEqual((self.out / "notes.txt").read_text(), "mine")
+        before = sorted(p.name for p in self.dist.iterdir())
+        for out in (self.dist, self.dist / "assets", self.dist.parent):
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                rc = pack_assets.main(["--dist", str(self.dist), "--out", str(out)])
+            self.assertEqual(rc, 1)
+            self.assertIn("overlaps the export folder", err.getvalue())
+        self.assertEqual(sorted(p.name for p in self.dist.iterdir()), before)
 
     def test_missing_manifest(self):
         (self.dist / "manifest.json").unlink()

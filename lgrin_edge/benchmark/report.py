@@ -12,23 +12,42 @@ import sys
 from pathlib import Path
 
 from lgrin_edge.atomic import atomic_path, write_bytes
+from lgrin_edge.cli import Parser, UserError, run
+
+# What each inference row's extra_info must hold (benchmarks/ writes them).
+ROW_KEYS = ("model", "dataset", "runtime", "precision", "batch", "accuracy", "params")
 
 
 def load_rows(path: Path) -> tuple[list[dict], dict[str, float], dict]:
     """Benchmark rows, measured floor rates (MAC/s per precision) and the machine info."""
     try:
         data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise SystemExit(f"error: cannot read pytest-benchmark JSON {path}: {e}") from e
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path} is not JSON ({e}); pass the file written by pytest --benchmark-json") from e
+    except UnicodeDecodeError:
+        raise UserError(
+            f"{path} is not a text file; pass the file written by pytest --benchmark-json"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise UserError(f"{path} has no 'benchmarks' list: not a pytest-benchmark JSON file")
     rows, rates = [], {}
-    for b in data.get("benchmarks", []):
-        info, median = b.get("extra_info", {}), b["stats"]["median"]
+    for b in data["benchmarks"]:
+        name = b.get("name", "?") if isinstance(b, dict) else "?"
+        try:
+            info, median = b.get("extra_info", {}), float(b["stats"]["median"])
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise UserError(f"{path}: benchmark {name!r} has no stats.median") from None
         if info.get("kind") == "floor":
+            if "precision" not in info or "macs" not in info:
+                raise UserError(f"{path}: floor benchmark {name!r} lacks precision or macs")
             rates[info["precision"]] = info["macs"] / median
         elif "model" in info:
+            missing = [k for k in ROW_KEYS if k not in info]
+            if missing:
+                raise UserError(f"{path}: benchmark {name!r} lacks {', '.join(missing)} in extra_info")
             rows.append({**info, "median_s": median})
     if not rows:
-        raise SystemExit(f"error: {path} holds no lgrin-edge inference benchmarks")
+        raise UserError(f"{path} holds no lgrin-edge inference benchmarks")
     return rows, rates, data.get("machine_info", {})
 
 
@@ -133,8 +152,8 @@ def pareto_plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
+def _main(argv: list[str] | None = None) -> int:
+    p = Parser(
         prog="python -m lgrin_edge.benchmark.report",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -152,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print(f"written: {args.out / 'report.md'}, {args.out / 'pareto.png'}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command: exit code 0 on success; problems are one line on stderr (lgrin_edge.cli.run)."""
+    return run(_main, argv)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lgrin_edge.cli import UserError
 
-class DatasetError(ValueError):
+
+class DatasetError(UserError):
     """A dataset is malformed; the message names the problem and the offending field."""
 
 
@@ -95,6 +97,28 @@ def validate(ds: SequenceDataset) -> None:
         raise DatasetError(f"{ds.name}: groups must be an integer array of shape ({n},)")
     if ds.is_test is not None and ds.is_test.shape != (n,):
         raise DatasetError(f"{ds.name}: is_test must have shape ({n},)")
+    present = np.unique(y)
+    if len(present) < 2:
+        raise DatasetError(
+            f"{ds.name}: every label is {ds.classes[int(present[0])]!r}; a classifier needs at least 2 "
+            "classes with samples"
+        )
+    if ds.is_test is not None:
+        test = ds.is_test.astype(bool)
+        if test.all() or not test.any():
+            raise DatasetError(f"{ds.name}: is_test marks {'every' if test.all() else 'no'} sample as test")
+        unseen = sorted(set(np.unique(y[test]).tolist()) - set(np.unique(y[~test]).tolist()))
+        if unseen:
+            names = ", ".join(repr(ds.classes[i]) for i in unseen[:5])
+            raise DatasetError(
+                f"{ds.name}: test class(es) {names} have no training samples, so no model can learn them"
+            )
+
+
+def empty_classes(ds: SequenceDataset) -> list[str]:
+    """Names of the classes without a single sample (a model can still train; they are never predicted)."""
+    counts = np.bincount(ds.y, minlength=len(ds.classes))
+    return [c for c, k in zip(ds.classes, counts, strict=True) if k == 0]
 
 
 def pad_sequences(seqs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ official test split. Loaded with ``allow_pickle=False``: object arrays are refus
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -18,10 +19,20 @@ from lgrin_edge.data.dataset import DatasetError, SequenceDataset
 def load_npz(path: str | Path) -> SequenceDataset:
     """Load and validate a dataset file; every problem raises DatasetError naming it."""
     path = Path(path)
+    if path.is_dir():
+        raise DatasetError(f"{path} is a folder; --dataset takes an .npz file (docs/data-format.md)")
     if not path.is_file():
         raise DatasetError(f"dataset file not found: {path}")
     if path.stat().st_size == 0:
         raise DatasetError(f"dataset file is empty: {path}")
+    if not os.access(path, os.R_OK):
+        raise DatasetError(f"cannot read {path}: permission denied")
+    with open(path, "rb") as f:
+        head = f.read(6)
+    if head == b"\x93NUMPY":
+        raise DatasetError(f"{path} is a single .npy array, not an .npz archive of named arrays (x, y, ...)")
+    if not head.startswith(b"PK"):
+        raise DatasetError(f"{path} is not an .npz (zip) archive; write it with numpy.savez")
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
@@ -31,8 +42,8 @@ def load_npz(path: str | Path) -> SequenceDataset:
                 f"{path}: holds pickled Python objects (object arrays); store plain numeric/unicode arrays"
             ) from e
         raise DatasetError(f"{path}: unreadable npz ({e})") from e
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise DatasetError(f"{path}: not a valid npz file, possibly truncated ({e})") from e
+    except (zipfile.BadZipFile, EOFError) as e:
+        raise DatasetError(f"{path}: a damaged or truncated .npz archive ({e})") from e
     for key in ("x", "y"):
         if key not in arrays:
             raise DatasetError(f"{path}: missing required array {key!r} (found {sorted(arrays)})")
@@ -54,6 +65,12 @@ def load_npz(path: str | Path) -> SequenceDataset:
         classes = [str(i) for i in range(int(y.max()) + 1 if y.size else 0)]
     groups = arrays.get("groups")
     is_test = arrays.get("is_test")
+    if (
+        is_test is not None
+        and is_test.dtype != np.bool_
+        and (not np.issubdtype(is_test.dtype, np.number) or not np.isin(is_test, (0, 1)).all())
+    ):
+        raise DatasetError(f"{path}: is_test must be boolean (or 0/1); found values {np.unique(is_test)[:5]}")
     return SequenceDataset(
         name=path.stem,
         x=x,

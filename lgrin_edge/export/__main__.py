@@ -17,8 +17,8 @@ import warnings
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from pathlib import Path
 
-from lgrin_edge.checkpoint import CheckpointError
-from lgrin_edge.export.pipeline import ExportError, run_export
+from lgrin_edge.cli import Parser, at_least, run
+from lgrin_edge.export.pipeline import run_export
 from lgrin_edge.export.targets import PRECISIONS, TARGET_NAMES, TARGETS
 
 
@@ -29,7 +29,7 @@ def target_help() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m lgrin_edge.export",
         description=__doc__ + target_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -51,29 +51,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default dist/<checkpoint name>)")
     p.add_argument(
         "--calibration",
-        type=int,
+        type=at_least(1),
         default=256,
         help="training samples used to calibrate int8 (default: %(default)s)",
     )
     p.add_argument(
         "--batch",
-        type=int,
+        type=at_least(1),
         default=1,
         help="batch size baked into fixed-batch formats (tflite) (default: %(default)s)",
     )
-    p.add_argument("--threads", type=int, default=1, help="runtime threads used for verification")
+    p.add_argument("--threads", type=at_least(1), default=1, help="runtime threads used for verification")
     p.add_argument(
         "--sensitivity",
         action="store_true",
         help="also report what each node's int8 quantisation costs (onnx, tensorrt; on training graphs): "
         "sensitivity_<target>.json and a table, for an artifact that misses its tolerance",
     )
+    p.add_argument(
+        "--keep-unverified",
+        action="store_true",
+        help="also keep artifacts that miss their tolerance, in OUT/unverified/ (for inspection or "
+        "timing; never in place of a verified file)",
+    )
     return p
 
 
 def format_table(manifest: dict) -> str:
     rows = [("target", "precision", "file", "bytes", "agree", "max|dlogit|", "accuracy", "verified")]
-    for a in manifest["artifacts"]:
+    for a in manifest["artifacts"] + manifest.get("failed", []):
         if "error" in a:
             rows.append((a["target"], a["precision"], a["path"], "-", "-", "-", "-", "FAILED"))
             continue
@@ -86,7 +92,7 @@ def format_table(manifest: dict) -> str:
                 f"{a['top1_agreement']:.4f}",
                 f"{a['max_abs_diff']:.2e}",
                 f"{a['accuracy']:.4f}",
-                "yes" if a["verified"] else "NO",
+                "yes" if a["verified"] else "NO (not written)",
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -97,6 +103,10 @@ def format_table(manifest: dict) -> str:
         f"reference: {ref['runtime']}, accuracy {ref['accuracy']:.4f} on {manifest['eval_data']['n']} "
         f"held-out samples ({manifest['eval_data']['kind']})"
     )
+    for f in manifest.get("failed", []):
+        lines.append(
+            f"not written {f['target']}/{f['precision']}: {f.get('error', 'outside tolerance')}; {f['kept']}"
+        )
     for s in manifest["skipped"]:
         what = s.get("artifact", s["precision"])
         lines.append(f"skipped {s['target']}/{what}: {s['reason']}")
@@ -105,7 +115,7 @@ def format_table(manifest: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Quantisers log advice (pre-processing hints, deprecations) that is noise for this fixed graph.
     logging.getLogger().setLevel(logging.ERROR)
@@ -114,26 +124,20 @@ def main(argv: list[str] | None = None) -> int:
     targets = list(TARGET_NAMES) if "all" in args.target else list(dict.fromkeys(args.target))
     precisions = list(PRECISIONS) if args.precision == "all" else [args.precision]
     out = args.out or Path("dist") / args.checkpoint.name
-    if args.batch < 1:
-        print("error: --batch must be >= 1", file=sys.stderr)
-        return 2
-    try:
-        manifest = run_export(
-            args.checkpoint,
-            targets,
-            precisions,
-            out,
-            args.calibration,
-            args.batch,
-            args.threads,
-            sensitivity=args.sensitivity,
-        )
-    except (CheckpointError, ExportError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    manifest = run_export(
+        args.checkpoint,
+        targets,
+        precisions,
+        out,
+        args.calibration,
+        args.batch,
+        args.threads,
+        sensitivity=args.sensitivity,
+        keep_unverified=args.keep_unverified,
+    )
     print(format_table(manifest))
     print(f"manifest: {out / 'manifest.json'}")
-    failed = [a for a in manifest["artifacts"] if not a["verified"]]
+    failed = manifest["failed"]
     if failed:
         names = ", ".join(f"{a['target']}/{a['precision']}" for a in failed)
         print(f"error: {len(failed)} artifact(s) outside tolerance or failed: {names}", file=sys.stderr)
@@ -141,6 +145,11 @@ def main(argv: list[str] | None = None) -> int:
             print("  which layers cost the agreement: re-run with --sensitivity", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command: exit code 0 on success; problems are one line on stderr (lgrin_edge.cli.run)."""
+    return run(_main, argv)
 
 
 if __name__ == "__main__":

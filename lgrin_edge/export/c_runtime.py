@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from lgrin_edge.atomic import atomic_path, write_bytes
+from lgrin_edge.cli import UserError
 
 __all__ = [
     "ERROR_NAMES",
@@ -94,7 +95,7 @@ def _accepts(cc: str, flag: str) -> bool:
     return res.returncode == 0
 
 
-class CModelFileError(ValueError):
+class CModelFileError(UserError):
     """A model file the C runtime refused; ``code`` is the C status, ``name`` its enum name."""
 
     def __init__(self, path: Path | str, code: int) -> None:

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lgrin_edge.atomic import file_sha256 as sha256
 from lgrin_edge.compress.equalize import equalize_ranges
 from lgrin_edge.compress.fold import DeployLGrIN
 from lgrin_edge.export.quant_spec import SPECS, QuantSpec
-from lgrin_edge.export.verify import compare, sha256
+from lgrin_edge.export.verify import compare
 
 Runner = Callable[[np.ndarray], np.ndarray]
 

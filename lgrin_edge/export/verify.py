@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import numpy as np
 
 # An artifact passes when it agrees with PyTorch fp32 on the top-1 class this often, and (fp32 only)
@@ -15,22 +12,16 @@ TOLERANCES: dict[str, dict[str, float]] = {
 }
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def compare(logits: np.ndarray, reference: np.ndarray, y: np.ndarray, precision: str) -> dict:
     """Agreement, logit error and accuracy of ``logits`` versus the fp32 reference; ``verified`` flag."""
     if logits.shape != reference.shape:
         raise ValueError(f"runtime returned logits of shape {logits.shape}, expected {reference.shape}")
+    finite = bool(np.isfinite(logits).all())
     agreement = float(np.mean(logits.argmax(1) == reference.argmax(1)))
-    diff = float(np.max(np.abs(logits - reference))) if np.isfinite(logits).all() else float("inf")
+    diff = float(np.max(np.abs(logits - reference))) if finite else float("inf")
     tol = TOLERANCES[precision]
-    ok = agreement >= tol["min_agreement"] and diff <= tol.get("max_abs_diff", float("inf"))
+    # Written so that NaN fails: a comparison with NaN is False.
+    ok = finite and agreement >= tol["min_agreement"] and diff <= tol.get("max_abs_diff", float("inf"))
     return {
         "verified": bool(ok),
         "top1_agreement": agreement,

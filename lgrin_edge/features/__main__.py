@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from collections import Counter
 from collections.abc import Sequence
 
+from lgrin_edge.atomic import check_file_target
+from lgrin_edge.cli import Parser, UserError, at_least, run
+
 from . import corpora
 from .cache import FeatureCache, default_cache_dir
-from .common import FeatureError
 from .pipeline import ExtractOptions, extract, write_dataset
 
 _EPILOG = """\
@@ -38,7 +39,7 @@ _COMMANDS = {
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="python -m lgrin_edge.features",
         description="Turn a raw emotion corpus into the lgrin-edge npz dataset format.",
         epilog=_EPILOG,
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True, metavar="CORPUS")
     for name, help_text in _COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
+        p.error = ap.error  # type: ignore[method-assign]  # one-line errors in every sub-command
         p.add_argument("root", metavar="ROOT", help="corpus root folder")
         p.add_argument("--out", "-o", required=True, help="npz file to write (atomically)")
         p.add_argument(
@@ -60,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--max-frames",
-            type=int,
+            type=at_least(1),
             default=None,
             help="keep at most this many frames per sequence (default: all)",
         )
@@ -164,9 +166,11 @@ def _items(args: argparse.Namespace) -> tuple[list, tuple[str, ...], str]:
     return (*corpora.folder_items(root, suffixes, group_regex=args.group_regex), modality)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    # Found before any extraction (which can take hours), not after it.
+    check_file_target(args.out, ".npz")
     try:
         items, classes, modality = _items(args)
         expect = getattr(args, "expect_channels", 72)
@@ -182,9 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             items, modality, options=opts, cache=cache, skip_bad=args.skip_bad, progress=not args.no_progress
         )
         out = write_dataset(args.out, result, classes, root=args.root, modality=modality)
-    except (FeatureError, ImportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except ImportError as exc:
+        raise UserError(str(exc)) from exc
     counts = Counter(it.label for it in result.items)
     p = result.seqs[0].shape[1]
     print(f"wrote {out}: {len(result.seqs)} sequences, P={p}, longest T={max(len(s) for s in result.seqs)}")
@@ -193,6 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path, why in result.skipped:
         print(f"  skipped {path}: {why}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command: exit code 0 on success; problems are one line on stderr (lgrin_edge.cli.run)."""
+    return run(_main, argv)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from types import ModuleType
 
+from lgrin_edge.cli import UserError
+
 # pip extra that provides each optional module; the lead's pyproject names the extras.
 _EXTRAS = {
     "opensmile": "speech",
@@ -16,7 +18,7 @@ _EXTRAS = {
 }
 
 
-class FeatureError(ValueError):
+class FeatureError(UserError):
     """A raw input cannot be turned into features; the message names the file."""
 
 

@@ -64,6 +64,10 @@ def read_wav(path: str) -> tuple[np.ndarray, int]:
         raise FeatureError(f"unreadable audio file {path}: {exc}") from exc
     if signal.shape[0] == 0:
         raise FeatureError(f"empty audio (0 samples): {path}")
+    if not np.isfinite(signal).all():
+        raise FeatureError(
+            f"audio holds NaN/Inf samples ({int((~np.isfinite(signal)).sum())} of them): {path}"
+        )
     return signal.mean(axis=1), int(sr)
 
 

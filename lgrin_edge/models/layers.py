@@ -42,6 +42,12 @@ def maxpool_1hop(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return cand.amax(dim=2)
 
 
+def maxpool_1hop_bytes(batch: int, nodes: int, features: int) -> int:
+    """Worst-case bytes the 1-hop max pool holds during training: the (B, M, K, F) float32 gather with
+    K up to M (early in training about half of relu(A) is positive), kept for the backward pass."""
+    return 4 * batch * nodes * nodes * features
+
+
 def propagate(adj: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     """adj @ h for an (M, M) adjacency shared by the batch or a (B, M, M) per-sample one."""
     return torch.matmul(adj, h)

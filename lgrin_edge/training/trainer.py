@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from lgrin_edge.cli import UserError
 from lgrin_edge.models import GraphModel
 
 CE_REDUCTIONS = ("dataset", "sum", "mean")
@@ -55,7 +56,7 @@ def resolve_device(name: str) -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was requested but no CUDA device is available")
+        raise UserError("--device cuda was requested but no CUDA device is available")
     if name not in ("cpu", "cuda"):
         raise ValueError(f"device must be auto, cpu or cuda; got {name!r}")
     return name

@@ -1,7 +1,5 @@
 import json
 
-import pytest
-
 from lgrin_edge.benchmark.macs import lgrin_macs
 from lgrin_edge.benchmark.report import main
 
@@ -43,11 +41,16 @@ def test_report_table_speedup_and_floor(tmp_path):
     assert (tmp_path / "r" / "pareto.png").stat().st_size > 1000
 
 
-def test_report_rejects_bad_json(tmp_path):
+def test_report_rejects_bad_json(tmp_path, capsys):
     path = tmp_path / "b.json"
     path.write_text("{not json")
-    with pytest.raises(SystemExit, match="cannot read"):
-        main([str(path)])
+    assert main([str(path)]) == 2
+    assert "is not JSON" in capsys.readouterr().err
+    path.write_text(
+        '{"benchmarks": [{"name": "x", "stats": {"median": 1.0}, "extra_info": {"model": "lgrin"}}]}'
+    )
+    assert main([str(path)]) == 2
+    assert "lacks dataset, runtime" in capsys.readouterr().err
 
 
 def test_macs_count_by_hand():

@@ -8,6 +8,7 @@ import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
+from lgrin_edge.atomic import file_sha256 as sha256
 from lgrin_edge.compress.fold import fold_model
 from lgrin_edge.export.onnx_export import (
     ExportError,
@@ -20,7 +21,6 @@ from lgrin_edge.export.onnx_export import (
 )
 from lgrin_edge.export.quant_spec import SPECS
 from lgrin_edge.export.tensorrt import check_tensorrt_conformance
-from lgrin_edge.export.verify import sha256
 from lgrin_edge.models import create_model
 
 M, P, C = 10, 6, 4

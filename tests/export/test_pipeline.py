@@ -80,14 +80,14 @@ def test_one_target_at_a_time_builds_one_manifest(tiny_run, tmp_path):
 
 def test_bad_inputs_give_clear_errors(tiny_run, tmp_path, capsys):
     assert main(["--checkpoint", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
-    assert "no checkpoint config" in capsys.readouterr().err
+    assert "does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--checkpoint", str(tiny_run), "--target", "coreml"])
     broken = tmp_path / "broken"
     shutil.copytree(tiny_run, broken)
     (broken / "eval.npz").write_bytes(b"PK\x03\x04 truncated")
     assert main(["--checkpoint", str(broken), "--target", "onnx", "--out", str(tmp_path / "o2")]) == 2
-    assert "eval.npz is corrupt" in capsys.readouterr().err
+    assert "eval.npz is damaged or was replaced" in capsys.readouterr().err
     readonly = tmp_path / "ro"
     readonly.mkdir()
     readonly.chmod(0o500)
@@ -108,7 +108,8 @@ def test_failed_export_leaves_no_partial_file(tiny_run, tmp_path, monkeypatch):
 
     monkeypatch.setattr(onnx_export, "quantize_onnx", explode)
     manifest = run_export(tiny_run, ["onnx"], ["int8"], tmp_path, log=lambda *_: None)
-    (entry,) = manifest["artifacts"]
+    (entry,) = manifest["failed"]
     assert not entry["verified"] and "quantiser crashed" in entry["error"]
+    assert entry["kept"] == "no file written" and manifest["artifacts"] == []
     assert not (tmp_path / "model_int8.onnx").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "samples.npz"]
