@@ -19,14 +19,14 @@ from lgrin_edge.checkpoint import CONFIG, WEIGHTS, save_checkpoint
 from lgrin_edge.cli import Parser, UserError, at_least, finite_float, run
 from lgrin_edge.data import DATASET_NAMES, load_dataset
 from lgrin_edge.data.dataset import empty_classes
-from lgrin_edge.data.graph import LONG_POLICIES
+from lgrin_edge.data.graph import LONG_POLICIES, default_nodes
 from lgrin_edge.models import MODEL_NAMES
-from lgrin_edge.models.layers import maxpool_1hop_bytes
-from lgrin_edge.models.lgrin import ADJACENCIES, CONVS, POOLINGS
+from lgrin_edge.models.lgrin import ADJACENCIES, CONVS, POOLINGS, training_bytes
 from lgrin_edge.models.senet import PRESETS
+from lgrin_edge.training.graph_stats import caption, graph_diagnostics
 from lgrin_edge.training.plots import plot_adjacency, plot_confusion
 from lgrin_edge.training.protocol import ProtocolResult, run_protocol
-from lgrin_edge.training.trainer import CE_REDUCTIONS, SELECTIONS, TrainConfig, resolve_device
+from lgrin_edge.training.trainer import AUTOCASTS, CE_REDUCTIONS, SELECTIONS, TrainConfig, resolve_device
 
 CALIBRATION_MAX = 512
 # What a run folder holds; only such a folder may be replaced (with --overwrite).
@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto = CUDA if present")
     p.add_argument("--batch-size", type=at_least(1), default=32, help="graphs per optimisation step")
     p.add_argument(
+        "--autocast",
+        default="none",
+        choices=AUTOCASTS,
+        help="bf16: forward passes in bfloat16 autocast (for GPUs; weights and optimiser stay fp32)",
+    )
+    p.add_argument(
         "--lr",
         type=finite_float(0.0, strict=True),
         default=0.01,
@@ -83,7 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g = p.add_argument_group("graph construction")
     g.add_argument(
-        "--nodes", type=at_least(1), default=None, help="M, nodes per graph; default: the longest sequence"
+        "--nodes",
+        type=at_least(1),
+        default=None,
+        help="M, nodes per graph; default: the longest sequence, at most 120 (the paper's largest M)",
     )
     g.add_argument(
         "--long-policy",
@@ -191,6 +200,10 @@ def save_run(
         },
         "versions": library_versions(),
     }
+    learned_graph = args.model == "lgrin" and model.config["adjacency"] != "weighted"
+    if learned_graph:
+        adj = torch.relu(model.adj).detach().numpy()
+        metrics["graph"] = graph_diagnostics(adj, res.final_fit.init_adj)
     write_json(out / "metrics.json", metrics)
     plot_confusion(
         res.confusion,
@@ -198,9 +211,8 @@ def save_run(
         out / "confusion.png",
         f"{args.model} on {ds.name}: accuracy {res.accuracy:.3f}",
     )
-    if args.model == "lgrin" and model.config["adjacency"] != "weighted":
-        adj = torch.relu(model.adj).detach().numpy()
-        plot_adjacency(adj, out / "adjacency.png", f"learned relu(A), {ds.name}")
+    if learned_graph:
+        plot_adjacency(adj, out / "adjacency.png", f"learned relu(A), {ds.name}", caption(metrics["graph"]))
     return metrics
 
 
@@ -221,14 +233,16 @@ def check_graph_size(args: argparse.Namespace, nodes: int, features: int) -> Non
         return
     if args.pooling == "sort" and args.sort_k > nodes:
         raise UserError(f"--sort-k {args.sort_k} is larger than the {nodes} nodes per graph")
-    widest = features + (sum(args.eta) if args.layers > 1 else 0)
-    need = 3 * maxpool_1hop_bytes(args.batch_size, nodes, widest)  # forward, its copy, the gradient
-    have = available_memory()
+    config = {"num_nodes": nodes, "in_features": features, "eta": tuple(args.eta), "num_layers": args.layers}
+    need, have = training_bytes(config, args.batch_size), available_memory()
     if args.device != "cuda" and have and need > have:
+        fits = nodes
+        while fits > 8 and training_bytes({**config, "num_nodes": fits}, args.batch_size) > have / 2:
+            fits = fits * 3 // 4
         raise UserError(
-            f"M = {nodes} nodes per graph would need about {need / 2**30:.0f} GiB per batch of "
-            f"{args.batch_size} (this machine has {have / 2**30:.0f} GiB free); choose fewer nodes, e.g. "
-            f"--nodes {max(8, int(nodes * (have / need) ** 0.5) // 8 * 8)}, or a smaller --batch-size"
+            f"M = {nodes} nodes per graph would need about {need / 2**30:.0f} GiB to train (this machine "
+            f"has {have / 2**30:.0f} GiB free); choose fewer nodes, e.g. --nodes {fits}, or a smaller "
+            "--batch-size"
         )
 
 
@@ -246,7 +260,10 @@ def _main(argv: list[str] | None = None) -> int:
             f"{', '.join(empty[:5])}",
             file=sys.stderr,
         )
-    nodes = args.nodes or ds.default_nodes
+    if args.nodes:
+        nodes, why = args.nodes, "--nodes"
+    else:
+        nodes, why = default_nodes(ds.default_nodes)
     check_graph_size(args, nodes, ds.num_features)
     cfg = TrainConfig(
         epochs=args.epochs,
@@ -258,10 +275,11 @@ def _main(argv: list[str] | None = None) -> int:
         select=args.select,
         seed=args.seed,
         device=device,
+        autocast=args.autocast,
     )
     print(
         f"{args.model} on {ds.name}: {len(ds.y)} sequences, {ds.num_features} features, "
-        f"{ds.num_classes} classes, M = {nodes} nodes, device {device}"
+        f"{ds.num_classes} classes, M = {nodes} nodes ({why}), device {device}"
     )
     with exclusive(out, "run folder"):
         # Checked again under the lock: another run may have finished into it meanwhile.

@@ -19,7 +19,8 @@ ROW_KEYS = ("model", "dataset", "runtime", "precision", "batch", "accuracy", "pa
 
 
 def load_rows(path: Path) -> tuple[list[dict], dict[str, float], dict]:
-    """Benchmark rows, measured floor rates (MAC/s per precision) and the machine info."""
+    """Inference rows (the training rows are read by ``training_rows``), measured floor rates (MAC/s per
+    precision) and the machine info."""
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as e:
@@ -37,6 +38,8 @@ def load_rows(path: Path) -> tuple[list[dict], dict[str, float], dict]:
             info, median = b.get("extra_info", {}), float(b["stats"]["median"])
         except (AttributeError, KeyError, TypeError, ValueError):
             raise UserError(f"{path}: benchmark {name!r} has no stats.median") from None
+        if info.get("kind") == "training":
+            continue
         if info.get("kind") == "floor":
             if "precision" not in info or "macs" not in info:
                 raise UserError(f"{path}: floor benchmark {name!r} lacks precision or macs")
@@ -46,9 +49,38 @@ def load_rows(path: Path) -> tuple[list[dict], dict[str, float], dict]:
             if missing:
                 raise UserError(f"{path}: benchmark {name!r} lacks {', '.join(missing)} in extra_info")
             rows.append({**info, "median_s": median})
-    if not rows:
-        raise UserError(f"{path} holds no lgrin-edge inference benchmarks")
+    if not rows and not any(b.get("extra_info", {}).get("kind") == "training" for b in data["benchmarks"]):
+        raise UserError(f"{path} holds no lgrin-edge benchmarks")
     return rows, rates, data.get("machine_info", {})
+
+
+def training_rows(path: Path) -> list[dict]:
+    """The training-throughput rows (benchmarks/test_training.py): graphs/s per configuration and threads."""
+    data = json.loads(path.read_text())
+    out = []
+    for b in data.get("benchmarks", []):
+        info = b.get("extra_info", {}) if isinstance(b, dict) else {}
+        if info.get("kind") == "training":
+            out.append({**info, "graphs_per_s": info["batch"] / float(b["stats"]["median"])})
+    return out
+
+
+def training_markdown(rows: list[dict], rates: dict[str, float]) -> str:
+    """Graphs/s beside the floor: 3 x forward MACs per graph at the fp32 GEMM rate x threads."""
+    lines = [
+        "| configuration (M, P) | threads | graphs/s | floor graphs/s | x floor | max pool |",
+        "|---|---|---|---|---|---|",
+    ]
+    rate = rates.get("fp32")
+    for r in sorted(rows, key=lambda r: (r["config"], r["threads"])):
+        floor = rate * r["threads"] / r["macs"] if rate else None
+        floor_txt = f"{floor:,.0f}" if floor else "-"
+        multiple = f"{floor / r['graphs_per_s']:.1f}" if floor else "-"
+        lines.append(
+            f"| {r['config']} ({r['num_nodes']}, {r['in_features']}) | {r['threads']} "
+            f"| {r['graphs_per_s']:,.0f} | {floor_txt} | {multiple} | {r.get('maxpool', '')} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def enrich(rows: list[dict], rates: dict[str, float]) -> None:
@@ -164,12 +196,20 @@ def _main(argv: list[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
     rows, rates, machine = load_rows(args.json)
-    enrich(rows, rates)
-    text = markdown(rows, rates, machine)
+    text, outputs = "", [args.out / "report.md"]
+    if rows:
+        enrich(rows, rates)
+        text = markdown(rows, rates, machine)
+        pareto_plot(rows, args.out / "pareto.png")
+        outputs.append(args.out / "pareto.png")
+    training = training_rows(args.json)
+    if training:
+        text += "\n## Training throughput (batch 32, one optimisation step)\n\n" + training_markdown(
+            training, rates
+        )
     write_bytes(args.out / "report.md", text.encode())
-    pareto_plot(rows, args.out / "pareto.png")
     print(text)
-    print(f"written: {args.out / 'report.md'}, {args.out / 'pareto.png'}")
+    print(f"written: {', '.join(str(o) for o in outputs)}")
     return 0
 
 

@@ -9,11 +9,16 @@ import torch
 
 
 @contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Run on one torch thread (single-core latency), restoring the previous setting afterwards."""
+def torch_threads(n: int) -> Iterator[None]:
+    """Run on ``n`` torch threads, restoring the previous setting afterwards."""
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(n)
     try:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def one_thread() -> contextlib.AbstractContextManager[None]:
+    """Run on one torch thread (single-core latency)."""
+    return torch_threads(1)

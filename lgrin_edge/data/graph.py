@@ -15,6 +15,20 @@ from __future__ import annotations
 import numpy as np
 
 LONG_POLICIES = ("truncate", "resample", "chunk")
+# The default M never exceeds this: the paper fixes M per corpus (90 for video, 120 for speech and mocap)
+# and resamples or cuts longer sequences; a 400-step recording would otherwise become a 400-node graph,
+# whose (M, M) adjacency and propagation cost grow with M^2.
+MAX_DEFAULT_NODES = 120
+
+
+def default_nodes(longest: int) -> tuple[int, str]:
+    """M for data whose longest sequence has ``longest`` frames, and a sentence saying why."""
+    if longest <= MAX_DEFAULT_NODES:
+        return longest, f"the longest sequence has {longest} frames"
+    return MAX_DEFAULT_NODES, (
+        f"the longest sequence has {longest} frames; the default M is capped at {MAX_DEFAULT_NODES} (the "
+        "paper's largest), longer sequences follow --long-policy; --nodes sets M"
+    )
 
 
 def cyclic_pad(seq: np.ndarray, m: int) -> np.ndarray:

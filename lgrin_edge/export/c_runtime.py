@@ -11,14 +11,9 @@ float32 pooling and classifier.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import itertools
-import os
 import platform
-import shutil
 import struct
-import subprocess
-import sys
 import zlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -27,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lgrin_edge.atomic import atomic_path, write_bytes
+from lgrin_edge.atomic import write_bytes
 from lgrin_edge.cli import UserError
+from lgrin_edge.native import compile_library, cpu_id
 
 __all__ = [
     "ERROR_NAMES",
@@ -73,26 +69,6 @@ EXPORT_DIR = Path(__file__).resolve().parents[1] / "c_sources"
 _SOURCES = ("include/lgrin.h", "src/lgrin_model.c", "src/lgrin_run.c")
 # -ffp-contract=off: no fused multiply-add, so the input quantisation rounds exactly as simulate_int8.
 _CFLAGS = ("-std=c99", "-O3", "-funroll-loops", "-fPIC", "-shared", "-ffp-contract=off")
-
-
-def _cpu_id() -> str:
-    """What -march=native depends on, so a cache shared between machines never serves a foreign build."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        return "".join(sorted({ln for ln in lines if ln.startswith(("flags", "Features", "model name"))}))
-    except OSError:
-        return platform.processor() + platform.machine()
-
-
-def _accepts(cc: str, flag: str) -> bool:
-    res = subprocess.run(
-        [cc, flag, "-x", "c", "-c", "-o", os.devnull, "-"],
-        input="int x;\n",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return res.returncode == 0
 
 
 class CModelFileError(UserError):
@@ -463,11 +439,6 @@ def write_c_model(
 # Building and running the shared library
 
 
-def _cache_root() -> Path:
-    env = os.environ.get("LGRIN_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "lgrin_edge"
-
-
 # Kernel families of the runtime (export/README.md, "Speed and size"): "native" compiles for this CPU and
 # so gets the best kernel it has (AVX-512 VNNI, AVX2, else portable); the others pin one, for tests and
 # for comparing them on one machine.
@@ -480,7 +451,7 @@ KERNELS: dict[str, tuple[str, ...]] = {
 
 def cpu_has_avx2() -> bool:
     """Whether this machine can run the AVX2 kernel (x86-64 with the avx2 CPU flag)."""
-    return platform.machine().lower() in ("x86_64", "amd64") and " avx2" in _cpu_id()
+    return platform.machine().lower() in ("x86_64", "amd64") and " avx2" in cpu_id()
 
 
 def build_library(cc: str | None = None, force: bool = False, kernel: str = "native") -> Path:
@@ -495,30 +466,12 @@ def build_library(cc: str | None = None, force: bool = False, kernel: str = "nat
         raise ValueError(f"unknown C runtime kernel {kernel!r}; choose from {sorted(KERNELS)}")
     if kernel == "avx2" and not cpu_has_avx2():
         raise RuntimeError("the avx2 kernel needs an x86-64 CPU with AVX2")
-    cc = cc or os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if not cc:
-        raise RuntimeError("no C compiler found: install gcc or clang, or set CC")
-    missing = [s for s in _SOURCES if not (EXPORT_DIR / s).is_file()]
-    if missing:
-        raise RuntimeError(f"C runtime sources not found under {EXPORT_DIR}: {missing}")
     # Built for the CPU it runs on (the library never leaves this machine).
-    flags = [*_CFLAGS, *(f for f in KERNELS[kernel] if not f.startswith("-march") or _accepts(cc, f))]
-    digest = hashlib.sha256()
-    for part in (*flags, cc, sys.platform, _cpu_id()):
-        digest.update(part.encode() + b"\0")
-    for src in _SOURCES:
-        digest.update((EXPORT_DIR / src).read_bytes())
-    suffix = ".dylib" if sys.platform == "darwin" else ".so"
-    out = _cache_root() / "c_runtime" / f"liblgrin-{digest.hexdigest()[:16]}{suffix}"
-    if out.exists() and not force:
-        return out
-    with atomic_path(out) as tmp:
-        cmd = [cc, *flags, "-I", str(EXPORT_DIR / "include"), "-o", str(tmp)]
-        cmd += [str(EXPORT_DIR / s) for s in _SOURCES if s.endswith(".c")]
-        res = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if res.returncode != 0:
-            raise RuntimeError(f"building the C runtime failed ({' '.join(cmd)}):\n{res.stderr}")
-    return out
+    sources = [EXPORT_DIR / src for src in _SOURCES]
+    if not all(src.is_file() for src in sources):
+        raise RuntimeError(f"C runtime sources not found under {EXPORT_DIR}: {_SOURCES}")
+    flags = [*_CFLAGS, *KERNELS[kernel]]
+    return compile_library("c_runtime", sources, flags, include=EXPORT_DIR / "include", cc=cc, force=force)
 
 
 _LIBS: dict[Path, ctypes.CDLL] = {}

@@ -116,8 +116,9 @@ class LGrIN(GraphModel):
             if top.shape[1] < k:
                 top = torch.cat([top, top.new_zeros(h.shape[0], k - top.shape[1], h.shape[-1])], 1)
             return top.flatten(1)
-        # matmul(p, H) rather than H^T p: the transposed form triggers a wrong fusion in onnxruntime.
-        return torch.cat([h.amax(1), torch.matmul(self.pool_p, h), h.mean(1)], dim=-1)
+        # einsum rather than matmul(p, H): no transposed copy of H in training (the deployment model
+        # keeps matmul(p, H); H^T p triggers a wrong fusion in onnxruntime).
+        return torch.cat([h.amax(1), torch.einsum("m,bmf->bf", self.pool_p, h), h.mean(1)], dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.pool(self.node_embeddings(x)))
@@ -133,6 +134,20 @@ class LGrIN(GraphModel):
         if cfg["pooling"] == "learned":
             loss = loss + cfg["lambda3"] * self.pool_p.pow(2).sum()
         return loss
+
+
+def training_bytes(config: dict, batch: int) -> int:
+    """Estimated peak memory of one training step: the (M, M) adjacency with its gradient, Adam moments,
+    relu copy, mask and the structure matrix; the activations kept for backward, three times over."""
+    cfg = {**DEFAULTS, **config}
+    m, width = cfg["num_nodes"], cfg["in_features"]
+    graph = 6 * 4 * m * m
+    activations = 0
+    for _ in range(cfg["num_layers"]):
+        # relu(A) H, the two branches' hidden and output rows, the max pool's output and argmax
+        activations += 4 * batch * m * (width + 2 * sum(cfg["eta"]) + 3 * width)
+        width = sum(cfg["eta"]) + width
+    return graph + 3 * activations
 
 
 def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:

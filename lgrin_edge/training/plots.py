@@ -13,11 +13,13 @@ import numpy as np
 from lgrin_edge.atomic import atomic_path
 
 
-def plot_adjacency(adj: np.ndarray, path: str | Path, title: str) -> None:
-    """Heatmap of relu(A); darker = stronger edge, like the paper's Fig. 4."""
-    fig, ax = plt.subplots(figsize=(5, 4.4))
+def plot_adjacency(adj: np.ndarray, path: str | Path, title: str, note: str = "") -> None:
+    """Heatmap of relu(A); darker = stronger edge, like the paper's Fig. 4; ``note`` goes below it."""
+    fig, ax = plt.subplots(figsize=(5.4, 5.0))
     im = ax.imshow(adj, cmap="Greys", interpolation="nearest")
     ax.set_title(title)
+    if note:
+        fig.text(0.5, 0.01, note, ha="center", va="bottom", fontsize=7)
     ax.set_xlabel("node j (frame)")
     ax.set_ylabel("node i (frame)")
     fig.colorbar(im, ax=ax, fraction=0.046, label="relu(A)_ij")

@@ -52,8 +52,11 @@ def train_one(
 ) -> tuple[GraphModel, FitResult]:
     seed_everything(cfg.seed)
     model = create_model(model_name, **model_cfg)
+    adj = getattr(model, "adj", None)
+    init = adj.detach().cpu().numpy().copy() if isinstance(adj, torch.nn.Parameter) else None
     model.norm.fit(torch.as_tensor(train.x))
     result = fit(model, train.x, train.y, val.x, val.y, cfg, desc=desc)
+    result.init_adj = init  # the graph diagnostics compare the learned A with where it started
     return model, result
 
 
@@ -104,7 +107,13 @@ def run_protocol(
                 "best_val_accuracy": res.best_val_accuracy,
             }
         )
-        log(f"  fold {fold.index + 1}/{len(plan)}: test accuracy {acc:.4f} (best epoch {res.best_epoch})")
+        fits = len(plan) + (0 if ds.is_test is not None else 1)  # k-fold adds the final all-data model
+        done = fold.index + 1
+        left = (time.time() - start) / done * (fits - done)
+        log(
+            f"  fold {done}/{len(plan)}: test accuracy {acc:.4f} (best epoch {res.best_epoch})"
+            + (f"; about {left:.0f} s left for {fits - done} more fit(s)" if fits > done else "")
+        )
         y_true_all.append(te.y)
         y_pred_all.append(pred)
         if ds.is_test is not None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+import sys
+import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -15,6 +18,7 @@ from lgrin_edge.cli import UserError
 from lgrin_edge.models import GraphModel
 
 CE_REDUCTIONS = ("dataset", "sum", "mean")
+AUTOCASTS = ("none", "bf16")
 SELECTIONS = ("accuracy", "loss", "last")
 
 
@@ -39,6 +43,8 @@ class TrainConfig:
     ce_reduction: str = "mean"
     seed: int = 0
     device: str = "cpu"
+    # "bf16": forward passes under torch.autocast in bfloat16 (weights, gradients and Adam stay fp32).
+    autocast: str = "none"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,6 +56,7 @@ class FitResult:
     best_val_accuracy: float
     epochs_run: int
     history: list[dict]
+    init_adj: np.ndarray | None = None  # a learned adjacency's initial value (set by the protocol)
 
 
 def resolve_device(name: str) -> str:
@@ -109,13 +116,23 @@ def fit(
     def scale(batch: int) -> float:
         return n_train / batch if cfg.ce_reduction == "dataset" else 1.0
 
+    if cfg.autocast not in AUTOCASTS:
+        raise ValueError(f"autocast must be one of {', '.join(AUTOCASTS)}; got {cfg.autocast!r}")
+
+    def autocast() -> contextlib.AbstractContextManager:
+        if cfg.autocast == "bf16":
+            return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     gen = torch.Generator().manual_seed(cfg.seed)
     if cfg.select not in SELECTIONS:
         raise ValueError(f"select must be one of {', '.join(SELECTIONS)}; got {cfg.select!r}")
     best, best_key = (-1.0, math.inf), None
     best_state, best_epoch, stale, history = None, 0, 0, []
-    # disable=None: a bar on terminals, silence in logs (CI) where it would print thousands of lines.
+    # A bar on terminals; in a log (not a terminal) one line every tenth of the run instead.
     bar = tqdm(range(1, cfg.epochs + 1), desc=desc, leave=False, dynamic_ncols=True, disable=None)
+    lines = not sys.stderr.isatty()
+    every, started = max(1, cfg.epochs // 10), time.monotonic()
     for epoch in bar:
         model.train()
         perm = torch.randperm(len(xt), generator=gen).to(device)
@@ -125,9 +142,9 @@ def fit(
             if len(idx) < 2 and len(perm) > 1:
                 continue  # a batch of one breaks batch-norm statistics in the SENet baseline
             opt.zero_grad(set_to_none=True)
-            cls_loss = nn.functional.cross_entropy(model(xt[idx]), yt[idx], reduction=reduction) * scale(
-                len(idx)
-            )
+            with autocast():
+                logits = model(xt[idx]).float()
+            cls_loss = nn.functional.cross_entropy(logits, yt[idx], reduction=reduction) * scale(len(idx))
             loss = cls_loss + model.regularization()
             if not torch.isfinite(loss):
                 raise FloatingPointError(
@@ -139,8 +156,8 @@ def fit(
             n += len(idx)
         sched.step()
         model.eval()
-        with torch.no_grad():
-            logits = model(xv)
+        with torch.no_grad(), autocast():
+            logits = model(xv).float()
             val_loss = float(ce(logits, yv))
             val_acc = float((logits.argmax(1) == yv).float().mean())
         history.append(
@@ -154,6 +171,14 @@ def fit(
         else:
             stale += 1
         bar.set_postfix(ce=f"{total / max(n, 1):.3f}", val_acc=f"{val_acc:.3f}", best=f"{best[0]:.3f}")
+        if lines and (epoch % every == 0 or epoch == cfg.epochs):
+            elapsed = time.monotonic() - started
+            left = elapsed / epoch * (cfg.epochs - epoch)
+            print(
+                f"  {desc}: epoch {epoch}/{cfg.epochs}, train ce {total / max(n, 1):.3f}, "
+                f"val acc {val_acc:.3f}, {elapsed:.0f} s, about {left:.0f} s left",
+                flush=True,
+            )
         if stale >= cfg.patience and cfg.select != "last":
             break
     bar.close()

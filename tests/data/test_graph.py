@@ -43,3 +43,11 @@ def test_empty_sequence_and_unknown_policy():
         cyclic_pad(np.zeros((0, 2), np.float32), 4)
     with pytest.raises(ValueError, match="policy"):
         sequence_to_graphs(seq(5), 4, "interpolate")
+
+
+def test_default_nodes_follow_the_longest_sequence_up_to_the_papers_largest_m():
+    from lgrin_edge.data.graph import MAX_DEFAULT_NODES, default_nodes
+
+    assert default_nodes(29) == (29, "the longest sequence has 29 frames")
+    m, why = default_nodes(406)
+    assert m == MAX_DEFAULT_NODES == 120 and "406" in why and "--nodes" in why

@@ -53,9 +53,10 @@ def test_sort_k_larger_than_the_graph_is_refused(tmp_path, capsys):
 
 
 def test_a_graph_too_large_for_memory_names_nodes(tmp_path, capsys):
-    data = write_dataset(tmp_path / "long.npz", n=4, t=40000, p=2)
-    assert main(["--dataset", str(data), "--out", str(tmp_path / "run")]) == 2
-    one_line_error(capsys.readouterr().err, "M = 40000 nodes", "--nodes")
+    data = write_dataset(tmp_path / "d.npz")
+    assert main(["--dataset", str(data), "--nodes", "100000", "--out", str(tmp_path / "run")]) == 2
+    one_line_error(capsys.readouterr().err, "M = 100000 nodes", "--nodes")
+    assert not (tmp_path / "run").exists()
 
 
 def _bad_datasets(tmp_path):

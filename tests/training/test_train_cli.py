@@ -104,3 +104,15 @@ def test_bad_cli_inputs_exit_with_a_message(tmp_path, capsys):
     )
     assert main(["--dataset", str(tmp_path / "bad.npz"), "--out", str(tmp_path / "o")]) == 2
     assert "labels must lie" in capsys.readouterr().err
+
+
+def test_progress_is_one_line_per_tenth_in_a_log(tmp_path, capsys):
+    # pytest captures stderr, so it is not a terminal: the log-line form of progress.
+    assert (
+        main(["--dataset", "synthetic", "--epochs", "20", "--eta", "4", "2", "--out", str(tmp_path / "r")])
+        == 0
+    )
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if ": epoch " in line]
+    assert len(lines) == 10 and "epoch 20/20" in lines[-1] and "s left" in lines[0]
+    assert "M = " in out and "(the longest sequence has" in out

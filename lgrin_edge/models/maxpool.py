@@ -1,0 +1,158 @@
+"""The 1-hop max pool (eq. 5, third branch) for training, without forming the (B, M, K, F) gather.
+
+Early in training about half of relu(A) is positive, so each node has K ~ M/2 neighbours and the
+gathered tensor of the plain form (and its gradient) is hundreds of megabytes per batch at M = 90. Here
+the forward pass keeps only the output and, per output value, the node that attained it; the backward
+pass sends each gradient to that node. On CPU float32 a small C kernel does both (compiled on first use,
+``maxpool1hop.c``; the batch is split over torch's thread count, ctypes releases the GIL); elsewhere
+(CUDA, other dtypes, no C compiler, or ``LGRIN_EDGE_NO_NATIVE=1``) torch ops over node chunks do.
+
+Ties: the first neighbour in the table's order gets the whole gradient, where torch's amax splits it
+evenly; both are subgradients of the max, and they agree whenever the maximum is unique (for a node
+feature that comes out of a ReLU, a tie at zero carries no gradient anyway).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import torch
+
+from lgrin_edge.native import compile_library
+
+KERNEL_SOURCE = Path(__file__).with_name("maxpool1hop.c")
+_FLAGS = ("-std=c99", "-O3", "-fPIC", "-shared", "-march=native")
+# Torch path: node chunks whose gathered block stays below this many elements (16 MiB of float32).
+_CHUNK_ELEMENTS = 1 << 22
+
+_state: dict = {}
+
+
+def _library() -> ctypes.CDLL | None:
+    """The compiled kernel, or None (the reason is kept for ``backend()``)."""
+    if "lib" in _state:
+        return _state["lib"]
+    lib = None
+    if os.environ.get("LGRIN_EDGE_NO_NATIVE"):
+        _state["why"] = "LGRIN_EDGE_NO_NATIVE is set"
+    else:
+        try:
+            lib = ctypes.CDLL(str(compile_library("train_kernels", [KERNEL_SOURCE], _FLAGS)))
+            i64, vp = ctypes.c_int64, ctypes.c_void_p
+            lib.lgrin_maxpool1hop_forward.argtypes = [vp, vp, i64, i64, i64, i64, vp, vp]
+            lib.lgrin_maxpool1hop_forward.restype = None
+            lib.lgrin_maxpool1hop_backward.argtypes = [vp, vp, i64, i64, i64, vp]
+            lib.lgrin_maxpool1hop_backward.restype = None
+        except (RuntimeError, OSError) as e:
+            _state["why"] = str(e).splitlines()[0]
+    _state["lib"] = lib
+    return lib
+
+
+def backend() -> str:
+    """Which implementation CPU float32 training uses here: "C kernel" or "torch (why)"."""
+    return "C kernel" if _library() is not None else f"torch ({_state.get('why', '')})"
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    if _state.get("threads") != threads:
+        _state["pool"] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lgrin-maxpool")
+        _state["threads"] = threads
+    return _state["pool"]
+
+
+def _split(batch: int) -> list[tuple[int, int]]:
+    parts = max(1, min(torch.get_num_threads(), batch))
+    step = -(-batch // parts)
+    return [(s, min(batch, s + step)) for s in range(0, batch, step)]
+
+
+def _native_forward(
+    lib: ctypes.CDLL, h: torch.Tensor, nbr: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    b, m, f = h.shape
+    out = torch.empty_like(h)
+    arg = torch.empty(h.shape, dtype=torch.int32)
+    row = m * f
+
+    def run(span: tuple[int, int]) -> None:
+        s, e = span
+        lib.lgrin_maxpool1hop_forward(
+            h.data_ptr() + 4 * s * row, nbr.data_ptr(), e - s, m, nbr.shape[1], f,
+            out.data_ptr() + 4 * s * row, arg.data_ptr() + 4 * s * row,
+        )  # fmt: skip
+
+    spans = _split(b)
+    list(_pool(len(spans)).map(run, spans)) if len(spans) > 1 else run(spans[0])
+    return out, arg
+
+
+def _native_backward(lib: ctypes.CDLL, g: torch.Tensor, arg: torch.Tensor) -> torch.Tensor:
+    b, m, f = g.shape
+    grad = torch.empty_like(g)
+    row = m * f
+
+    def run(span: tuple[int, int]) -> None:
+        s, e = span
+        lib.lgrin_maxpool1hop_backward(
+            g.data_ptr() + 4 * s * row,
+            arg.data_ptr() + 4 * s * row,
+            e - s,
+            m,
+            f,
+            grad.data_ptr() + 4 * s * row,
+        )
+
+    spans = _split(b)
+    list(_pool(len(spans)).map(run, spans)) if len(spans) > 1 else run(spans[0])
+    return grad
+
+
+def _torch_forward(h: torch.Tensor, nbr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    b, m, f = h.shape
+    k = nbr.shape[1]
+    nbr = nbr.to(device=h.device, dtype=torch.long)
+    out = torch.empty_like(h)
+    arg = torch.empty(h.shape, dtype=torch.long, device=h.device)
+    chunk = max(1, _CHUNK_ELEMENTS // max(1, b * k * f))
+    for s in range(0, m, chunk):
+        idx = nbr[s : s + chunk]  # (c, K)
+        values, which = h[:, idx].max(dim=2)  # (B, c, F); the first maximum on ties
+        out[:, s : s + chunk] = values
+        rows = torch.arange(idx.shape[0], device=h.device)[None, :, None]
+        arg[:, s : s + chunk] = idx[rows, which]
+    return out, arg
+
+
+class _MaxPool1Hop(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, h: torch.Tensor, nbr: torch.Tensor) -> torch.Tensor:
+        lib = _library() if h.device.type == "cpu" and h.dtype == torch.float32 else None
+        if lib is not None:
+            h = h.contiguous()
+            out, arg = _native_forward(lib, h, nbr.to(torch.int32).contiguous())
+        else:
+            out, arg = _torch_forward(h, nbr)
+        ctx.save_for_backward(arg)
+        ctx.native = lib is not None
+        ctx.nodes = h.shape[1]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (arg,) = ctx.saved_tensors
+        if ctx.native:
+            return _native_backward(_library(), grad_out.contiguous(), arg), None
+        grad = grad_out.new_zeros(grad_out.shape[0], ctx.nodes, grad_out.shape[2])
+        return grad.scatter_add_(1, arg, grad_out), None
+
+
+def maxpool_neighbours(h: torch.Tensor, nbr: torch.Tensor) -> torch.Tensor:
+    """out[b, i] = elementwise max of h[b, j] over the neighbours j = nbr[i, :] (rows padded by repeats).
+
+    h: (B, M, F); nbr: (M, K) integer node indices. Differentiable in h.
+    """
+    return _MaxPool1Hop.apply(h, nbr)

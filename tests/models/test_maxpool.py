@@ -1,0 +1,67 @@
+"""The 1-hop max pool without the (B, M, K, F) gather equals the brute-force max, in value and gradient."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lgrin_edge.models import maxpool
+from lgrin_edge.models.layers import neighbour_index, neighbour_mask
+
+
+def brute_force(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    cand = h.unsqueeze(1).expand(-1, mask.shape[0], -1, -1)
+    return cand.masked_fill(~mask[None, :, :, None], float("-inf")).amax(dim=2)
+
+
+@pytest.fixture(params=["native", "torch"])
+def backend(request, monkeypatch):
+    if request.param == "torch":
+        monkeypatch.setitem(maxpool._state, "lib", None)
+    elif maxpool._library() is None:
+        pytest.skip(f"the C kernel is unavailable here: {maxpool.backend()}")
+    return request.param
+
+
+@pytest.mark.parametrize(("b", "m", "f", "density"), [(5, 29, 12, 0.5), (3, 17, 70, 0.1), (1, 8, 33, 0.9)])
+def test_value_and_gradient_match_brute_force(backend, b, m, f, density):
+    gen = torch.Generator().manual_seed(m * f)
+    adj = torch.relu(torch.rand(m, m, generator=gen) - (1 - density))
+    adj[3] = 0  # an isolated node keeps its own features
+    mask = neighbour_mask(adj)
+    nbr = neighbour_index(mask)
+    h = torch.randn(b, m, f, generator=gen, requires_grad=True)
+    ref_h = h.detach().clone().requires_grad_()
+    out = maxpool.maxpool_neighbours(h, nbr)
+    ref = brute_force(ref_h, mask)
+    assert torch.equal(out, ref)
+    weights = torch.randn(out.shape, generator=gen)
+    (out * weights).sum().backward()
+    (ref * weights).sum().backward()
+    torch.testing.assert_close(h.grad, ref_h.grad, rtol=0, atol=1e-6)
+    assert torch.equal(out[:, 3], h.detach()[:, 3])
+
+
+def test_threads_split_the_batch_exactly(backend):
+    torch.manual_seed(0)
+    nbr = neighbour_index(neighbour_mask(torch.relu(torch.randn(11, 11))))
+    h = torch.randn(7, 11, 5)
+    with_two = maxpool.maxpool_neighbours(h, nbr)
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert torch.equal(maxpool.maxpool_neighbours(h, nbr), with_two)
+    finally:
+        torch.set_num_threads(old)
+
+
+def test_torch_path_gradcheck_in_float64(monkeypatch):
+    monkeypatch.setitem(maxpool._state, "lib", None)
+    torch.manual_seed(1)
+    nbr = neighbour_index(neighbour_mask(torch.relu(torch.randn(6, 6))))
+    h = torch.randn(2, 6, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: maxpool.maxpool_neighbours(t, nbr), (h,))
+
+
+def test_backend_says_which_path_trains():
+    assert maxpool.backend() == "C kernel" or maxpool.backend().startswith("torch (")
