@@ -69,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
         "sensitivity_<target>.json and a table, for an artifact that misses its tolerance",
     )
     p.add_argument(
+        "--static-int8",
+        action="store_true",
+        help="onnx and tensorrt int8 with integer activations (static Q/DQ, calibrated), for accelerators "
+        "that need them; default: int8 weights with float activations (weight-only), which verify on "
+        "every model of docs/robustness.md",
+    )
+    p.add_argument(
         "--keep-unverified",
         action="store_true",
         help="also keep artifacts that miss their tolerance, in OUT/unverified/ (for inspection or "
@@ -134,6 +141,7 @@ def _main(argv: list[str] | None = None) -> int:
         args.threads,
         sensitivity=args.sensitivity,
         keep_unverified=args.keep_unverified,
+        static_int8=args.static_int8,
     )
     print(format_table(manifest))
     print(f"manifest: {out / 'manifest.json'}")

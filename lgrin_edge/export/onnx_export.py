@@ -29,7 +29,7 @@ import torch
 from onnx import numpy_helper
 
 from lgrin_edge.atomic import atomic_path
-from lgrin_edge.export.quant_spec import SATURATION_SAFE_WEIGHT, SPECS, QuantSpec
+from lgrin_edge.export.quant_spec import SATURATION_SAFE_WEIGHT, SPECS, STATIC_SPECS, QuantSpec
 
 INPUT_NAME = "x"
 OUTPUT_NAME = "logits"
@@ -381,8 +381,13 @@ def _int8_weight_storage(model: onnx.ModelProto, node_name: str, bits: int = 8) 
     """
     inits = {init.name: init for init in model.graph.initializer}
     node = next(n for n in model.graph.node if n.name == node_name)
+    stored = {o for n in model.graph.node if n.op_type == "DequantizeLinear" for o in n.output}
     done = []
     for index, name in enumerate(node.input):
+        if f"{name}_int8_dq" in stored:  # a weight shared with a layer rewritten before (relu(A))
+            node.input[index] = f"{name}_int8_dq"
+            _drop_if_unused(model, name)
+            continue
         if name not in inits or index == 2:  # index 2 of Gemm is the bias: TensorRT keeps biases float
             continue
         weight = numpy_helper.to_array(inits[name])
@@ -391,7 +396,6 @@ def _int8_weight_storage(model: onnx.ModelProto, node_name: str, bits: int = 8) 
         axis = weight_axis_rule(node.op_type, index, weight.ndim, _attrs(node))
         scale, q = _symmetric_int8(weight, axis, bits)
         base = f"{name}_int8"
-        model.graph.initializer.remove(inits[name])
         model.graph.initializer.extend(
             [
                 numpy_helper.from_array(q, base),
@@ -407,11 +411,20 @@ def _int8_weight_storage(model: onnx.ModelProto, node_name: str, bits: int = 8) 
             name=f"{base}_dq",
             **attrs,
         )
-        position = list(model.graph.node).index(node)
-        model.graph.node.insert(position, dq)
+        # Before the first user of the weight: a shared weight's other users may be rewired to it later.
+        users = [i for i, n in enumerate(model.graph.node) if name in n.input]
+        model.graph.node.insert(users[0], dq)
         node.input[index] = f"{base}_dq"
+        _drop_if_unused(model, name)  # kept while another layer still reads the float weight
         done.append(name)
     return done
+
+
+def _drop_if_unused(model: onnx.ModelProto, name: str) -> None:
+    if not any(name in n.input for n in model.graph.node):
+        for init in list(model.graph.initializer):
+            if init.name == name:
+                model.graph.initializer.remove(init)
 
 
 def _symmetric_int8(weight: np.ndarray, axis: int | None, bits: int = 8) -> tuple[np.ndarray, np.ndarray]:
@@ -488,12 +501,25 @@ def _lower_opset(model: onnx.ModelProto, opset: int, ir_version: int) -> onnx.Mo
     return model
 
 
+def weight_only_int8(model: onnx.ModelProto, bits: int = 8, only: str | None = None) -> list[str]:
+    """Store every constant weight of a MatMul/Gemm (or of node ``only``) as int8 behind a DequantizeLinear;
+    activations stay float. Returns the weights rewritten."""
+    names = [n.name for n in model.graph.node if n.op_type in ("MatMul", "Gemm") and only in (None, n.name)]
+    return [w for name in names for w in _int8_weight_storage(model, name, bits)]
+
+
 def quantize_onnx(
-    fp32_path: Path, calibration: np.ndarray, out_path: Path, flavour: str = "onnx", only: str | None = None
+    fp32_path: Path,
+    calibration: np.ndarray,
+    out_path: Path,
+    flavour: str = "onnx",
+    only: str | None = None,
+    static: bool = False,
 ) -> dict:
-    """Static int8 PTQ of a fp32 ONNX model, calibrated on ``calibration`` (N, M, P) float32, with the
-    recipe ``SPECS[flavour]``; ``only`` quantises that one node and keeps the rest in float. Returns the
-    settings for the manifest. The output is written atomically.
+    """int8 of a fp32 ONNX model with the recipe ``SPECS[flavour]`` (``STATIC_SPECS`` with ``static``):
+    weight-only int8, or static PTQ calibrated on ``calibration`` (N, M, P) float32. ``only`` quantises
+    that one node and keeps the rest in float. Returns the settings for the manifest. The output is
+    written atomically.
     """
     if flavour not in FLAVOURS:
         raise ValueError(f"flavour must be one of {', '.join(FLAVOURS)}; got {flavour!r}")
@@ -501,7 +527,18 @@ def quantize_onnx(
     fp32 = load_onnx(fp32_path)
     calibration = _check_calibration(fp32, calibration)
     tensorrt = flavour == "tensorrt"
-    spec = SPECS[flavour]
+    spec = (STATIC_SPECS if static else SPECS)[flavour]
+    if spec.weight_only:
+        quantized = onnx.ModelProto()
+        quantized.CopyFrom(fp32)
+        info: dict = {
+            "tool": "lgrin_edge",
+            "method": "weight-only int8: symmetric per output channel, float activations",
+            "format": "DequantizeLinear on constant weights",
+            "flavour": flavour,
+            "weight_only_int8": weight_only_int8(quantized, spec.weight_bits, only),
+        }
+        return _finish(quantized, tensorrt, info, out_path)
     tool = "onnxruntime"
     try:
         quantized = _ort_quantize(fp32_path, fp32, calibration, spec, tensorrt, only)
@@ -509,7 +546,7 @@ def quantize_onnx(
         raise
     except Exception as exc:
         raise ExportError(f"{tool} could not quantise {fp32_path.name}: {exc}") from exc
-    info: dict = {
+    info = {
         "tool": tool,
         "tool_version": _version(tool),
         "method": "static post-training quantisation, min-max calibration",
@@ -523,6 +560,11 @@ def quantize_onnx(
     if spec.float_classifier and only is None:
         # Weight-only: the layer computes in float, so its weights keep all 8 bits on every runtime.
         info["weight_only_int8"] = _int8_weight_storage(quantized, _classifier_node(fp32))
+    return _finish(quantized, tensorrt, info, out_path)
+
+
+def _finish(quantized: onnx.ModelProto, tensorrt: bool, info: dict, out_path: Path) -> dict:
+    """The checks every int8 flavour passes before it is written: opset, saturation, checker, TensorRT."""
     if tensorrt:
         # Cached shapes from before the rewrite would contradict the new per-tensor scales.
         quantized = _lower_opset(_strip(quantized), TENSORRT_OPSET, TENSORRT_IR_VERSION)

@@ -97,6 +97,7 @@ def run_export(
     log: Callable[[str], None] = print,
     sensitivity: bool = False,
     keep_unverified: bool = False,
+    static_int8: bool = False,
 ) -> dict:
     """Export and verify; returns the manifest (also written to out/manifest.json).
 
@@ -126,6 +127,7 @@ def run_export(
             log,
             sensitivity,
             keep_unverified,
+            static_int8,
         )
 
 
@@ -152,6 +154,7 @@ def _export_locked(
     log: Callable[[str], None],
     sensitivity: bool,
     keep_unverified: bool,
+    static_int8: bool,
 ) -> dict:
     deploy = fold_model(model)
     with torch.no_grad():
@@ -175,7 +178,9 @@ def _export_locked(
             arrays = folded_arrays(deploy)
         except FoldError as e:
             log(f"note: {e}")
-    ctx = ExportContext(deploy=deploy, calibration=calibration, out=out, batch=batch, arrays=arrays)
+    ctx = ExportContext(
+        deploy=deploy, calibration=calibration, out=out, batch=batch, arrays=arrays, static_int8=static_int8
+    )
     artifacts, skipped, failed = [], [], []
     logits_c = None
     stage = Path(tempfile.mkdtemp(prefix=".export-partial-", dir=out))

@@ -18,7 +18,7 @@ import torch
 from lgrin_edge.atomic import file_sha256 as sha256
 from lgrin_edge.compress.equalize import equalize_ranges
 from lgrin_edge.compress.fold import DeployLGrIN
-from lgrin_edge.export.quant_spec import SPECS, QuantSpec
+from lgrin_edge.export.quant_spec import SPECS, STATIC_SPECS, QuantSpec
 from lgrin_edge.export.verify import compare
 
 Runner = Callable[[np.ndarray], np.ndarray]
@@ -34,8 +34,15 @@ class ExportContext:
     batch: int = 1
     arrays: dict | None = None  # folded L-GrIN arrays (C runtime), when the model has that form
     scratch: Path | None = None  # private folder for intermediate files, removed by the pipeline
+    static_int8: bool = False  # onnx/tensorrt: the static recipes (integer activations), not weight-only
     _equalized: dict[float, torch.nn.Module] = field(default_factory=dict)
     _onnx: dict[float, Path] = field(default_factory=dict)
+
+    def spec(self, target: str) -> QuantSpec:
+        """The int8 recipe of ``target`` in this export (quant_spec.py)."""
+        if self.static_int8 and target in STATIC_SPECS:
+            return STATIC_SPECS[target]
+        return SPECS[target]
 
     def int8_source(self, spec: QuantSpec) -> torch.nn.Module:
         """The module ``spec`` quantises: the folded model, range-equalised where the spec says so."""
@@ -60,7 +67,8 @@ class ExportContext:
                 self.scratch = Path(tempfile.mkdtemp(prefix="lgrin-export-"))
             path = self.scratch / f"fp32-alpha{key}.onnx"
         export_onnx(module, torch.as_tensor(self.calibration[:2]), path)
-        self._onnx[key] = path
+        if path.parent == self.scratch:  # an artifact's path moves once verified: only scratch is cached
+            self._onnx[key] = path
         return path
 
 
@@ -100,8 +108,8 @@ def _onnx_export(ctx: ExportContext, precision: str, path: Path) -> dict:
     if precision == "fp32":
         ctx.fp32_onnx(path=path)
         return {"tool": f"torch.onnx (dynamo) {torch.__version__}", "dynamic_batch": True}
-    spec = SPECS["onnx"]
-    info = quantize_onnx(ctx.fp32_onnx(spec), ctx.calibration, path, flavour="onnx")
+    spec = ctx.spec("onnx")
+    info = quantize_onnx(ctx.fp32_onnx(spec), ctx.calibration, path, flavour="onnx", static=ctx.static_int8)
     return {**info, "spec": spec.manifest()}
 
 
@@ -117,7 +125,9 @@ def _sensitivity(flavour: str) -> Callable[[ExportContext], list[dict]]:
 
         # Measured on training graphs (the calibration set), never on the held-out data.
         return as_dicts(
-            onnx_sensitivity(ctx.fp32_onnx(SPECS[flavour]), ctx.calibration, ctx.calibration, flavour)
+            onnx_sensitivity(
+                ctx.fp32_onnx(ctx.spec(flavour)), ctx.calibration, ctx.calibration, flavour, ctx.static_int8
+            )
         )
 
     return report
@@ -136,8 +146,10 @@ def _trt_export(ctx: ExportContext, precision: str, path: Path) -> dict:
     from lgrin_edge.export.onnx_export import quantize_onnx
     from lgrin_edge.export.tensorrt import check_tensorrt_conformance
 
-    spec = SPECS["tensorrt"]
-    info = quantize_onnx(ctx.fp32_onnx(spec), ctx.calibration, path, flavour="tensorrt")
+    spec = ctx.spec("tensorrt")
+    info = quantize_onnx(
+        ctx.fp32_onnx(spec), ctx.calibration, path, flavour="tensorrt", static=ctx.static_int8
+    )
     problems = check_tensorrt_conformance(path)
     if problems:
         path.unlink(missing_ok=True)

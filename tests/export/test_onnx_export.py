@@ -19,7 +19,7 @@ from lgrin_edge.export.onnx_export import (
     quantize_onnx,
     saturation_risks,
 )
-from lgrin_edge.export.quant_spec import SPECS
+from lgrin_edge.export.quant_spec import SPECS, STATIC_SPECS
 from lgrin_edge.export.tensorrt import check_tensorrt_conformance
 from lgrin_edge.models import create_model
 
@@ -66,11 +66,14 @@ def fp32_path(deploy, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def int8_paths(fp32_path):
+    """Each flavour's file with its default recipe (weight-only) and with the static recipe."""
     calib = _data(128, seed=3)[0].numpy()
     out = {}
     for flavour in ("onnx", "tensorrt"):
-        path = fp32_path.with_name(f"lgrin.int8.{flavour}.onnx")
-        out[flavour] = (path, quantize_onnx(fp32_path, calib, path, flavour=flavour))
+        for static in (False, True):
+            path = fp32_path.with_name(f"lgrin.int8.{flavour}{'.static' if static else ''}.onnx")
+            info = quantize_onnx(fp32_path, calib, path, flavour=flavour, static=static)
+            out[flavour if not static else f"{flavour}-static"] = (path, info)
     return out
 
 
@@ -123,7 +126,7 @@ def test_export_is_deterministic(deploy, fp32_path, tmp_path):
     assert sha256(again) == sha256(fp32_path)
 
 
-@pytest.mark.parametrize("flavour", ["onnx", "tensorrt"])
+@pytest.mark.parametrize("flavour", ["onnx", "tensorrt", "onnx-static", "tensorrt-static"])
 def test_int8_agrees_with_fp32_and_is_small(deploy, fp32_path, int8_paths, flavour):
     path, info = int8_paths[flavour]
     x, _ = _data(200, seed=4)
@@ -132,31 +135,43 @@ def test_int8_agrees_with_fp32_and_is_small(deploy, fp32_path, int8_paths, flavo
     out = OnnxModel(path)(x.numpy())
     assert (out.argmax(1) == ref.argmax(1)).mean() >= 0.97
     # Mean, not max: symmetric signed activations (TensorRT) spend a bit on the sign of post-ReLU values,
-    # so its logits are looser than the uint8 flavour's; top-1 is what both must keep.
-    tolerance = {"onnx": 0.05, "tensorrt": 0.1}[flavour]
+    # so its logits are looser than the uint8 flavour's; weight-only keeps float activations and is the
+    # closest of all. Top-1 is what all must keep.
+    tolerance = {"onnx": 0.02, "tensorrt": 0.02, "onnx-static": 0.05, "tensorrt-static": 0.1}[flavour]
     assert np.abs(out - ref).mean() < tolerance * np.abs(ref).max()
     # This model is tiny, so compare the stored weights (graph overhead would dominate the file sizes).
-    # Both flavours keep the pooled head float (int8-stored classifier, float biases and p), a large
-    # share of this tiny model's weights; the bundled models' files are checked in test_pipeline.py.
+    # Both static flavours keep the pooled head float (int8-stored classifier, float biases and p), a
+    # large share of this tiny model's weights; the bundled models' files are checked in test_pipeline.py.
     assert _weight_bytes(path) <= 0.6 * _weight_bytes(fp32_path)
     weights_int8 = [i for i in onnx.load(str(path)).graph.initializer if i.data_type == TensorProto.INT8]
     assert weights_int8, "no int8 initializers: nothing was quantised"
-    assert info["flavour"] == flavour and info["calibration_samples"] == 128
-    assert set(info["float_nodes"]) == set(float_nodes(onnx.load(str(fp32_path)), SPECS[flavour]))
+    assert info["flavour"] == flavour.split("-")[0]
+    if flavour.endswith("static"):
+        assert info["calibration_samples"] == 128
+        spec = STATIC_SPECS[info["flavour"]]
+        assert set(info["float_nodes"]) == set(float_nodes(onnx.load(str(fp32_path)), spec))
+    else:
+        # Weight-only: every weight int8, no activation quantised.
+        model = onnx.load(str(path))
+        assert not [n for n in model.graph.node if n.op_type == "QuantizeLinear"]
+        fp32 = onnx.load(str(fp32_path))
+        matrices = {i.name for i in fp32.graph.initializer if len(i.dims) == 2}
+        used = {name for n in fp32.graph.node if n.op_type in ("Gemm", "MatMul") for name in n.input}
+        assert sorted(info["weight_only_int8"]) == sorted(matrices & used)  # p and biases stay float
 
 
 def test_onnx_flavour_cannot_saturate_onnxruntime_x86_kernels(int8_paths):
     """u8 x s8 pairs summed in int16 (VPMADDUBSW, AVX2 / AVX-512 without VNNI) stay exact."""
-    model = onnx.load(str(int8_paths["onnx"][0]))
-    assert saturation_risks(model) == []
-    # The check bites: the TensorRT flavour keeps 8-bit weights (TensorRT's int8 is exact), which is why
-    # it is verified with onnxruntime's Q/DQ reference semantics instead of its fused kernels.
-    assert saturation_risks(onnx.load(str(int8_paths["tensorrt"][0])))
+    assert saturation_risks(onnx.load(str(int8_paths["onnx-static"][0]))) == []
+    assert saturation_risks(onnx.load(str(int8_paths["onnx"][0]))) == []  # no integer kernels at all
+    # The check bites: the static TensorRT flavour keeps 8-bit weights (TensorRT's int8 is exact), which
+    # is why it is verified with onnxruntime's Q/DQ reference semantics instead of its fused kernels.
+    assert saturation_risks(onnx.load(str(int8_paths["tensorrt-static"][0])))
 
 
 def test_float_nodes_keep_normalisation_and_head(fp32_path):
     model = onnx.load(str(fp32_path))
-    kept = float_nodes(model, SPECS["onnx"])
+    kept = float_nodes(model, STATIC_SPECS["onnx"])
     ops = {n.name: n.op_type for n in model.graph.node}
     assert [ops[k] for k in kept[:2]] == ["Mul", "Add"]  # x * scale + shift
     assert ops[kept[2]] in ("Gemm", "MatMul")  # the classifier, then its pooling
@@ -165,10 +180,11 @@ def test_float_nodes_keep_normalisation_and_head(fp32_path):
 
 
 def test_tensorrt_flavour_is_conformant_and_onnx_flavour_is_not(int8_paths):
-    assert check_tensorrt_conformance(int8_paths["tensorrt"][0]) == []
-    assert onnx.load(str(int8_paths["tensorrt"][0])).opset_import[0].version == 17
-    # The onnxruntime flavour uses uint8 activations: valid for onnxruntime, not for TensorRT.
-    assert any("uint8" in v for v in check_tensorrt_conformance(int8_paths["onnx"][0]))
+    for key in ("tensorrt", "tensorrt-static"):
+        assert check_tensorrt_conformance(int8_paths[key][0]) == []
+        assert onnx.load(str(int8_paths[key][0])).opset_import[0].version == 17
+    # The static onnxruntime flavour uses uint8 activations: valid for onnxruntime, not for TensorRT.
+    assert any("uint8" in v for v in check_tensorrt_conformance(int8_paths["onnx-static"][0]))
 
 
 def test_quantize_is_deterministic(fp32_path, int8_paths, tmp_path):
@@ -176,6 +192,8 @@ def test_quantize_is_deterministic(fp32_path, int8_paths, tmp_path):
     again = tmp_path / "again.onnx"
     quantize_onnx(fp32_path, calib, again, flavour="tensorrt")
     assert sha256(again) == sha256(int8_paths["tensorrt"][0])
+    quantize_onnx(fp32_path, calib, again, flavour="tensorrt", static=True)
+    assert sha256(again) == sha256(int8_paths["tensorrt-static"][0])
 
 
 @pytest.mark.parametrize("name", ["blstm", "senet"])

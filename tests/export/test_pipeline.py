@@ -113,3 +113,14 @@ def test_failed_export_leaves_no_partial_file(tiny_run, tmp_path, monkeypatch):
     assert entry["kept"] == "no file written" and manifest["artifacts"] == []
     assert not (tmp_path / "model_int8.onnx").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "samples.npz"]
+
+
+def test_static_int8_option_selects_the_static_recipes(tiny_run, tmp_path):
+    default = run_export(tiny_run, ["onnx", "tensorrt"], ["int8"], tmp_path / "w", log=lambda *_: None)
+    static = run_export(
+        tiny_run, ["onnx", "tensorrt"], ["int8"], tmp_path / "s", log=lambda *_: None, static_int8=True
+    )
+    for manifest, weight_only in ((default, True), (static, False)):
+        specs = {a["target"]: a["info"]["spec"] for a in manifest["artifacts"] + manifest["failed"]}
+        assert set(specs) == {"onnx", "tensorrt"}
+        assert all(spec["weight_only"] is weight_only for spec in specs.values())
