@@ -5,9 +5,9 @@ Example: python -m lgrin_edge.params
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from lgrin_edge.cli import Parser
 from lgrin_edge.models import count_parameters, create_model
 
 # (name, M, P, C, paper's L-GrIN count)
@@ -49,7 +49,7 @@ def table() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argparse.ArgumentParser(prog="python -m lgrin_edge.params", description=__doc__).parse_args(argv)
+    Parser(prog="python -m lgrin_edge.params", description=__doc__).parse_args(argv)
     print(table())
     return 0
 

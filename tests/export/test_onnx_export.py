@@ -249,3 +249,12 @@ def test_clear_errors(fp32_path, tmp_path):
         runner(bad)
     with pytest.raises(ValueError, match="example"):
         export_onnx(torch.nn.Identity(), torch.zeros(M, P), tmp_path / "x.onnx")
+
+
+def test_weight_only_files_are_recognised_for_their_session_option(int8_paths, fp32_path):
+    from lgrin_edge.export.onnx_export import weight_only_file
+
+    assert weight_only_file(int8_paths["onnx"][0].read_bytes())
+    assert weight_only_file(int8_paths["tensorrt"][0].read_bytes())
+    assert not weight_only_file(int8_paths["onnx-static"][0].read_bytes())
+    assert not weight_only_file(fp32_path.read_bytes())
