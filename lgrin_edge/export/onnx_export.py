@@ -1,19 +1,19 @@
-"""ONNX export: fp32 graph from a deployment module, int8 Q/DQ quantisation, and an onnxruntime runner.
+"""ONNX export: fp32 graph from a deployment module, int8 quantisation, and an onnxruntime runner.
 
-Two int8 flavours come out of :func:`quantize_onnx`:
+:func:`quantize_onnx` makes each flavour's int8 file with its recipe from ``quant_spec.py``:
 
-- ``"onnx"``: onnxruntime's ``quantize_static`` (QDQ): symmetric per-channel int8 weights, asymmetric
-  uint8 activations. On the bundled JapaneseVowels model it keeps logits 20x closer to fp32 than NNCF
-  (max abs diff 0.6 vs 11.9, docs/tensorrt.md) and onnxruntime runs uint8 activations fastest.
-- ``"tensorrt"``: onnxruntime's ``quantize_static`` in TensorRT's terms: signed int8 activations and
-  weights, zero point 0, float biases (TensorRT quantises no bias), weights re-checked against
-  TensorRT's axis rule (per-channel on the output-channel axis, per-tensor where a constant is the
-  first MatMul operand), opset lowered to 17. The final classifier computes in float (TensorRT runs it
-  in fp16/fp32; its weights are stored int8 behind a per-channel DequantizeLinear): its input
-  concatenates max, learned and mean pooling, whose ranges differ too much for one symmetric int8 scale.
-  Quantising its activations as well cost 1.4 points of top-1 agreement on JapaneseVowels (98.1% vs
-  99.5%; NNCF with its uint8 activations made signed: 98.9%).
-  The result must pass :func:`lgrin_edge.export.tensorrt.check_tensorrt_conformance`.
+- by default (``SPECS``) weight-only int8 for both flavours: every constant weight of a MatMul/Gemm
+  stored int8 (per output channel; a constant first MatMul operand such as relu(A) per tensor) behind a
+  DequantizeLinear, activations float. The ``"tensorrt"`` flavour is lowered to opset 17 and must pass
+  :func:`lgrin_edge.export.tensorrt.check_tensorrt_conformance`.
+- with ``static=True`` (``STATIC_SPECS``, ``--static-int8``) onnxruntime's ``quantize_static`` (QDQ,
+  min-max calibration): for ``"onnx"`` asymmetric uint8 activations and 7-bit per-channel weights that
+  cannot saturate onnxruntime's x86 kernels; for ``"tensorrt"`` signed int8 activations and weights,
+  zero point 0, float biases (TensorRT quantises no bias), weights re-checked against TensorRT's axis
+  rule, and the pooled head in float (its weights stored int8): its input concatenates max, learned and
+  mean pooling, whose ranges differ too much for one symmetric int8 scale.
+
+docs/quantisation.md gives the measurements behind both.
 """
 
 from __future__ import annotations
