@@ -113,12 +113,18 @@ def check_folder_target(folder: Path, own_files: set[str], replace: bool, what: 
             raise UserError(
                 f"{folder} already holds a {what}; pass {flag} to replace it, or choose another folder"
             )
-    parent = folder.parent if folder.parent != Path("") else Path(".")
-    probe = parent
+    _check_creatable(folder)
+
+
+def _check_creatable(path: Path) -> None:
+    """``path`` can be created: its nearest existing ancestor is a writable folder."""
+    probe = path.parent
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"cannot create {path}: {probe} is a file, not a folder")
     if not os.access(probe, os.W_OK):
-        raise UserError(f"cannot create {folder}: {probe} is not writable")
+        raise UserError(f"cannot create {path}: {probe} is not writable")
 
 
 def check_file_target(path: str | Path, suffix: str) -> None:
@@ -129,13 +135,7 @@ def check_file_target(path: str | Path, suffix: str) -> None:
         raise UserError(f"{path} is a folder; name the {suffix} file to write")
     if path.suffix != suffix:
         raise UserError(f"{path}: the output must be a {suffix} file")
-    probe = path.parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise UserError(f"cannot create {path}: {probe} is a file, not a folder")
-    if not os.access(probe, os.W_OK):
-        raise UserError(f"cannot write {path}: {probe} is not writable")
+    _check_creatable(path)
 
 
 @contextlib.contextmanager

@@ -26,8 +26,6 @@ FOLD_TOLERANCE = 1e-5
 SAMPLES = 32
 
 
-# Files an export writes into its folder besides the artifacts of TARGETS.
-EXPORT_FILES = {"manifest.json", "samples.npz"}
 # Where --keep-unverified puts artifacts that missed their tolerance (for inspection and timing only).
 UNVERIFIED_DIR = "unverified"
 

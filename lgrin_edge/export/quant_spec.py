@@ -38,7 +38,7 @@ class QuantSpec:
     """How one target's int8 artifact is made and checked."""
 
     tool: str
-    activations: str  # "uint8 asymmetric" | "int8 symmetric" | "int8 symmetric per column"
+    activations: str  # what the activations are: float (weight-only), uint8/int8 and their scales
     weights: str  # granularity of the weight scales
     weight_bits: int  # 8, or 7 where the runtime's kernels saturate with 8
     equalize_alpha: float  # 0 = no range equalisation
@@ -52,30 +52,34 @@ class QuantSpec:
         return asdict(self)
 
 
-SPECS: dict[str, QuantSpec] = {
-    "onnx": QuantSpec(
-        tool="lgrin_edge weight-only int8 (DequantizeLinear on every constant weight)",
-        activations="float32 (weight-only)",
-        weights="int8 symmetric per output channel; relu(A) per tensor",
+def _weight_only(tool: str, activations: str, weights: str, verify_with: str) -> QuantSpec:
+    """The weight-only recipe: int8 weights behind DequantizeLinear, float activations, no calibration."""
+    return QuantSpec(
+        tool=tool,
+        activations=activations,
+        weights=weights,
         weight_bits=8,
         equalize_alpha=0.0,  # equalisation moves ranges into the weights, which is all that is int8 here
         float_normalisation=True,
         float_classifier=True,
         calibration="none needed (weights only)",
-        verify_with="onnxruntime, default graph optimisation",
+        verify_with=verify_with,
         weight_only=True,
+    )
+
+
+SPECS: dict[str, QuantSpec] = {
+    "onnx": _weight_only(
+        tool="lgrin_edge weight-only int8 (DequantizeLinear on every constant weight)",
+        activations="float32 (weight-only)",
+        weights="int8 symmetric per output channel; relu(A) per tensor",
+        verify_with="onnxruntime, default graph optimisation",
     ),
-    "tensorrt": QuantSpec(
+    "tensorrt": _weight_only(
         tool="lgrin_edge weight-only int8, in TensorRT's explicit-quantisation rules",
         activations="float (weight-only; TensorRT computes them in fp32 from the strongly typed graph)",
         weights="int8 symmetric per output channel (per tensor where TensorRT requires it)",
-        weight_bits=8,
-        equalize_alpha=0.0,
-        float_normalisation=True,
-        float_classifier=True,
-        calibration="none needed (weights only)",
         verify_with="onnxruntime, graph optimisations off (Q/DQ reference semantics, as TensorRT computes)",
-        weight_only=True,
     ),
     "tflite": QuantSpec(
         tool="PT2E static quantisation (litert-torch)",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -57,17 +58,20 @@ def backend() -> str:
     return "C kernel" if _library() is not None else f"torch ({_state.get('why', '')})"
 
 
-def _pool(threads: int) -> ThreadPoolExecutor:
-    if _state.get("threads") != threads:
-        _state["pool"] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lgrin-maxpool")
-        _state["threads"] = threads
-    return _state["pool"]
-
-
-def _split(batch: int) -> list[tuple[int, int]]:
+def _over_batch(batch: int, run: Callable[[int, int], None]) -> None:
+    """Call ``run(start, stop)`` on slices of the batch, one per torch thread (ctypes releases the GIL)."""
     parts = max(1, min(torch.get_num_threads(), batch))
     step = -(-batch // parts)
-    return [(s, min(batch, s + step)) for s in range(0, batch, step)]
+    spans = [(s, min(batch, s + step)) for s in range(0, batch, step)]
+    if len(spans) == 1:
+        run(*spans[0])
+        return
+    if _state.get("threads") != len(spans):
+        if "pool" in _state:
+            _state["pool"].shutdown(wait=False)
+        _state["pool"] = ThreadPoolExecutor(max_workers=len(spans), thread_name_prefix="lgrin-maxpool")
+        _state["threads"] = len(spans)
+    list(_state["pool"].map(lambda span: run(*span), spans))
 
 
 def _native_forward(
@@ -76,38 +80,29 @@ def _native_forward(
     b, m, f = h.shape
     out = torch.empty_like(h)
     arg = torch.empty(h.shape, dtype=torch.int32)
-    row = m * f
+    row = 4 * m * f  # bytes of one graph, float32 and int32 alike
 
-    def run(span: tuple[int, int]) -> None:
-        s, e = span
+    def run(s: int, e: int) -> None:
         lib.lgrin_maxpool1hop_forward(
-            h.data_ptr() + 4 * s * row, nbr.data_ptr(), e - s, m, nbr.shape[1], f,
-            out.data_ptr() + 4 * s * row, arg.data_ptr() + 4 * s * row,
+            h.data_ptr() + s * row, nbr.data_ptr(), e - s, m, nbr.shape[1], f,
+            out.data_ptr() + s * row, arg.data_ptr() + s * row,
         )  # fmt: skip
 
-    spans = _split(b)
-    list(_pool(len(spans)).map(run, spans)) if len(spans) > 1 else run(spans[0])
+    _over_batch(b, run)
     return out, arg
 
 
 def _native_backward(lib: ctypes.CDLL, g: torch.Tensor, arg: torch.Tensor) -> torch.Tensor:
     b, m, f = g.shape
     grad = torch.empty_like(g)
-    row = m * f
+    row = 4 * m * f
 
-    def run(span: tuple[int, int]) -> None:
-        s, e = span
+    def run(s: int, e: int) -> None:
         lib.lgrin_maxpool1hop_backward(
-            g.data_ptr() + 4 * s * row,
-            arg.data_ptr() + 4 * s * row,
-            e - s,
-            m,
-            f,
-            grad.data_ptr() + 4 * s * row,
+            g.data_ptr() + s * row, arg.data_ptr() + s * row, e - s, m, f, grad.data_ptr() + s * row
         )
 
-    spans = _split(b)
-    list(_pool(len(spans)).map(run, spans)) if len(spans) > 1 else run(spans[0])
+    _over_batch(b, run)
     return grad
 
 
