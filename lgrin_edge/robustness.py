@@ -51,11 +51,22 @@ def cell_env(threads: int, cpu: str) -> dict[str, str]:
 
 
 def run_cell(
-    out: Path, dataset: str, seed: int, threads: int, cpu: str, epochs: int, run: bool = True
+    out: Path,
+    dataset: str,
+    seed: int,
+    threads: int,
+    cpu: str,
+    epochs: int,
+    run: bool = True,
+    dist: str = "dist",
 ) -> dict:
-    """Train + export one cell (or reuse its finished folder); returns its rows."""
+    """Train + export one cell (or reuse its finished folders); returns its rows.
+
+    A cell whose training finished is not trained again: exporting into a new ``dist`` folder measures
+    changed int8 recipes on the same models.
+    """
     cell = out / f"{dataset}-s{seed}-t{threads}-{cpu}"
-    manifest = cell / "dist" / "manifest.json"
+    manifest = cell / dist / "manifest.json"
     if not manifest.is_file() and not run:
         return {"cell": cell.name, "missing": True}
     if not manifest.is_file():
@@ -64,14 +75,15 @@ def run_cell(
         train = [py, "-m", "lgrin_edge.train", "--dataset", dataset, "--seed", str(seed)]
         train += ["--epochs", str(epochs), "--out", str(cell / "run"), "--device", "cpu"]
         export = [py, "-m", "lgrin_edge.export", "--checkpoint", str(cell / "run"), "--target", "all"]
-        export += ["--out", str(cell / "dist")]
+        export += ["--out", str(cell / dist)]
+        trained = (cell / "run" / "config.json").is_file()
         cell.mkdir(parents=True, exist_ok=True)
-        with open(cell / "log.txt", "w") as log:
-            for cmd in (train, export):
+        with open(cell / f"log-{dist}.txt", "w") as log:
+            for cmd in (export,) if trained else (train, export):
                 proc = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
                 code = proc.returncode
                 if cmd is train and code:
-                    return {"cell": cell.name, "error": f"training exited {code} (see {cell / 'log.txt'})"}
+                    return {"cell": cell.name, "error": f"training exited {code} (see {log.name})"}
     data = json.loads(manifest.read_text())
     ref = data["reference"]["accuracy"]
     rows = [
@@ -153,14 +165,24 @@ def _main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--cpu", nargs="+", default=list(CPU_PATHS), choices=CPU_PATHS, help="torch CPU code path")
     p.add_argument("--epochs", type=at_least(1), default=150)
+    p.add_argument(
+        "--dist",
+        default="dist",
+        help="export folder name inside each cell; a new name re-exports finished trainings with the "
+        "current recipes",
+    )
     p.add_argument("--report-only", action="store_true", help="summarise finished cells, run none")
     args = p.parse_args(argv)
     if min(args.threads) < 1 or args.epochs < 1:
         p.error("--threads and --epochs must be >= 1")
+    if not args.dist or "/" in args.dist or args.dist in (".", "..", "run"):
+        p.error(f"--dist must be a plain folder name other than 'run', got {args.dist!r}")
     cells = list(itertools.product(args.datasets, args.seeds, args.threads, args.cpu))
     rows, errors, start = [], [], time.time()
     for i, (ds, seed, threads, cpu) in enumerate(cells, 1):
-        result = run_cell(args.out, ds, seed, threads, cpu, args.epochs, run=not args.report_only)
+        result = run_cell(
+            args.out, ds, seed, threads, cpu, args.epochs, run=not args.report_only, dist=args.dist
+        )
         rows += result.get("rows", [])
         if result.get("missing"):
             errors.append(f"{result['cell']}: not run yet")
@@ -187,8 +209,9 @@ def _main(argv: list[str] | None = None) -> int:
         "",
     ]
     report = "\n".join([*head, table, "", f"Bar met: {'yes' if ok else 'no'}", *errors]) + "\n"
-    write_bytes(args.out / "report.md", report.encode())
-    write_json(args.out / "results.json", {"rows": rows, "errors": errors, "bar_met": ok})
+    suffix = "" if args.dist == "dist" else f"-{args.dist}"
+    write_bytes(args.out / f"report{suffix}.md", report.encode())
+    write_json(args.out / f"results{suffix}.json", {"rows": rows, "errors": errors, "bar_met": ok})
     print(report)
     return 0 if ok and not errors else 1
 

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #define LGRIN_MAGIC "LGRN"
-#define LGRIN_VERSION 3u
+#define LGRIN_VERSION 4u
 #define LGRIN_HEADER_SIZE 64u
 #define LGRIN_MAX_LAYERS 8
 
@@ -68,7 +68,9 @@ typedef struct lgrin_model {
     const float *in_a, *in_c; /* fp32: in_scale/in_shift; int8: the same divided by the input scale */
     const void *adj;          /* relu(A), M x M: float, or int8 with per-row scales folded into adj_m */
     const int32_t *nbr;       /* M x K neighbour table */
-    const float *pool_p, *cls_w, *cls_b;
+    const float *pool_p, *cls_w, *cls_b; /* cls_w: fp32 files only */
+    const int8_t *cls_q;    /* int8: classifier weights, C x 3 F_L, computed in float times cls_s */
+    const float *cls_s;     /* int8: per-class scales of cls_q */
     const float *out_scale; /* int8: per-feature scales of the last layer's activations (F_L) */
     lgrin_layer layer[LGRIN_MAX_LAYERS];
 } lgrin_model;

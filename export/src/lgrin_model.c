@@ -74,7 +74,15 @@ static void layout(lgrin_model *m, cursor *c)
         }
     }
     m->pool_p = (const float *)take(c, 4ull * m->M);
-    m->cls_w = (const float *)take(c, 4ull * m->C * 3u * m->F[m->L]);
+    if (q) {
+        m->cls_w = (const float *)0;
+        m->cls_q = (const int8_t *)take(c, (uint64_t)m->C * 3u * m->F[m->L]);
+        m->cls_s = (const float *)take(c, 4ull * m->C);
+    } else {
+        m->cls_q = (const int8_t *)0;
+        m->cls_s = (const float *)0;
+        m->cls_w = (const float *)take(c, 4ull * m->C * 3u * m->F[m->L]);
+    }
     m->cls_b = (const float *)take(c, 4ull * m->C);
     if (q) m->out_scale = (const float *)take(c, 4ull * m->F[m->L]);
 }
@@ -127,11 +135,14 @@ static int check_values(const lgrin_model *m)
     for (i = 0; i < M * m->K; i++)
         if (m->nbr[i] < 0 || (uint32_t)m->nbr[i] >= m->M) return 0;
     if (!finite_all(m->in_a, m->P) || !finite_all(m->in_c, m->P) || !finite_all(m->pool_p, M) ||
-        !finite_all(m->cls_w, (uint64_t)m->C * 3u * m->F[m->L]) || !finite_all(m->cls_b, m->C))
+        !finite_all(m->cls_b, m->C))
         return 0;
     if (q) {
-        if (!finite_all(m->out_scale, m->F[m->L])) return 0;
-    } else if (!finite_all((const float *)m->adj, M * M)) {
+        if (!finite_all(m->out_scale, m->F[m->L]) || !finite_all(m->cls_s, m->C) ||
+            !valid_w8(m->cls_q, (uint64_t)m->C * 3u * m->F[m->L]))
+            return 0;
+    } else if (!finite_all((const float *)m->adj, M * M) ||
+               !finite_all(m->cls_w, (uint64_t)m->C * 3u * m->F[m->L])) {
         return 0;
     }
     for (l = 0; l < m->L; l++) {

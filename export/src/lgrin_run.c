@@ -860,12 +860,27 @@ static void run_fp32(const lgrin_model *m, uint8_t *ws, const float *x, float *l
 
 /* ---- shared ---------------------------------------------------------------------------------- */
 
+/* int8 weights times float inputs, eight partial sums (as dotf): the classifier of int8 files computes
+ * in float from int8-stored weights, so no activation scale has to serve its concatenated poolings. */
+static float dotq8f(const int8_t *q, const float *x, uint32_t n)
+{
+    float p[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    uint32_t k = 0, j;
+    for (; k + 8u <= n; k += 8u)
+        for (j = 0; j < 8u; j++) p[j] += (float)q[k + j] * x[k + j];
+    for (; k < n; k++) p[0] += (float)q[k] * x[k];
+    return ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
+}
+
 static void pool_classify(const lgrin_model *m, float *g, float *logits)
 {
     const uint32_t n = 3u * m->F[m->L];
     uint32_t c;
     for (c = 0; c < m->C; c++) {
-        logits[c] = dotf(m->cls_w + (size_t)c * n, g, n) + m->cls_b[c];
+        if (m->cls_q)
+            logits[c] = m->cls_s[c] * dotq8f(m->cls_q + (size_t)c * n, g, n) + m->cls_b[c];
+        else
+            logits[c] = dotf(m->cls_w + (size_t)c * n, g, n) + m->cls_b[c];
     }
 }
 

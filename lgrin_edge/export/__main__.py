@@ -71,8 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--static-int8",
         action="store_true",
-        help="onnx and tensorrt int8 with integer activations (static Q/DQ, calibrated), for accelerators "
-        "that need them; default: int8 weights with float activations (weight-only), which verify on "
+        help="int8 with integer activations, calibrated (onnx, tensorrt: static Q/DQ; tflite: full "
+        "integer, int8 input and output), for NPUs, delegates and TFLite Micro; default: int8 weights "
+        "with float activations (onnx, tensorrt: weight-only; tflite: dynamic range), which verify on "
         "every model of docs/robustness.md",
     )
     p.add_argument(

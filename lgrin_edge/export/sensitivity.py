@@ -5,6 +5,8 @@ Each quantisable node of the fp32 ONNX graph is quantised *alone* (every other n
 the target's own recipe (quant_spec.py), and run on graphs from the training data (never the test
 split): the logit error and top-1 agreement with fp32 that this one node costs. The nodes the recipe
 keeps in float are listed as such, so the report also says what the tool did about the worst layers.
+Weights are rounded plainly here: the costs are what error-compensated rounding (compress/rounding.py,
+the default recipes) then reduces.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ import torch
 from lgrin_edge.atomic import file_sha256 as sha256
 from lgrin_edge.compress.equalize import equalize_ranges
 from lgrin_edge.compress.fold import DeployLGrIN
+from lgrin_edge.compress.rounding import round_linear_weights
 from lgrin_edge.export.quant_spec import SPECS, STATIC_SPECS, QuantSpec
 from lgrin_edge.export.verify import compare
 
@@ -35,8 +36,8 @@ class ExportContext:
     arrays: dict | None = None  # folded L-GrIN arrays (C runtime), when the model has that form
     scratch: Path | None = None  # private folder for intermediate files, removed by the pipeline
     static_int8: bool = False  # onnx/tensorrt: the static recipes (integer activations), not weight-only
-    _equalized: dict[float, torch.nn.Module] = field(default_factory=dict)
-    _onnx: dict[float, Path] = field(default_factory=dict)
+    _sources: dict[tuple[float, str], torch.nn.Module] = field(default_factory=dict)
+    _onnx: dict[tuple[float, str], Path] = field(default_factory=dict)
 
     def spec(self, target: str) -> QuantSpec:
         """The int8 recipe of ``target`` in this export (quant_spec.py)."""
@@ -44,20 +45,33 @@ class ExportContext:
             return STATIC_SPECS[target]
         return SPECS[target]
 
+    def _source_key(self, spec: QuantSpec | None) -> tuple[float, str]:
+        if spec is None:
+            return (0.0, "none")
+        alpha = spec.equalize_alpha if isinstance(self.deploy, DeployLGrIN) else 0.0
+        return (alpha, spec.weight_rounding if spec.weight_rounding == "gptq" else "none")
+
     def int8_source(self, spec: QuantSpec) -> torch.nn.Module:
-        """The module ``spec`` quantises: the folded model, range-equalised where the spec says so."""
-        alpha = spec.equalize_alpha
-        if not alpha or not isinstance(self.deploy, DeployLGrIN):
+        """The module ``spec`` quantises: the folded model, range-equalised and with its linear weights
+        rounded onto their int8 grid where the spec says so (the backend's own per-channel int8 of those
+        weights then reproduces them exactly)."""
+        key = self._source_key(spec)
+        if key == (0.0, "none"):
             return self.deploy
-        if alpha not in self._equalized:
-            self._equalized[alpha] = equalize_ranges(self.deploy, self.calibration, alpha)
-        return self._equalized[alpha]
+        if key not in self._sources:
+            module = self.deploy
+            if key[0]:
+                module = equalize_ranges(module, self.calibration, key[0])
+            if key[1] == "gptq":
+                module = round_linear_weights(module, self.calibration)
+            self._sources[key] = module
+        return self._sources[key]
 
     def fp32_onnx(self, spec: QuantSpec | None = None, path: Path | None = None) -> Path:
         """The fp32 ONNX file of the folded model (``spec`` None) or of ``spec``'s int8 source, exported
         once and shared by the int8 exporters. Without ``path`` it goes to the scratch folder."""
         module = self.deploy if spec is None else self.int8_source(spec)
-        key = 0.0 if module is self.deploy else spec.equalize_alpha
+        key = self._source_key(None if module is self.deploy else spec)
         if path is None and key in self._onnx:
             return self._onnx[key]
         from lgrin_edge.export.onnx_export import export_onnx
@@ -65,7 +79,7 @@ class ExportContext:
         if path is None:
             if self.scratch is None:
                 self.scratch = Path(tempfile.mkdtemp(prefix="lgrin-export-"))
-            path = self.scratch / f"fp32-alpha{key}.onnx"
+            path = self.scratch / f"fp32-alpha{key[0]}-{key[1]}.onnx"
         export_onnx(module, torch.as_tensor(self.calibration[:2]), path)
         if path.parent == self.scratch:  # an artifact's path moves once verified: only scratch is cached
             self._onnx[key] = path
@@ -123,12 +137,11 @@ def _sensitivity(flavour: str) -> Callable[[ExportContext], list[dict]]:
     def report(ctx: ExportContext) -> list[dict]:
         from lgrin_edge.export.sensitivity import as_dicts, onnx_sensitivity
 
-        # Measured on training graphs (the calibration set), never on the held-out data.
-        return as_dicts(
-            onnx_sensitivity(
-                ctx.fp32_onnx(ctx.spec(flavour)), ctx.calibration, ctx.calibration, flavour, ctx.static_int8
-            )
-        )
+        # Measured on training graphs (the calibration set), never on the held-out data, and on the
+        # weights before error-compensated rounding: rounded ones re-quantise losslessly, which would
+        # hide what each node costs.
+        source = ctx.fp32_onnx(replace(ctx.spec(flavour), weight_rounding="nearest"))
+        return as_dicts(onnx_sensitivity(source, ctx.calibration, ctx.calibration, flavour, ctx.static_int8))
 
     return report
 
@@ -218,8 +231,10 @@ def _tflite_export(ctx: ExportContext, precision: str, path: Path) -> dict:
 
     if precision == "fp32":
         return export_tflite(ctx.deploy, ctx.calibration, path, precision, batch=ctx.batch)
-    spec = SPECS["tflite"]
-    info = export_tflite(ctx.int8_source(spec), ctx.calibration, path, precision, batch=ctx.batch)
+    spec = ctx.spec("tflite")
+    info = export_tflite(
+        ctx.int8_source(spec), ctx.calibration, path, precision, batch=ctx.batch, static=ctx.static_int8
+    )
     return {**info, "spec": spec.manifest()}
 
 
@@ -245,8 +260,9 @@ def _c_export(ctx: ExportContext, precision: str, path: Path) -> dict:
 
     if ctx.arrays is None:
         raise RuntimeError("the C runtime implements L-GrIN only; this checkpoint holds another model")
-    write_c_model(ctx.arrays, ctx.calibration, path)
-    return {"format": "lgrn binary model (export/README.md)", "spec": SPECS["c"].manifest()}
+    spec = SPECS["c"]
+    write_c_model(ctx.arrays, ctx.calibration, path, rounding=spec.weight_rounding)
+    return {"format": "lgrn binary model (export/README.md)", "spec": spec.manifest()}
 
 
 def _c_load(path: Path, threads: int) -> Runner:

@@ -1,11 +1,22 @@
-"""TFLite target: fp32 and full-integer int8 ``.tflite`` files through litert-torch, run in ai-edge-litert.
+"""TFLite target: fp32 and int8 ``.tflite`` files through litert-torch, run in ai-edge-litert.
 
 The converted graph has a fixed batch (litert-torch bakes the example's shape in); :class:`TFLiteModel`
-hides that by running any batch in chunks. int8 files take int8 input and give int8 output, so the
-wrapper quantises and dequantises with each tensor's own scale and zero point.
+hides that by running any batch in chunks. Full-integer files take int8 input and give int8 output, so
+the wrapper quantises and dequantises with each tensor's own scale and zero point.
 
-int8 is PT2E static post-training quantisation: int8 weights symmetric per output channel, int8
-activations per tensor, observed on raw calibration inputs. The graph is captured with strict
+int8 (the default) is dynamic-range quantisation by ai-edge-quantizer on the fp32 file: every
+FULLY_CONNECTED holds int8 weights (per output channel) and XNNPACK quantises its input per row at run
+time (int8 x int8 products), the classifier computes in float from int8 weights, the constant
+BATCH_MATMUL operands (relu(A), p) are stored int8. Each row's own activation scale is what lets
+L-GrIN's node features, whose columns differ in range, keep their precision: static per-tensor int8
+left 3-4% logit error and missed the 99% agreement bar on 9 of 40 models (docs/robustness.md); dynamic
+range leaves about 0.4%. On CPU it is as fast at M = 29 and about 50% slower at M = 100, where the 1-hop
+max pool's gather and relu(A) @ H run in float (docs/quantisation.md).
+
+``static=True`` gives the full-integer file (int8 input, output and activations) that NPU delegates,
+TFLite Micro and the Edge TPU need: PT2E static post-training quantisation, int8 weights symmetric per
+output channel, int8 activations per tensor, observed on raw calibration inputs. The graph is captured
+with strict
 ``torch.export`` because litert-torch's quantiser finds ``torch.cat`` through the source metadata only
 strict capture records; without it the concatenations are left unannotated and the converter gives them
 the scale of one of their inputs, which clips the wider ones (measured: 1% top-1 agreement on a
@@ -18,6 +29,7 @@ import contextlib
 import importlib.metadata
 import importlib.util
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -172,14 +184,37 @@ def _float_ops(interpreter: Any) -> list[str]:
     return sorted(names)
 
 
+def _dynamic_range_int8(content: bytes) -> bytes:
+    """Dynamic-range int8 of a fp32 ``.tflite`` (see the module docstring), by ai-edge-quantizer."""
+    from ai_edge_quantizer import qtyping, quantizer
+
+    interpreter_cls, _, _ = _interpreter_class()
+    output = interpreter_cls(model_content=content).get_output_details()[0]["name"]
+    q = quantizer.Quantizer(bytearray(content))
+    ops = qtyping.TFLOperationName
+    q.add_dynamic_config(".*", ops.FULLY_CONNECTED, 8)
+    # Later configs take precedence: the classifier's input concatenates max, learned and mean pooling,
+    # whose ranges one row scale serves badly, and it is one small product, so it computes in float.
+    q.add_weight_only_config(re.escape(output), ops.FULLY_CONNECTED, 8)
+    # XNNPACK has no dynamic-range BATCH_MATMUL; its constant operand is stored int8 and dequantised.
+    q.add_weight_only_config(".*", ops.BATCH_MATMUL, 8)
+    return bytes(q.quantize(None, enable_progress_report=False).quantized_model)
+
+
 def export_tflite(
-    module: nn.Module, calibration: np.ndarray, out: str | Path, precision: str, batch: int = 1
+    module: nn.Module,
+    calibration: np.ndarray,
+    out: str | Path,
+    precision: str,
+    batch: int = 1,
+    static: bool = False,
 ) -> dict:
     """Convert ``module`` ((B, M, P) float32 -> (B, C) logits) to a ``.tflite`` file with a fixed batch.
 
-    ``precision`` "fp32" or "int8" (full integer, int8 input and output); ``calibration`` (N, M, P) raw
-    float32 inputs (for fp32 only its first graph is used, as the shape example). The file at ``out`` is
-    replaced atomically; a failed conversion leaves nothing behind. Returns facts for the manifest.
+    ``precision`` "fp32" or "int8": dynamic range (float input and output), or with ``static`` full
+    integer (int8 input and output, calibrated); ``calibration`` (N, M, P) raw float32 inputs (otherwise
+    only its first graph is used, as the shape example). The file at ``out`` is replaced atomically; a
+    failed conversion leaves nothing behind. Returns facts for the manifest.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
@@ -198,14 +233,16 @@ def export_tflite(
         from litert_torch.quantize.quant_config import QuantConfig
 
         try:
-            if precision == "fp32":
-                edge = litert_torch.convert(module, (example,))
-            else:
+            if precision == "int8" and static:
                 graph, quantizer = _calibrated_int8(module, calibration, example)
                 edge = litert_torch.convert(
                     graph, (example,), quant_config=QuantConfig(pt2e_quantizer=quantizer)
                 )
-            content = edge.model_content()
+                content = edge.model_content()
+            else:
+                content = litert_torch.convert(module, (example,)).model_content()
+                if precision == "int8":
+                    content = _dynamic_range_int8(content)
         except Exception as exc:
             raise TFLiteError(
                 f"litert-torch could not convert the model to {precision} TFLite: {exc}"
@@ -234,12 +271,19 @@ def export_tflite(
         "output": _tensor_info(outputs[0]),
         "float_ops": _float_ops(interpreter),
     }
-    if precision == "int8":
+    if precision == "int8" and static:
         info["quantization"] = {
             "method": "PT2E static post-training",
             "weights": "int8 symmetric per-channel",
             "activations": "int8 affine per-tensor",
             "calibration_samples": len(calibration),
+        }
+    elif precision == "int8":
+        info["quantization"] = {
+            "method": "dynamic range (ai-edge-quantizer)",
+            "tool_version": _version("ai-edge-quantizer"),
+            "weights": "int8 symmetric per-channel",
+            "activations": "float; quantised per row at run time by the FULLY_CONNECTED kernels",
         }
     return info
 

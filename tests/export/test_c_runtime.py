@@ -230,3 +230,21 @@ def test_gen_kat_reproduces_the_committed_answers() -> None:
     for name in ("kat_fp32.lgrn", "kat_int8.lgrn", "kat_tiles_int8.lgrn"):
         committed = (data / name).read_bytes()
         assert len(fresh[name]) == len(committed) and fresh[name][:8] == committed[:8], name
+
+
+def test_int8_classifier_is_stored_int8_and_error_compensated_rounding_runs_exactly(tmp_path: Path) -> None:
+    arrays, cal, test = _model(29, 12, 9)
+    plain, compensated = cr.quantize(arrays, cal), cr.quantize(arrays, cal, rounding="gptq")
+    for q in (plain, compensated):
+        assert q.tensors["cls_q"].dtype == np.int8 and q.tensors["cls_q"].shape == arrays["cls_w"].shape
+        assert q.tensors["cls_s"].shape == (9,) and "cls_w" not in q.tensors
+    assert not np.array_equal(plain.tensors["cls_q"], compensated.tensors["cls_q"])
+    cr.write_c_model(arrays, cal, tmp_path / "g.lgrn", rounding="gptq")
+    got = cr.CModel(tmp_path / "g.lgrn")(test)
+    sim = cr.simulate_int8(compensated, test)
+    np.testing.assert_allclose(got, sim, rtol=0, atol=1e-5 * np.abs(sim).max())
+    # An int8 file holds the classifier in one byte per weight, not four.
+    fp32 = len(cr.encode_model(arrays, precision="fp32"))
+    assert (tmp_path / "g.lgrn").stat().st_size < 0.35 * fp32
+    with pytest.raises(ValueError, match="rounding"):
+        cr.quantize(arrays, cal, rounding="stochastic")

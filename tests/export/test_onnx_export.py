@@ -19,7 +19,7 @@ from lgrin_edge.export.onnx_export import (
     quantize_onnx,
     saturation_risks,
 )
-from lgrin_edge.export.quant_spec import SPECS, STATIC_SPECS
+from lgrin_edge.export.quant_spec import STATIC_SPECS
 from lgrin_edge.export.tensorrt import check_tensorrt_conformance
 from lgrin_edge.models import create_model
 
@@ -176,7 +176,7 @@ def test_float_nodes_keep_normalisation_and_head(fp32_path):
     assert [ops[k] for k in kept[:2]] == ["Mul", "Add"]  # x * scale + shift
     assert ops[kept[2]] in ("Gemm", "MatMul")  # the classifier, then its pooling
     assert {ops[k] for k in kept[3:]} >= {"Concat", "ReduceMax", "ReduceMean"}
-    assert float_nodes(model, SPECS["tflite"]) == []
+    assert float_nodes(model, STATIC_SPECS["tflite"]) == []  # full integer: nothing kept in float
 
 
 def test_tensorrt_flavour_is_conformant_and_onnx_flavour_is_not(int8_paths):

@@ -69,6 +69,26 @@ def int8_file(deploy: nn.Module, data: dict[str, np.ndarray], tmp_path_factory: 
     return path, export_tflite(deploy, data["x_train"], path, "int8", batch=4)
 
 
+@pytest.fixture(scope="module")
+def static_file(deploy: nn.Module, data: dict[str, np.ndarray], tmp_path_factory: pytest.TempPathFactory):
+    path = tmp_path_factory.mktemp("tflite") / "model_int8_static.tflite"
+    return path, export_tflite(deploy, data["x_train"], path, "int8", batch=4, static=True)
+
+
+def _tensor_dtypes(path: Path) -> dict[str, set[str]]:
+    """Operator name -> dtypes of its constant (weight) inputs, as the interpreter reports them."""
+    interpreter = TFLiteModel(path)._interpreter
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    found: dict[str, set[str]] = {}
+    for op in interpreter._get_ops_details():
+        for i in op["inputs"]:
+            t = tensors.get(int(i))
+            weighted = op["op_name"] in ("FULLY_CONNECTED", "BATCH_MATMUL")
+            if t is not None and len(t["shape"]) == 2 and weighted:
+                found.setdefault(op["op_name"], set()).add(np.dtype(t["dtype"]).name)
+    return found
+
+
 def test_fp32_matches_pytorch(fp32_file, reference: np.ndarray, data: dict[str, np.ndarray]) -> None:
     path, info = fp32_file
     assert info["tool"] == "litert-torch" and info["precision"] == "fp32" and info["batch"] == 1
@@ -78,10 +98,26 @@ def test_fp32_matches_pytorch(fp32_file, reference: np.ndarray, data: dict[str, 
     np.testing.assert_allclose(model(data["x_test"]), reference, atol=1e-4, rtol=0)
 
 
-def test_int8_agrees_with_fp32(
+def test_dynamic_range_int8_agrees_with_fp32(
     int8_file, fp32_file, reference: np.ndarray, data: dict[str, np.ndarray]
 ) -> None:
     path, info = int8_file
+    assert info["input"]["dtype"] == "float32" and info["output"]["dtype"] == "float32"
+    assert info["quantization"]["method"].startswith("dynamic range")
+    # The products hold int8 weights (the file is int8, not a float model with a label).
+    assert "int8" in _tensor_dtypes(path)["FULLY_CONNECTED"]
+    logits = TFLiteModel(path)(data["x_test"])
+    assert float((logits.argmax(1) == reference.argmax(1)).mean()) >= 0.97
+    # Per-row activation scales keep the error far below static int8's.
+    spread = np.linalg.norm(reference - reference.mean(1, keepdims=True))
+    assert np.linalg.norm(logits - reference) / spread < 0.03
+    assert path.stat().st_size < fp32_file[0].stat().st_size
+
+
+def test_static_int8_agrees_with_fp32(
+    static_file, fp32_file, reference: np.ndarray, data: dict[str, np.ndarray]
+) -> None:
+    path, info = static_file
     assert info["input"]["dtype"] == "int8" and info["output"]["dtype"] == "int8"
     assert info["input"]["scale"] > 0 and info["output"]["scale"] > 0
     assert info["quantization"]["calibration_samples"] == len(data["x_train"])
@@ -98,10 +134,13 @@ def test_int8_agrees_with_fp32(
     assert path.stat().st_size < fp32_file[0].stat().st_size
 
 
+@pytest.mark.parametrize("kind", ["int8_file", "static_file"])
 @pytest.mark.parametrize("n", [1, 3, 4, 9])
-def test_any_batch_runs_in_fixed_chunks(int8_file, fp32_file, data: dict[str, np.ndarray], n: int) -> None:
+def test_any_batch_runs_in_fixed_chunks(
+    kind: str, fp32_file, data: dict[str, np.ndarray], n: int, request: pytest.FixtureRequest
+) -> None:
     x = data["x_test"][:n]
-    int8 = TFLiteModel(int8_file[0])
+    int8 = TFLiteModel(request.getfixturevalue(kind)[0])
     assert int8.batch == 4
     one_by_one = np.concatenate([int8(x[i : i + 1]) for i in range(n)])
     # Padding rows must not leak into real ones: each graph gets the same logits alone or in a chunk.

@@ -1,0 +1,59 @@
+"""The int8 acceptance matrix command: its options, reuse of finished cells, and the bar it applies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lgrin_edge import robustness
+
+
+def _row(target: str, agreement: float, accuracy: float, seed: int = 0) -> dict:
+    return {
+        "dataset": "japanesevowels",
+        "seed": seed,
+        "threads": 1,
+        "cpu": "detected",
+        "target": target,
+        "agreement": agreement,
+        "accuracy": accuracy,
+        "fp32_accuracy": 0.95,
+        "verified": agreement >= 0.99,
+    }
+
+
+def test_bar_counts_agreement_and_accuracy_change() -> None:
+    _, ok = robustness.summarise([_row("c", 1.0, 0.95), _row("onnx", 0.9973, 0.9527)])
+    assert ok
+    # Two flips in one direction: agreement passes, the accuracy change (> 0.5 points) does not.
+    table, ok = robustness.summarise([_row("c", 0.9946, 0.9554), _row("onnx", 1.0, 0.95)])
+    assert not ok and "**miss**" in table
+
+
+@pytest.mark.parametrize("bad", ["a/b", "run", "", ".."])
+def test_dist_must_be_a_plain_name(bad: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        robustness.main(["--out", str(tmp_path), "--dist", bad, "--report-only"])
+    assert exit_info.value.code == 2
+    assert "--dist" in capsys.readouterr().err
+
+
+def test_report_only_reads_finished_cells_from_the_named_dist(tmp_path: Path) -> None:
+    cell = tmp_path / "japanesevowels-s0-t1-detected" / "v2"
+    cell.mkdir(parents=True)
+    manifest = {
+        "reference": {"accuracy": 0.95},
+        "artifacts": [
+            {"target": "c", "precision": "int8", "top1_agreement": 1.0, "accuracy": 0.95, "verified": True}
+        ],
+        "failed": [],
+    }
+    (cell / "manifest.json").write_text(json.dumps(manifest))
+    args = ["--out", str(tmp_path), "--dist", "v2", "--report-only", "--datasets", "japanesevowels"]
+    assert robustness.main([*args, "--seeds", "0", "--threads", "1", "--cpu", "detected"]) == 0
+    assert (tmp_path / "report-v2.md").is_file()
+    assert json.loads((tmp_path / "results-v2.json").read_text())["bar_met"] is True
+    # A cell without that export is reported missing, and the run fails.
+    assert robustness.main([*args, "--seeds", "0", "1", "--threads", "1", "--cpu", "detected"]) == 1
