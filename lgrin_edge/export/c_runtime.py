@@ -265,8 +265,8 @@ def _range(
 
 # Branch activations get per-column scales between one per tensor (0) and one per column (1):
 # range_tensor^(1-b) * range_column^b. A column's scale is folded into the next weights' input columns,
-# so finer activation scales coarsen those weights' per-row int8; 0.5 gave the lowest logit error
-# (measured on 5 bundled models: 1.3-1.9% instead of 1.7-2.9% with one scale per tensor).
+# so finer activation scales coarsen those weights' per-row int8; 0.5 gave the lowest logit error on the
+# training graphs of 5 bundled models (1.6% mean, 2.2% with one scale per tensor; docs/quantisation.md).
 ACTIVATION_BALANCE = 0.5
 
 
