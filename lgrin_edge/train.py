@@ -14,7 +14,14 @@ import numpy as np
 import torch
 
 from lgrin_edge import __version__
-from lgrin_edge.atomic import check_folder_target, exclusive, staged_folder, write_json, write_npz
+from lgrin_edge.atomic import (
+    check_folder_target,
+    exclusive,
+    staged_folder,
+    write_bytes,
+    write_json,
+    write_npz,
+)
 from lgrin_edge.checkpoint import CONFIG, WEIGHTS, save_checkpoint
 from lgrin_edge.cli import Parser, UserError, at_least, finite_float, run
 from lgrin_edge.data import DATASET_NAMES, load_dataset
@@ -24,13 +31,24 @@ from lgrin_edge.models import MODEL_NAMES
 from lgrin_edge.models.lgrin import ADJACENCIES, CONVS, POOLINGS, training_bytes
 from lgrin_edge.models.senet import PRESETS
 from lgrin_edge.training.graph_stats import caption, graph_diagnostics
-from lgrin_edge.training.plots import plot_adjacency, plot_confusion
+from lgrin_edge.training.plots import plot_adjacency, plot_confusion, plot_curves
 from lgrin_edge.training.protocol import ProtocolResult, run_protocol
 from lgrin_edge.training.trainer import AUTOCASTS, CE_REDUCTIONS, SELECTIONS, TrainConfig, resolve_device
 
 CALIBRATION_MAX = 512
 # What a run folder holds; only such a folder may be replaced (with --overwrite).
-RUN_FILES = {CONFIG, WEIGHTS, "metrics.json", "calibration.npz", "eval.npz", "confusion.png", "adjacency.png"}
+RUN_FILES = {
+    CONFIG,
+    WEIGHTS,
+    "metrics.json",
+    "history.csv",
+    "calibration.npz",
+    "eval.npz",
+    "confusion.png",
+    "adjacency.png",
+    "curves.png",
+}
+HISTORY_COLUMNS = ("fit", "epoch", "train_ce", "val_loss", "val_acc", "lr")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -204,7 +222,10 @@ def save_run(
     if learned_graph:
         adj = torch.relu(model.adj).detach().numpy()
         metrics["graph"] = graph_diagnostics(adj, res.final_fit.init_adj)
+    metrics["history"] = res.histories
     write_json(out / "metrics.json", metrics)
+    write_history_csv(out / "history.csv", res.histories)
+    plot_curves(res.histories, out / "curves.png", f"{args.model} on {ds.name}: learning curves")
     plot_confusion(
         res.confusion,
         ds.classes,
@@ -214,6 +235,16 @@ def save_run(
     if learned_graph:
         plot_adjacency(adj, out / "adjacency.png", f"learned relu(A), {ds.name}", caption(metrics["graph"]))
     return metrics
+
+
+def write_history_csv(path: Path, histories: dict[str, list[dict]]) -> None:
+    """One row per epoch of every fit (HISTORY_COLUMNS), for spreadsheets and plotting tools."""
+    lines = [",".join(HISTORY_COLUMNS)]
+    for label, rows in histories.items():
+        for r in rows:
+            values = [f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c]) for c in HISTORY_COLUMNS[1:]]
+            lines.append(",".join([label, *values]))
+    write_bytes(path, ("\n".join(lines) + "\n").encode())
 
 
 def available_memory() -> int:

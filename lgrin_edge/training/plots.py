@@ -1,4 +1,5 @@
-"""PNG plots of a training run: the learned adjacency (as the paper's Fig. 4) and the confusion matrix."""
+"""PNG plots of a training run: the learned adjacency (as the paper's Fig. 4), the confusion matrix and the
+learning curves."""
 
 from __future__ import annotations
 
@@ -43,6 +44,37 @@ def plot_confusion(cm: np.ndarray, classes: list[str], path: str | Path, title: 
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
+    _save(fig, path)
+
+
+def plot_curves(histories: dict[str, list[dict]], path: str | Path, title: str) -> None:
+    """Training cross-entropy and validation loss (left), validation accuracy and learning rate (right)
+    per epoch, one line per fit (fold or final model)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for i, (label, rows) in enumerate(histories.items()):
+        if not rows:
+            continue
+        colour = f"C{i % 10}"
+        epochs = [r["epoch"] for r in rows]
+        left.plot(epochs, [r["train_ce"] for r in rows], color=colour, label=f"{label} train CE")
+        left.plot(epochs, [r["val_loss"] for r in rows], color=colour, ls="--", label=f"{label} val loss")
+        right.plot(epochs, [r["val_acc"] for r in rows], color=colour, label=label)
+    left.set_xlabel("epoch")
+    left.set_ylabel("cross-entropy")
+    left.set_yscale("log")
+    right.set_xlabel("epoch")
+    right.set_ylabel("validation accuracy")
+    right.set_ylim(0, 1.02)
+    rows = next((r for r in histories.values() if r), [])
+    if rows and "lr" in rows[0]:
+        rate = right.twinx()
+        rate.plot([r["epoch"] for r in rows], [r["lr"] for r in rows], color="grey", lw=0.8, ls=":")
+        rate.set_ylabel("learning rate (dotted)")
+    # Ten folds give twenty loss lines: the legend names fits only when there are few of them.
+    if len(histories) <= 3:
+        left.legend(fontsize=7)
+    right.legend(fontsize=7, loc="lower right", ncol=2 if len(histories) > 5 else 1)
+    fig.suptitle(title)
     _save(fig, path)
 
 

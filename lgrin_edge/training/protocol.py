@@ -40,6 +40,8 @@ class ProtocolResult:
     final_eval_kind: str
     seconds: float
     extra: dict = field(default_factory=dict)
+    # Per-epoch history of every fit, by its label ("fold 1", ..., "final"), in training order.
+    histories: dict[str, list[dict]] = field(default_factory=dict)
 
 
 def graphs_for(ds: SequenceDataset, idx: np.ndarray, nodes: int, policy: str) -> GraphSplit:
@@ -85,6 +87,7 @@ def run_protocol(
     }
     plan: list[Fold] = make_folds(ds, folds, cfg.seed)
     fold_results, y_true_all, y_pred_all = [], [], []
+    histories: dict[str, list[dict]] = {}
     kept = None
     for fold in tqdm(
         plan, desc=f"{model_name} folds", disable=True if len(plan) == 1 else None, dynamic_ncols=True
@@ -92,6 +95,7 @@ def run_protocol(
         tr, va, te = (graphs_for(ds, i, nodes, policy) for i in (fold.train, fold.val, fold.test))
         desc = f"{model_name} fold {fold.index + 1}/{len(plan)}"
         model, res = train_one(model_name, model_cfg, tr, va, cfg, desc)
+        histories[f"fold {fold.index + 1}"] = res.history
         pred = predict_logits(model, te.x).argmax(1)
         acc, ua = accuracy(te.y, pred), unweighted_accuracy(te.y, pred, ds.num_classes)
         fold_results.append(
@@ -124,6 +128,7 @@ def run_protocol(
         train_idx, val_idx = validation_split(all_idx, ds.y, ds.groups, 0.15, cfg.seed)
         tr, va = graphs_for(ds, train_idx, nodes, policy), graphs_for(ds, val_idx, nodes, policy)
         model, res = train_one(model_name, model_cfg, tr, va, cfg, f"{model_name} final (all data)")
+        histories["final"] = res.history
         kept = (model, res, tr, va, "validation split of the final model (used for early stopping only)")
     return ProtocolResult(
         protocol=protocol_name(ds, folds),
@@ -138,4 +143,5 @@ def run_protocol(
         final_eval_kind=kept[4],
         seconds=time.time() - start,
         extra={"params": count_parameters(kept[0])},
+        histories=histories,
     )

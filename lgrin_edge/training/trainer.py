@@ -154,6 +154,7 @@ def fit(
             opt.step()
             total += float(cls_loss.detach()) / scale(len(idx)) * (1 if reduction == "sum" else len(idx))
             n += len(idx)
+        lr = float(opt.param_groups[0]["lr"])  # the rate this epoch trained with
         sched.step()
         model.eval()
         with torch.no_grad(), autocast():
@@ -161,7 +162,13 @@ def fit(
             val_loss = float(ce(logits, yv))
             val_acc = float((logits.argmax(1) == yv).float().mean())
         history.append(
-            {"epoch": epoch, "train_ce": total / max(n, 1), "val_loss": val_loss, "val_acc": val_acc}
+            {
+                "epoch": epoch,
+                "train_ce": total / max(n, 1),
+                "val_loss": val_loss,
+                "val_acc": val_acc,
+                "lr": lr,
+            }
         )
         key = {"accuracy": (val_acc, -val_loss), "loss": (-val_loss,), "last": (epoch,)}[cfg.select]
         if best_key is None or key > best_key:

@@ -30,10 +30,20 @@ def test_run_folder_contents(tiny_run):
         "config.json",
         "adjacency.png",
         "confusion.png",
+        "curves.png",
+        "history.csv",
         "calibration.npz",
         "eval.npz",
     ):
         assert (tiny_run / name).stat().st_size > 0
+    # The learning curves: one row per epoch of every fit, in metrics.json and history.csv alike.
+    (label, rows), *_ = metrics["history"].items()
+    assert label == "fold 1" and [r["epoch"] for r in rows] == list(range(1, len(rows) + 1))
+    assert all(np.isfinite([r["train_ce"], r["val_loss"], r["val_acc"], r["lr"]]).all() for r in rows)
+    lines = (tiny_run / "history.csv").read_text().splitlines()
+    assert lines[0] == "fit,epoch,train_ce,val_loss,val_acc,lr"
+    assert len(lines) == 1 + sum(len(h) for h in metrics["history"].values())
+    assert lines[1].startswith("fold 1,1,")
     model, _cfg = load_checkpoint(tiny_run)
     ev = np.load(tiny_run / "eval.npz", allow_pickle=False)
     assert model(torch.as_tensor(ev["x"])).shape == (len(ev["y"]), 3)
