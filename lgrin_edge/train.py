@@ -6,8 +6,11 @@ Example: python -m lgrin_edge.train --dataset japanesevowels --model lgrin --out
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import platform
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="Adam learning rate (halved every --lr-step epochs)",
     )
     p.add_argument("--lr-step", type=at_least(1), default=50, help="epochs between learning-rate halvings")
+    p.add_argument(
+        "--tensorboard",
+        type=Path,
+        metavar="DIR",
+        help="also log every epoch's losses, validation accuracy and learning rate to TensorBoard in DIR "
+        "(needs tensorboard: pip install 'lgrin-edge[tensorboard]'); curves.png is written either way",
+    )
     p.add_argument(
         "--select",
         default="last",
@@ -237,6 +247,27 @@ def save_run(
     return metrics
 
 
+@contextlib.contextmanager
+def tensorboard_logger(folder: Path | None) -> Iterator[Callable[[str, dict], None] | None]:
+    """An ``on_epoch(fit, row)`` that writes each epoch's scalars to TensorBoard event files in
+    ``folder`` (new files, named by TensorBoard: nothing there is overwritten), or None without one."""
+    if folder is None:
+        yield None
+        return
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(log_dir=str(folder))
+
+    def log(fit: str, row: dict) -> None:
+        for key in ("train_ce", "val_loss", "val_acc", "lr"):
+            writer.add_scalar(f"{fit}/{key}", row[key], row["epoch"])
+
+    try:
+        yield log
+    finally:
+        writer.close()
+
+
 def write_history_csv(path: Path, histories: dict[str, list[dict]]) -> None:
     """One row per epoch of every fit (HISTORY_COLUMNS), for spreadsheets and plotting tools."""
     lines = [",".join(HISTORY_COLUMNS)]
@@ -282,6 +313,10 @@ def _main(argv: list[str] | None = None) -> int:
     out = args.out or Path("runs") / f"{Path(args.dataset).stem}-{args.model}"
     # Options and the output folder are checked before any data is read or any folder is created.
     check_folder_target(out, RUN_FILES, args.overwrite, "training run", "--overwrite")
+    if args.tensorboard is not None and importlib.util.find_spec("tensorboard") is None:
+        raise UserError("--tensorboard needs the tensorboard package: pip install 'lgrin-edge[tensorboard]'")
+    if args.tensorboard is not None and args.tensorboard.exists() and not args.tensorboard.is_dir():
+        raise UserError(f"--tensorboard {args.tensorboard} exists and is not a folder")
     device = resolve_device(args.device)
     ds = load_dataset(args.dataset)
     empty = empty_classes(ds)
@@ -315,10 +350,14 @@ def _main(argv: list[str] | None = None) -> int:
     with exclusive(out, "run folder"):
         # Checked again under the lock: another run may have finished into it meanwhile.
         check_folder_target(out, RUN_FILES, args.overwrite, "training run", "--overwrite")
-        try:
-            res = run_protocol(ds, args.model, model_config(args), cfg, nodes, args.folds, args.long_policy)
-        except (ValueError, FloatingPointError) as e:  # the data cannot train this model
-            raise UserError(str(e)) from e
+        with tensorboard_logger(args.tensorboard) as on_epoch:
+            try:
+                res = run_protocol(
+                    ds, args.model, model_config(args), cfg, nodes, args.folds, args.long_policy,
+                    on_epoch=on_epoch,
+                )  # fmt: skip
+            except (ValueError, FloatingPointError) as e:  # the data cannot train this model
+                raise UserError(str(e)) from e
         with staged_folder(out) as stage:
             metrics = save_run(stage, args, ds, res, nodes, cfg)
     print(

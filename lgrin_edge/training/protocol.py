@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,16 +51,26 @@ def graphs_for(ds: SequenceDataset, idx: np.ndarray, nodes: int, policy: str) ->
 
 
 def train_one(
-    model_name: str, model_cfg: dict, train: GraphSplit, val: GraphSplit, cfg: TrainConfig, desc: str
+    model_name: str,
+    model_cfg: dict,
+    train: GraphSplit,
+    val: GraphSplit,
+    cfg: TrainConfig,
+    desc: str,
+    on_epoch: Callable[[dict], None] | None = None,
 ) -> tuple[GraphModel, FitResult]:
     seed_everything(cfg.seed)
     model = create_model(model_name, **model_cfg)
     adj = getattr(model, "adj", None)
     init = adj.detach().cpu().numpy().copy() if isinstance(adj, torch.nn.Parameter) else None
     model.norm.fit(torch.as_tensor(train.x))
-    result = fit(model, train.x, train.y, val.x, val.y, cfg, desc=desc)
+    result = fit(model, train.x, train.y, val.x, val.y, cfg, desc=desc, on_epoch=on_epoch)
     result.init_adj = init  # the graph diagnostics compare the learned A with where it started
     return model, result
+
+
+def _labelled(on_epoch: Callable[[str, dict], None] | None, label: str) -> Callable[[dict], None] | None:
+    return None if on_epoch is None else (lambda row: on_epoch(label, row))
 
 
 def run_protocol(
@@ -71,8 +82,10 @@ def run_protocol(
     folds: int = 5,
     policy: str = "resample",
     log=print,
+    on_epoch: Callable[[str, dict], None] | None = None,
 ) -> ProtocolResult:
-    """Train and test on every fold; then return the model to deploy.
+    """Train and test on every fold; then return the model to deploy. ``on_epoch(fit, row)`` gets every
+    epoch's history row of every fit ("fold 1", ..., "final") as it is made.
 
     With an official split the deployed model is the fold model (trained on the training split only).
     With k-fold, a final model is trained on all data (a validation part held out for stopping), and
@@ -94,8 +107,9 @@ def run_protocol(
     ):
         tr, va, te = (graphs_for(ds, i, nodes, policy) for i in (fold.train, fold.val, fold.test))
         desc = f"{model_name} fold {fold.index + 1}/{len(plan)}"
-        model, res = train_one(model_name, model_cfg, tr, va, cfg, desc)
-        histories[f"fold {fold.index + 1}"] = res.history
+        label = f"fold {fold.index + 1}"
+        model, res = train_one(model_name, model_cfg, tr, va, cfg, desc, _labelled(on_epoch, label))
+        histories[label] = res.history
         pred = predict_logits(model, te.x).argmax(1)
         acc, ua = accuracy(te.y, pred), unweighted_accuracy(te.y, pred, ds.num_classes)
         fold_results.append(
@@ -127,7 +141,9 @@ def run_protocol(
         all_idx = np.arange(len(ds.y))
         train_idx, val_idx = validation_split(all_idx, ds.y, ds.groups, 0.15, cfg.seed)
         tr, va = graphs_for(ds, train_idx, nodes, policy), graphs_for(ds, val_idx, nodes, policy)
-        model, res = train_one(model_name, model_cfg, tr, va, cfg, f"{model_name} final (all data)")
+        model, res = train_one(
+            model_name, model_cfg, tr, va, cfg, f"{model_name} final (all data)", _labelled(on_epoch, "final")
+        )
         histories["final"] = res.history
         kept = (model, res, tr, va, "validation split of the final model (used for early stopping only)")
     return ProtocolResult(

@@ -7,6 +7,7 @@ import copy
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -93,8 +94,10 @@ def fit(
     val_y: np.ndarray,
     cfg: TrainConfig,
     desc: str = "train",
+    on_epoch: Callable[[dict], None] | None = None,
 ) -> FitResult:
-    """Train in place; the model ends with the weights of the best validation epoch.
+    """Train in place; the model ends with the weights of the best validation epoch. ``on_epoch`` gets
+    each epoch's history row as it is made (live logging).
 
     Selection: highest validation accuracy, ties broken by lower validation loss. The test split is
     never seen here.
@@ -170,6 +173,8 @@ def fit(
                 "lr": lr,
             }
         )
+        if on_epoch is not None:
+            on_epoch(history[-1])
         key = {"accuracy": (val_acc, -val_loss), "loss": (-val_loss,), "last": (epoch,)}[cfg.select]
         if best_key is None or key > best_key:
             best_key = key

@@ -126,3 +126,40 @@ def test_progress_is_one_line_per_tenth_in_a_log(tmp_path, capsys):
     lines = [line for line in out.splitlines() if ": epoch " in line]
     assert len(lines) == 10 and "epoch 20/20" in lines[-1] and "s left" in lines[0]
     assert "M = " in out and "(the longest sequence has" in out
+
+
+def test_tensorboard_logs_every_epoch_of_every_fit(tmp_path):
+    pytest.importorskip("tensorboard", reason="tensorboard is not installed (pip install tensorboard)")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    logs = tmp_path / "tb"
+    args = ["--dataset", "synthetic", "--epochs", "3", "--eta", "8", "4", "--device", "cpu"]
+    assert main([*args, "--out", str(tmp_path / "run"), "--tensorboard", str(logs)]) == 0
+    events = EventAccumulator(str(logs))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"fold 1/train_ce", "fold 1/val_loss", "fold 1/val_acc", "fold 1/lr"} <= tags
+    assert [e.step for e in events.Scalars("fold 1/val_acc")] == [1, 2, 3]
+
+
+def test_tensorboard_target_must_be_a_folder(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    args = ["--dataset", "synthetic", "--epochs", "1", "--out", str(tmp_path / "run"), "--tensorboard"]
+    assert main([*args, str(blocker)]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_tensorboard_without_the_package_is_one_line_before_any_work(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a)
+    )
+    args = ["--dataset", "synthetic", "--epochs", "1", "--out", str(tmp_path / "run")]
+    assert main([*args, "--tensorboard", str(tmp_path / "tb")]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'lgrin-edge[tensorboard]'" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists() and not (tmp_path / "tb").exists()
