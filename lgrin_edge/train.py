@@ -313,10 +313,13 @@ def _main(argv: list[str] | None = None) -> int:
     out = args.out or Path("runs") / f"{Path(args.dataset).stem}-{args.model}"
     # Options and the output folder are checked before any data is read or any folder is created.
     check_folder_target(out, RUN_FILES, args.overwrite, "training run", "--overwrite")
-    if args.tensorboard is not None and importlib.util.find_spec("tensorboard") is None:
-        raise UserError("--tensorboard needs the tensorboard package: pip install 'lgrin-edge[tensorboard]'")
-    if args.tensorboard is not None and args.tensorboard.exists() and not args.tensorboard.is_dir():
-        raise UserError(f"--tensorboard {args.tensorboard} exists and is not a folder")
+    if args.tensorboard is not None:
+        if importlib.util.find_spec("tensorboard") is None:
+            raise UserError(
+                "--tensorboard needs the tensorboard package: pip install 'lgrin-edge[tensorboard]'"
+            )
+        if args.tensorboard.exists() and not args.tensorboard.is_dir():
+            raise UserError(f"--tensorboard {args.tensorboard} exists and is not a folder")
     device = resolve_device(args.device)
     ds = load_dataset(args.dataset)
     empty = empty_classes(ds)

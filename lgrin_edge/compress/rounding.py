@@ -61,8 +61,6 @@ def gptq_int8(w: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         q[:, order[i]] = qi
         err = (work[:, i] - qi * scale) / u[i, i]
         work[:, i + 1 :] -= np.outer(err, u[i, i + 1 :])
-    zero = ~np.abs(w).any(axis=1)
-    q[zero] = 0
     return q.astype(np.int8), scale
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from lgrin_edge.atomic import write_bytes
 from lgrin_edge.cli import UserError
-from lgrin_edge.compress.rounding import gptq_int8
+from lgrin_edge.compress.rounding import gptq_int8, row_scales
 from lgrin_edge.native import compile_library, cpu_id
 
 __all__ = [
@@ -240,8 +240,7 @@ def _rq(acc: np.ndarray, m: np.ndarray, s: np.ndarray, lo: int) -> np.ndarray:
 
 def _weight_q(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric per-row int8 and the row scales (an all-zero row gets scale 1)."""
-    amax = np.abs(w).max(axis=1).astype(np.float64)
-    scale = np.where(amax > 0, amax / 127, 1.0)
+    scale = row_scales(w)
     return np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8), scale
 
 

@@ -27,8 +27,9 @@ Why each choice (measured on the bundled models; docs/quantisation.md has the nu
   Static int8 activations leave about 1% relative logit error on L-GrIN (per-tensor scales over node
   features; measured: 16-bit activations with the same 8-bit weights cut it to 0.3%), and in the int8
   matrix of 40 models (docs/robustness.md) onnxruntime's static recipe missed 99% top-1 agreement on 2
-  models and TensorRT's (symmetric activations: 7 bits after a ReLU) on 5; weight-only missed none of
-  the 40 (0.5% relative error, agreement >= 0.9946, mean 0.9991). On CPU the integer
+  models and TensorRT's (symmetric activations: 7 bits after a ReLU) on 5; weight-only with
+  error-compensated rounding missed none of the 40 (0.2% relative error, agreement >= 0.9973, mean
+  0.9999). On CPU the integer
   kernels were no faster at this size (onnxruntime 0.087 ms int8 vs 0.092 ms fp32 at batch 1) and are
   what differs between CPUs; weight-only runs the same float kernels everywhere. The static recipes stay
   available (``STATIC_SPECS``, ``quantize_onnx(..., static=True)``) for accelerators that need integer

@@ -35,7 +35,7 @@ class ExportContext:
     batch: int = 1
     arrays: dict | None = None  # folded L-GrIN arrays (C runtime), when the model has that form
     scratch: Path | None = None  # private folder for intermediate files, removed by the pipeline
-    static_int8: bool = False  # onnx/tensorrt: the static recipes (integer activations), not weight-only
+    static_int8: bool = False  # the STATIC_SPECS recipes (integer activations) where a target has one
     _sources: dict[tuple[float, str], torch.nn.Module] = field(default_factory=dict)
     _onnx: dict[tuple[float, str], Path] = field(default_factory=dict)
 
@@ -46,17 +46,18 @@ class ExportContext:
         return SPECS[target]
 
     def _source_key(self, spec: QuantSpec | None) -> tuple[float, str]:
+        """(equalisation alpha, weight rounding) of the module ``spec`` quantises; None: the folded model."""
         if spec is None:
-            return (0.0, "none")
+            return (0.0, "nearest")
         alpha = spec.equalize_alpha if isinstance(self.deploy, DeployLGrIN) else 0.0
-        return (alpha, spec.weight_rounding if spec.weight_rounding == "gptq" else "none")
+        return (alpha, spec.weight_rounding)
 
     def int8_source(self, spec: QuantSpec) -> torch.nn.Module:
         """The module ``spec`` quantises: the folded model, range-equalised and with its linear weights
         rounded onto their int8 grid where the spec says so (the backend's own per-channel int8 of those
         weights then reproduces them exactly)."""
         key = self._source_key(spec)
-        if key == (0.0, "none"):
+        if key == self._source_key(None):
             return self.deploy
         if key not in self._sources:
             module = self.deploy

@@ -66,7 +66,7 @@ def plot_curves(histories: dict[str, list[dict]], path: str | Path, title: str) 
     right.set_ylabel("validation accuracy")
     right.set_ylim(0, 1.02)
     rows = next((r for r in histories.values() if r), [])
-    if rows and "lr" in rows[0]:
+    if rows:  # the schedule is the same for every fit
         rate = right.twinx()
         rate.plot([r["epoch"] for r in rows], [r["lr"] for r in rows], color="grey", lw=0.8, ls=":")
         rate.set_ylabel("learning rate (dotted)")
