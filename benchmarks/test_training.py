@@ -1,9 +1,10 @@
 """Training throughput: graphs/s of one L-GrIN optimisation step (forward, backward, Adam) on a batch of
 32 random graphs, at the paper's configurations and the bundled datasets', on 1 and 2 torch threads.
 
-relu(A) of the N(0, 1) initial adjacency has K ~ M/2 neighbours per node, so this is the expensive
-start of training. The report sets each figure beside the compute floor measured in the same run (three
-times the forward multiply-accumulates, at the fp32 GEMM rate of test_floor.py times the threads).
+The step is built as fit() builds it (its optimiser, its allocator setting). relu(A) of the N(0, 1)
+initial adjacency has K ~ M/2 neighbours per node, so this is the expensive start of training. The
+report sets each figure beside the compute floor measured in the same run (three times the forward
+multiply-accumulates, at the fp32 GEMM rate of test_floor.py times the threads).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from lgrin_edge.benchmark.macs import lgrin_macs
 from lgrin_edge.benchmark.threads import torch_threads
 from lgrin_edge.models import create_model, maxpool
 from lgrin_edge.params import CONFIGS
+from lgrin_edge.training.allocator import retain_freed_memory
+from lgrin_edge.training.trainer import adam
 
 BATCH = 32
 # (label, M, P, C): the paper's configurations (python -m lgrin_edge.params) and the bundled datasets
@@ -26,10 +29,11 @@ CASES += [("JapaneseVowels (bundled)", 29, 12, 9), ("BasicMotions (bundled)", 10
 @pytest.mark.parametrize("case", CASES, ids=[c[0].split()[0].strip("/") for c in CASES])
 def test_training_step(benchmark, case, threads) -> None:
     label, m, p, c = case
+    retain_freed_memory()  # as fit() does
     torch.manual_seed(0)
     config = {"num_nodes": m, "in_features": p, "num_classes": c}
     model = create_model("lgrin", **config)
-    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    opt = adam(model, 0.01)  # the optimiser fit() makes
     x, y = torch.randn(BATCH, m, p), torch.randint(0, c, (BATCH,))
 
     def step() -> float:

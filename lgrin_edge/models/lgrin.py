@@ -7,6 +7,8 @@ from torch import nn
 
 from lgrin_edge.models.common import GraphModel
 from lgrin_edge.models.layers import GraphInception, neighbour_mask
+from lgrin_edge.models.maxpool import node_max
+from lgrin_edge.models.readout import learned_readout
 
 ADJACENCIES = ("learned", "binary", "weighted")
 POOLINGS = ("learned", "max", "mean", "sort")
@@ -106,7 +108,7 @@ class LGrIN(GraphModel):
     def pool(self, h: torch.Tensor) -> torch.Tensor:
         kind = self.config["pooling"]
         if kind == "max":
-            return h.amax(1)
+            return node_max(h)
         if kind == "mean":
             return h.mean(1)
         if kind == "sort":
@@ -116,9 +118,7 @@ class LGrIN(GraphModel):
             if top.shape[1] < k:
                 top = torch.cat([top, top.new_zeros(h.shape[0], k - top.shape[1], h.shape[-1])], 1)
             return top.flatten(1)
-        # einsum rather than matmul(p, H): no transposed copy of H in training (the deployment model
-        # keeps matmul(p, H); H^T p triggers a wrong fusion in onnxruntime).
-        return torch.cat([h.amax(1), torch.einsum("m,bmf->bf", self.pool_p, h), h.mean(1)], dim=-1)
+        return learned_readout(h, self.pool_p)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.pool(self.node_embeddings(x)))

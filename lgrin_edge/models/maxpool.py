@@ -43,9 +43,9 @@ def _library() -> ctypes.CDLL | None:
         try:
             lib = ctypes.CDLL(str(compile_library("train_kernels", [KERNEL_SOURCE], _FLAGS)))
             i64, vp = ctypes.c_int64, ctypes.c_void_p
-            lib.lgrin_maxpool1hop_forward.argtypes = [vp, vp, i64, i64, i64, i64, vp, vp]
+            lib.lgrin_maxpool1hop_forward.argtypes = [vp, vp, i64, i64, i64, i64, i64, vp, vp]
             lib.lgrin_maxpool1hop_forward.restype = None
-            lib.lgrin_maxpool1hop_backward.argtypes = [vp, vp, i64, i64, i64, vp]
+            lib.lgrin_maxpool1hop_backward.argtypes = [vp, vp, i64, i64, i64, i64, vp]
             lib.lgrin_maxpool1hop_backward.restype = None
         except (RuntimeError, OSError) as e:
             _state["why"] = str(e).splitlines()[0]
@@ -78,61 +78,64 @@ def _native_forward(
     lib: ctypes.CDLL, h: torch.Tensor, nbr: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     b, m, f = h.shape
-    out = torch.empty_like(h)
-    arg = torch.empty(h.shape, dtype=torch.int32)
-    row = 4 * m * f  # bytes of one graph, float32 and int32 alike
+    rows = nbr.shape[0]
+    out = torch.empty(b, rows, f, dtype=h.dtype)
+    arg = torch.empty(b, rows, f, dtype=torch.int32)
 
     def run(s: int, e: int) -> None:
         lib.lgrin_maxpool1hop_forward(
-            h.data_ptr() + s * row, nbr.data_ptr(), e - s, m, nbr.shape[1], f,
-            out.data_ptr() + s * row, arg.data_ptr() + s * row,
+            h.data_ptr() + s * 4 * m * f, nbr.data_ptr(), e - s, m, rows, nbr.shape[1], f,
+            out.data_ptr() + s * 4 * rows * f, arg.data_ptr() + s * 4 * rows * f,
         )  # fmt: skip
 
     _over_batch(b, run)
     return out, arg
 
 
-def _native_backward(lib: ctypes.CDLL, g: torch.Tensor, arg: torch.Tensor) -> torch.Tensor:
-    b, m, f = g.shape
-    grad = torch.empty_like(g)
-    row = 4 * m * f
+def _native_backward(lib: ctypes.CDLL, g: torch.Tensor, arg: torch.Tensor, nodes: int) -> torch.Tensor:
+    b, rows, f = g.shape
+    grad = torch.empty(b, nodes, f, dtype=g.dtype)
 
     def run(s: int, e: int) -> None:
         lib.lgrin_maxpool1hop_backward(
-            g.data_ptr() + s * row, arg.data_ptr() + s * row, e - s, m, f, grad.data_ptr() + s * row
-        )
+            g.data_ptr() + s * 4 * rows * f, arg.data_ptr() + s * 4 * rows * f, e - s, nodes, rows, f,
+            grad.data_ptr() + s * 4 * nodes * f,
+        )  # fmt: skip
 
     _over_batch(b, run)
     return grad
 
 
 def _torch_forward(h: torch.Tensor, nbr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    b, m, f = h.shape
-    k = nbr.shape[1]
+    b, _, f = h.shape
+    rows, k = nbr.shape
     nbr = nbr.to(device=h.device, dtype=torch.long)
-    out = torch.empty_like(h)
-    arg = torch.empty(h.shape, dtype=torch.long, device=h.device)
+    out = h.new_empty(b, rows, f)
+    arg = torch.empty(b, rows, f, dtype=torch.long, device=h.device)
     chunk = max(1, _CHUNK_ELEMENTS // max(1, b * k * f))
-    for s in range(0, m, chunk):
+    for s in range(0, rows, chunk):
         idx = nbr[s : s + chunk]  # (c, K)
         values, which = h[:, idx].max(dim=2)  # (B, c, F); the first maximum on ties
         out[:, s : s + chunk] = values
-        rows = torch.arange(idx.shape[0], device=h.device)[None, :, None]
-        arg[:, s : s + chunk] = idx[rows, which]
+        node = torch.arange(idx.shape[0], device=h.device)[None, :, None]
+        arg[:, s : s + chunk] = idx[node, which]
     return out, arg
+
+
+def max_and_argmax(h: torch.Tensor, nbr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """(out (B, R, F), arg (B, R, F), native): the max over each row of ``nbr`` and the node attaining it,
+    by the C kernel where it applies (arg int32) or torch ops (arg int64)."""
+    lib = _library() if h.device.type == "cpu" and h.dtype == torch.float32 else None
+    if lib is None:
+        return (*_torch_forward(h, nbr), False)
+    return (*_native_forward(lib, h.contiguous(), nbr.to(torch.int32).contiguous()), True)
 
 
 class _MaxPool1Hop(torch.autograd.Function):
     @staticmethod
     def forward(ctx, h: torch.Tensor, nbr: torch.Tensor) -> torch.Tensor:
-        lib = _library() if h.device.type == "cpu" and h.dtype == torch.float32 else None
-        if lib is not None:
-            h = h.contiguous()
-            out, arg = _native_forward(lib, h, nbr.to(torch.int32).contiguous())
-        else:
-            out, arg = _torch_forward(h, nbr)
+        out, arg, ctx.native = max_and_argmax(h, nbr)
         ctx.save_for_backward(arg)
-        ctx.native = lib is not None
         ctx.nodes = h.shape[1]
         return out
 
@@ -140,7 +143,7 @@ class _MaxPool1Hop(torch.autograd.Function):
     def backward(ctx, grad_out: torch.Tensor) -> tuple[torch.Tensor, None]:
         (arg,) = ctx.saved_tensors
         if ctx.native:
-            return _native_backward(_library(), grad_out.contiguous(), arg), None
+            return _native_backward(_library(), grad_out.contiguous(), arg, ctx.nodes), None
         grad = grad_out.new_zeros(grad_out.shape[0], ctx.nodes, grad_out.shape[2])
         return grad.scatter_add_(1, arg, grad_out), None
 
@@ -148,6 +151,28 @@ class _MaxPool1Hop(torch.autograd.Function):
 def maxpool_neighbours(h: torch.Tensor, nbr: torch.Tensor) -> torch.Tensor:
     """out[b, i] = elementwise max of h[b, j] over the neighbours j = nbr[i, :] (rows padded by repeats).
 
-    h: (B, M, F); nbr: (M, K) integer node indices. Differentiable in h.
+    h: (B, M, F); nbr: (R, K) integer node indices in [0, M), R rows (M for the 1-hop pool). Returns
+    (B, R, F), differentiable in h.
     """
+    if h.dim() != 3 or nbr.dim() != 2 or nbr.shape[1] < 1:
+        shapes = f"{tuple(h.shape)} and {tuple(nbr.shape)}"
+        raise ValueError(f"h must be (B, M, F) and nbr (R, K >= 1); got {shapes}")
+    # The C kernel would read outside h (checked on CPU only: on CUDA the check would synchronise).
+    if h.device.type == "cpu" and len(nbr) and (int(nbr.min()) < 0 or int(nbr.max()) >= h.shape[1]):
+        raise ValueError(f"nbr holds node indices outside [0, {h.shape[1]})")
     return _MaxPool1Hop.apply(h, nbr)
+
+
+def node_max(h: torch.Tensor) -> torch.Tensor:
+    """max over the nodes of h (B, M, F) -> (B, F), as h.amax(1) but with the max pool's backward pass
+    (torch's amax backward builds an equality mask and converts it, 0.5 ms per JapaneseVowels step). The
+    gradient of a tie goes to the first node instead of being split (both are subgradients)."""
+    return maxpool_neighbours(h, all_nodes(h.shape[1], h.device))[:, 0]
+
+
+def all_nodes(m: int, device: torch.device) -> torch.Tensor:
+    """The one-row neighbour table (1, M) listing every node: its max pool is the max over the graph."""
+    key = ("all", m, str(device))
+    if key not in _state:
+        _state[key] = torch.arange(m, device=device)[None]
+    return _state[key]

@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from lgrin_edge.cli import UserError
 from lgrin_edge.models import GraphModel
+from lgrin_edge.training.allocator import retain_freed_memory
 
 CE_REDUCTIONS = ("dataset", "sum", "mean")
 AUTOCASTS = ("none", "bf16")
@@ -70,6 +71,16 @@ def resolve_device(name: str) -> str:
     return name
 
 
+def adam(model: nn.Module, lr: float) -> torch.optim.Adam:
+    """The paper's optimiser. The fused kernel (one pass over all parameters) is about 10% of a
+    JapaneseVowels step faster than the per-tensor loop on CPU (docs/training-speed.md); it needs every
+    parameter floating point on one CPU or CUDA device."""
+    params = list(model.parameters())
+    devices = {p.device.type for p in params}
+    fused = len(devices) == 1 and devices <= {"cpu", "cuda"} and all(p.is_floating_point() for p in params)
+    return torch.optim.Adam(params, lr=lr, fused=fused)
+
+
 def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
@@ -103,12 +114,13 @@ def fit(
     never seen here.
     """
     device = torch.device(cfg.device)
+    retain_freed_memory()
     model.to(device)
     xt = torch.as_tensor(train_x, dtype=torch.float32, device=device)
     yt = torch.as_tensor(train_y, dtype=torch.long, device=device)
     xv = torch.as_tensor(val_x, dtype=torch.float32, device=device)
     yv = torch.as_tensor(val_y, dtype=torch.long, device=device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = adam(model, cfg.lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_gamma)
     ce = nn.CrossEntropyLoss()
     if cfg.ce_reduction not in CE_REDUCTIONS:

@@ -23,7 +23,9 @@ def backend(request, monkeypatch):
     return request.param
 
 
-@pytest.mark.parametrize(("b", "m", "f", "density"), [(5, 29, 12, 0.5), (3, 17, 70, 0.1), (1, 8, 33, 0.9)])
+@pytest.mark.parametrize(
+    ("b", "m", "f", "density"), [(5, 29, 12, 0.5), (3, 17, 70, 0.1), (1, 8, 33, 0.9), (2, 13, 150, 0.4)]
+)
 def test_value_and_gradient_match_brute_force(backend, b, m, f, density):
     gen = torch.Generator().manual_seed(m * f)
     adj = torch.relu(torch.rand(m, m, generator=gen) - (1 - density))
@@ -65,3 +67,29 @@ def test_torch_path_gradcheck_in_float64(monkeypatch):
 
 def test_backend_says_which_path_trains():
     assert maxpool.backend() == "C kernel" or maxpool.backend().startswith("torch (")
+
+
+def test_node_max_equals_amax_in_value_and_gradient(backend):
+    gen = torch.Generator().manual_seed(7)
+    h = torch.randn(4, 23, 85, generator=gen, requires_grad=True)  # continuous values: no ties
+    ref_h = h.detach().clone().requires_grad_()
+    out = maxpool.node_max(h)
+    assert torch.equal(out, ref_h.amax(1))
+    weights = torch.randn(out.shape, generator=gen)
+    (out * weights).sum().backward()
+    (ref_h.amax(1) * weights).sum().backward()
+    assert torch.equal(h.grad, ref_h.grad)
+
+
+@pytest.mark.parametrize(
+    ("h_shape", "nbr", "match"),
+    [
+        ((2, 5, 3), torch.tensor([[0, 5]] * 5), "outside"),
+        ((2, 5, 3), torch.tensor([[-1, 0]] * 5), "outside"),
+        ((2, 5), torch.tensor([[0]] * 5), "must be"),
+        ((2, 5, 3), torch.zeros(5, 0, dtype=torch.long), "must be"),
+    ],
+)
+def test_bad_neighbour_tables_are_refused(h_shape, nbr, match):
+    with pytest.raises(ValueError, match=match):
+        maxpool.maxpool_neighbours(torch.zeros(h_shape), nbr)
