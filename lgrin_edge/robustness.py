@@ -25,6 +25,7 @@ from pathlib import Path
 
 from lgrin_edge.atomic import write_bytes, write_json
 from lgrin_edge.cli import Parser, at_least, run
+from lgrin_edge.export.targets import TARGET_NAMES
 from lgrin_edge.export.verify import TOLERANCES
 
 CPU_PATHS = ("detected", "default")
@@ -59,6 +60,7 @@ def run_cell(
     epochs: int,
     run: bool = True,
     dist: str = "dist",
+    targets: tuple[str, ...] = ("all",),
 ) -> dict:
     """Train + export one cell (or reuse its finished folders); returns its rows.
 
@@ -74,7 +76,7 @@ def run_cell(
         py = sys.executable
         train = [py, "-m", "lgrin_edge.train", "--dataset", dataset, "--seed", str(seed)]
         train += ["--epochs", str(epochs), "--out", str(cell / "run"), "--device", "cpu"]
-        export = [py, "-m", "lgrin_edge.export", "--checkpoint", str(cell / "run"), "--target", "all"]
+        export = [py, "-m", "lgrin_edge.export", "--checkpoint", str(cell / "run"), "--target", *targets]
         export += ["--out", str(cell / dist)]
         trained = (cell / "run" / "config.json").is_file()
         cell.mkdir(parents=True, exist_ok=True)
@@ -92,7 +94,7 @@ def run_cell(
             "seed": seed,
             "threads": threads,
             "cpu": cpu,
-            "target": a["target"],
+            "target": a["target"] + (f"/{a['artifact']}" if "artifact" in a else ""),
             "agreement": a.get("top1_agreement", 0.0),
             "accuracy": a.get("accuracy", 0.0),
             "fp32_accuracy": ref,
@@ -171,6 +173,13 @@ def _main(argv: list[str] | None = None) -> int:
         help="export folder name inside each cell; a new name re-exports finished trainings with the "
         "current recipes",
     )
+    p.add_argument(
+        "--targets",
+        nargs="+",
+        default=["all"],
+        choices=[*TARGET_NAMES, "all"],
+        help="export targets of each cell (e.g. one new target into a new --dist folder)",
+    )
     p.add_argument("--report-only", action="store_true", help="summarise finished cells, run none")
     args = p.parse_args(argv)
     if min(args.threads) < 1 or args.epochs < 1:
@@ -181,7 +190,15 @@ def _main(argv: list[str] | None = None) -> int:
     rows, errors, start = [], [], time.time()
     for i, (ds, seed, threads, cpu) in enumerate(cells, 1):
         result = run_cell(
-            args.out, ds, seed, threads, cpu, args.epochs, run=not args.report_only, dist=args.dist
+            args.out,
+            ds,
+            seed,
+            threads,
+            cpu,
+            args.epochs,
+            run=not args.report_only,
+            dist=args.dist,
+            targets=tuple(args.targets),
         )
         rows += result.get("rows", [])
         if result.get("missing"):

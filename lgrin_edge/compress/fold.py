@@ -52,7 +52,13 @@ class DeployBranch(nn.Module):
 
 
 class DeployLGrIN(nn.Module):
-    """L-GrIN with relu(A), the neighbour table, p and normalisation as constants."""
+    """L-GrIN with relu(A), the neighbour table, p and normalisation as constants.
+
+    ``integer_readout`` (set on a copy by the full-integer TFLite export) writes the learned pooling so
+    that it quantises to integers (TFLite Micro, NPUs); the function is the same.
+    """
+
+    integer_readout = False
 
     def __init__(self, model: LGrIN) -> None:
         super().__init__()
@@ -97,6 +103,12 @@ class DeployLGrIN(nn.Module):
             g = h.amax(1)
         elif self.pooling == "mean":
             g = h.mean(1)
+        elif self.integer_readout:
+            # p as a (1, 1, M) operand broadcast over the batch: converters lower this to one integer
+            # BATCH_MATMUL, where matmul(p, H) with a 1-D p becomes MUL + SUM that litert-torch leaves in
+            # float (and an expanded (B, 1, M) p a float BROADCAST_TO).
+            weighted = torch.matmul(self.pool_p[None, None, :], h).squeeze(1)
+            g = torch.cat([h.amax(1), weighted, h.mean(1)], dim=-1)
         else:
             g = torch.cat([h.amax(1), torch.matmul(self.pool_p, h), h.mean(1)], dim=-1)
         return self.classifier(g)

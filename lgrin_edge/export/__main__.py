@@ -24,7 +24,7 @@ from lgrin_edge.export.targets import PRECISIONS, TARGET_NAMES, TARGETS
 
 def target_help() -> str:
     return "\n".join(
-        f"  {t.name:9s} {'/'.join(t.precisions):10s} {t.runtime}; needs {t.needs}" for t in TARGETS.values()
+        f"  {t.name:10s} {'/'.join(t.precisions):10s} {t.runtime}; needs {t.needs}" for t in TARGETS.values()
     )
 
 
@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch",
         type=at_least(1),
         default=1,
-        help="batch size baked into fixed-batch formats (tflite) (default: %(default)s)",
+        help="batch size baked into fixed-batch formats ("
+        + ", ".join(t.name for t in TARGETS.values() if t.fixed_batch)
+        + ") (default: %(default)s)",
     )
     p.add_argument("--threads", type=at_least(1), default=1, help="runtime threads used for verification")
     p.add_argument(
@@ -72,9 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--static-int8",
         action="store_true",
         help="int8 with integer activations, calibrated (onnx, tensorrt: static Q/DQ; tflite: full "
-        "integer, int8 input and output), for NPUs, delegates and TFLite Micro; default: int8 weights "
-        "with float activations (onnx, tensorrt: weight-only; tflite: dynamic range), which verify on "
-        "every model of docs/robustness.md",
+        "integer, int8 input and output; executorch: static per-tensor), for NPUs, delegates and TFLite "
+        "Micro; default: int8 weights with float activations (onnx, tensorrt: weight-only; tflite, "
+        "executorch: dynamic range), which verify on every model of docs/robustness.md",
     )
     p.add_argument(
         "--keep-unverified",
@@ -88,19 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
 def format_table(manifest: dict) -> str:
     rows = [("target", "precision", "file", "bytes", "agree", "max|dlogit|", "accuracy", "verified")]
     for a in manifest["artifacts"] + manifest.get("failed", []):
+        name = a["target"] + (f" ({a['artifact']})" if "artifact" in a else "")  # a second runtime's check
         if "error" in a:
-            rows.append((a["target"], a["precision"], a["path"], "-", "-", "-", "-", "FAILED"))
+            rows.append((name, a["precision"], a["path"], "-", "-", "-", "-", "FAILED"))
             continue
         rows.append(
             (
-                a["target"],
+                name,
                 a["precision"],
                 a["path"],
                 f"{a['bytes']:,}",
                 f"{a['top1_agreement']:.4f}",
                 f"{a['max_abs_diff']:.2e}",
                 f"{a['accuracy']:.4f}",
-                "yes" if a["verified"] else "NO (not written)",
+                "yes" if a["verified"] else ("NO" if "artifact" in a else "NO (not written)"),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

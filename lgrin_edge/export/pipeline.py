@@ -246,7 +246,8 @@ def _export_locked(
 
                 log(format_report([NodeCost(**r) for r in rows]))
             if target.follow_up and set(precisions) & set(target.precisions):
-                skipped.extend(target.follow_up(out, artifacts, x_eval, reference, y_eval, log))
+                for e in target.follow_up(out, artifacts, x_eval, reference, y_eval, log):
+                    (failed if e.get("verified") is False else skipped).append(e)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         if ctx.scratch is not None:

@@ -98,8 +98,9 @@ class Target:
     export: Callable[[ExportContext, str, Path], dict]
     load: Callable[[Path, int], Runner]
     fixed_batch: bool = False
-    # Artifacts built from this target's verified files, e.g. the TensorRT engine from its Q/DQ ONNX;
-    # (out, artifacts, x, reference logits, labels, log) -> skipped entries for what could not be built.
+    # Artifacts built or checked from this target's verified files (the TensorRT engine from its Q/DQ
+    # ONNX, the .tflite in TFLite Micro): (out, artifacts, x, reference logits, labels, log) -> entries
+    # for what could not be done (skipped: "reason"; failed: "verified" False); successes join artifacts.
     follow_up: Callable[..., list[dict]] | None = None
     # Per-node int8 cost report (export --sensitivity): ctx -> rows, worst first.
     sensitivity: Callable[[ExportContext], list[dict]] | None = None
@@ -239,10 +240,45 @@ def _tflite_export(ctx: ExportContext, precision: str, path: Path) -> dict:
     return {**info, "spec": spec.manifest()}
 
 
+def _tflm(
+    out: Path, artifacts: list[dict], x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
+) -> list[dict]:
+    from lgrin_edge.export.tflite_micro import tflm_follow_up
+
+    return tflm_follow_up(out, artifacts, x, reference, y, log)
+
+
 def _tflite_load(path: Path, threads: int) -> Runner:
     from lgrin_edge.export.tflite import TFLiteModel
 
     return TFLiteModel(path, num_threads=threads)
+
+
+# --- executorch -------------------------------------------------------------------------------------
+
+
+def _executorch_status() -> tuple[bool, str]:
+    from lgrin_edge.export.executorch import executorch_status
+
+    return executorch_status()
+
+
+def _executorch_export(ctx: ExportContext, precision: str, path: Path) -> dict:
+    from lgrin_edge.export.executorch import export_executorch
+
+    if precision == "fp32":
+        return export_executorch(ctx.deploy, ctx.calibration, path, precision, batch=ctx.batch)
+    spec = ctx.spec("executorch")
+    info = export_executorch(
+        ctx.int8_source(spec), ctx.calibration, path, precision, batch=ctx.batch, static=ctx.static_int8
+    )
+    return {**info, "spec": spec.manifest()}
+
+
+def _executorch_load(path: Path, threads: int) -> Runner:
+    from lgrin_edge.export.executorch import ExecuTorchModel
+
+    return ExecuTorchModel(path, num_threads=threads)
 
 
 # --- c ----------------------------------------------------------------------------------------------
@@ -308,6 +344,18 @@ TARGETS: dict[str, Target] = {
             status=_tflite_status,
             export=_tflite_export,
             load=_tflite_load,
+            fixed_batch=True,
+            follow_up=_tflm,
+        ),
+        Target(
+            name="executorch",
+            precisions=("fp32", "int8"),
+            files={"fp32": "model_fp32.pte", "int8": "model_int8.pte"},
+            runtime="executorch (XNNPACK delegate)",
+            needs="executorch (extra 'executorch')",
+            status=_executorch_status,
+            export=_executorch_export,
+            load=_executorch_load,
             fixed_batch=True,
         ),
         Target(

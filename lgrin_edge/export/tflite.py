@@ -26,6 +26,7 @@ random-weight L-GrIN instead of 98%).
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib.metadata
 import importlib.util
 import os
@@ -39,6 +40,8 @@ import torch
 from torch import nn
 
 from lgrin_edge.atomic import atomic_path
+from lgrin_edge.compress.fold import DeployLGrIN
+from lgrin_edge.export.runner import check_graphs, run_fixed_batch
 
 PRECISIONS = ("fp32", "int8")
 # Calibration runs in chunks this large when the graph exports with a dynamic batch. The chunking changes
@@ -234,6 +237,9 @@ def export_tflite(
 
         try:
             if precision == "int8" and static:
+                if isinstance(module, DeployLGrIN):  # the learned pooling in int8 too (TFLite Micro)
+                    module = copy.deepcopy(module)
+                    module.integer_readout = True
                 graph, quantizer = _calibrated_int8(module, calibration, example)
                 edge = litert_torch.convert(
                     graph, (example,), quant_config=QuantConfig(pt2e_quantizer=quantizer)
@@ -334,24 +340,9 @@ class TFLiteModel:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Logits for every graph in ``x``, run in chunks of the file's fixed batch (the last one padded)."""
-        x = np.asarray(x)
-        if x.ndim != 3 or tuple(x.shape[1:]) != self.input_shape:
-            raise ValueError(f"expected input (B, {', '.join(map(str, self.input_shape))}), got {x.shape}")
-        if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
-            raise ValueError(f"expected real numeric input, got dtype {x.dtype}")
-        x = x.astype(np.float32, copy=False)
-        if not np.isfinite(x).all():
-            raise ValueError("input contains NaN or infinite values")
-        n = x.shape[0]
-        out = np.empty((n, self.num_classes), dtype=np.float32)
-        for start in range(0, n, self.batch):
-            chunk = x[start : start + self.batch]
-            rows = len(chunk)
-            if rows < self.batch:
-                # Zero rows only fill the fixed shape; samples are independent, so they affect nothing.
-                chunk = np.concatenate([chunk, np.zeros((self.batch - rows, *self.input_shape), np.float32)])
-            self._interpreter.set_tensor(self._input["index"], self._quantise(chunk))
-            self._interpreter.invoke()
-            y = self._interpreter.get_tensor(self._output["index"])
-            out[start : start + rows] = self._dequantise(y[:rows])
-        return out
+        return run_fixed_batch(check_graphs(x, self.input_shape), self.batch, self.num_classes, self._invoke)
+
+    def _invoke(self, chunk: np.ndarray) -> np.ndarray:
+        self._interpreter.set_tensor(self._input["index"], self._quantise(chunk))
+        self._interpreter.invoke()
+        return self._dequantise(self._interpreter.get_tensor(self._output["index"]))

@@ -1,0 +1,83 @@
+"""TensorFlow Lite Micro checks the full-integer .tflite: agreement, smallest arena, operators to register."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lgrin_edge.export.tflite import TFLiteModel, export_tflite, tflite_status
+from lgrin_edge.export.tflite_micro import (
+    TFLMModel,
+    model_facts,
+    resolver_header,
+    smallest_arena,
+    tflm_follow_up,
+    tflm_status,
+)
+from tests.export.tiny_model import C, synthetic, trained_deploy
+
+TFLITE, TFLITE_WHY = tflite_status()
+TFLM, TFLM_WHY = tflm_status()
+needs_both = pytest.mark.skipif(
+    not (TFLITE and TFLM), reason=f"needs the TFLite toolchain ({TFLITE_WHY}) and tflite-micro ({TFLM_WHY})"
+)
+
+
+@pytest.fixture(scope="module")
+def deploy() -> nn.Module:
+    return trained_deploy(*synthetic(192, seed=0))
+
+
+def test_integer_readout_is_the_same_function(deploy):
+    other = copy.deepcopy(deploy)
+    other.integer_readout = True
+    x = torch.from_numpy(synthetic(9, seed=4)[0])
+    with torch.no_grad():
+        torch.testing.assert_close(other(x), deploy(x), rtol=1e-6, atol=1e-6)
+
+
+def test_resolver_header_names_tflm_methods():
+    text = resolver_header(["BATCH_MATMUL", "FULLY_CONNECTED", "REDUCE_MAX"], 4096, "m.tflite")
+    assert "r.AddBatchMatMul();" in text and "r.AddFullyConnected();" in text and "r.AddReduceMax();" in text
+    assert "MicroMutableOpResolver<3>" in text and "kLgrinArenaBytes = 4096;" in text
+
+
+@needs_both
+def test_full_integer_file_runs_in_tflm_without_float_sections(deploy, tmp_path: Path):
+    cal, _ = synthetic(64, seed=3)
+    x, y = synthetic(40, seed=1)
+    path = tmp_path / "model_int8.tflite"
+    export_tflite(deploy, cal, path, "int8", batch=2, static=True)
+    data = path.read_bytes()
+    ops, floats = model_facts(data)
+    assert floats == []  # the learned pooling is integer too
+    assert "BATCH_MATMUL" in ops and "DEQUANTIZE" not in ops
+    arena = smallest_arena(path)
+    litert = TFLiteModel(path)(x)
+    tflm = TFLMModel(data, arena)(x)
+    assert np.mean(tflm.argmax(1) == litert.argmax(1)) >= 0.99
+    with pytest.raises(RuntimeError):  # the bisection's answer is the smallest that works
+        TFLMModel(data, arena - 16)(x[:1])
+    with torch.no_grad():
+        reference = deploy(torch.from_numpy(x)).numpy()
+    artifacts = [{"target": "tflite", "precision": "int8", "path": path.name, "bytes": 1, "sha256": "-"}]
+    assert tflm_follow_up(tmp_path, artifacts, x, reference, y, lambda _m: None) == []
+    record = artifacts[-1]
+    assert record["artifact"] == "tflite-micro" and record["verified"] and record["arena_bytes"] == arena
+    assert (tmp_path / "model_int8_tflm.h").read_text().count("r.Add") == len(ops)
+
+
+@needs_both
+def test_dynamic_range_file_is_skipped_with_the_option_to_use(deploy, tmp_path: Path):
+    cal, _ = synthetic(16, seed=3)
+    path = tmp_path / "model_int8.tflite"
+    export_tflite(deploy, cal, path, "int8")
+    artifacts = [{"target": "tflite", "precision": "int8", "path": path.name, "bytes": 1, "sha256": "-"}]
+    x, y = synthetic(4, seed=1)
+    (skip,) = tflm_follow_up(tmp_path, artifacts, x, np.zeros((4, C), np.float32), y, lambda _m: None)
+    assert "--static-int8" in skip["reason"] and len(artifacts) == 1
