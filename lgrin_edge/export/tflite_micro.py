@@ -27,7 +27,7 @@ from lgrin_edge.atomic import file_sha256, write_bytes
 from lgrin_edge.export.runner import check_graphs, run_fixed_batch
 from lgrin_edge.export.verify import compare
 
-INSTALL = "pip install tflite-micro"
+INSTALL = "pip install 'lgrin-edge[micro]'"
 # MicroMutableOpResolver method names that are not the CamelCase of the builtin operator's name.
 _RESOLVER_NAMES = {"BATCH_MATMUL": "BatchMatMul"}
 _MAX_ARENA = 64 << 20
