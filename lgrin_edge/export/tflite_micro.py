@@ -128,12 +128,14 @@ def smallest_arena(path: Path, step: int = 16) -> int:
     return hi
 
 
-def resolver_header(ops: list[str], arena_bytes: int, model: str) -> str:
-    """C++ for a firmware: the operators to register and the arena size, for ``model``."""
+def resolver_header(ops: list[str], arena_bytes: int, model: str, sha256: str = "") -> str:
+    """C++ for a firmware: the operators to register and the arena size, for ``model`` (whose sha256
+    the header quotes, so a header left beside a newer file is recognisable)."""
     adds = "\n".join(
         f"  r.Add{_RESOLVER_NAMES.get(op, ''.join(w.capitalize() for w in op.split('_')))}();" for op in ops
     )
     return f"""// TensorFlow Lite Micro set-up for {model}, written and checked by lgrin_edge.export.
+// {model} sha256: {sha256 or "-"}
 #pragma once
 #include <cstddef>
 
@@ -187,7 +189,7 @@ def tflm_follow_up(
     }
     if not result["verified"]:
         return [{**record, "kept": "the .tflite stays (it verified in LiteRT); no header written"}]
-    write_bytes(header, resolver_header(ops, arena, path.name).encode())
+    write_bytes(header, resolver_header(ops, arena, path.name, entry["sha256"]).encode())
     record.update(resolver_header=header.name, header_sha256=file_sha256(header))
     log(f"tflite-micro: arena {arena:,} B, {len(ops)} operators ({header.name})")
     artifacts.append(record)
