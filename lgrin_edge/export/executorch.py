@@ -36,9 +36,8 @@ from torch import nn
 
 from lgrin_edge.atomic import write_bytes
 from lgrin_edge.compress.fold import DeployLGrIN
-from lgrin_edge.export.runner import check_graphs, run_fixed_batch
+from lgrin_edge.export.runner import check_export_request, check_graphs, fixed_batch_example, run_fixed_batch
 
-PRECISIONS = ("fp32", "int8")
 # The native runtime is built against one libtorch; nothing checks the match at import.
 TESTED_VERSION = "1.5.1"
 INSTALL = "pip install 'lgrin-edge[executorch]'"
@@ -130,11 +129,6 @@ class XnnpackLGrIN(nn.Module):
         return self.classifier(torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0])
 
 
-def _example(calibration: np.ndarray, batch: int) -> torch.Tensor:
-    idx = np.arange(batch) % len(calibration)
-    return torch.from_numpy(np.ascontiguousarray(calibration[idx], dtype=np.float32))
-
-
 def export_executorch(
     module: nn.Module,
     calibration: np.ndarray,
@@ -149,16 +143,13 @@ def export_executorch(
     ``calibration`` (N, M, P) raw training graphs. The file at ``out`` is replaced atomically. Returns
     facts for the manifest, among them which operators XNNPACK runs and which run on portable kernels.
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if int(batch) < 1:
-        raise ValueError(f"batch must be a positive integer, got {batch}")
+    check_export_request(precision, batch)
     ok, why = executorch_status()
     if not ok:
         raise ExecuTorchError(why)
     calibration = np.asarray(calibration, np.float32)
     graph = XnnpackLGrIN(module) if isinstance(module, DeployLGrIN) else module.eval()
-    example = (_example(calibration, int(batch)),)
+    example = (fixed_batch_example(calibration, int(batch)),)
     with _quiet():
         from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
         from executorch.devtools.backend_debug import get_delegation_info
@@ -210,9 +201,9 @@ def _quantised(
     prepared = prepare_pt2e(program.module(), XNNPACKQuantizer().set_global(config))
     with torch.no_grad():
         for start in range(0, len(calibration), batch):
-            prepared(_example(calibration[start:], batch))
+            prepared(fixed_batch_example(calibration[start:], batch))
     converted = convert_pt2e(prepared)
-    return torch.export.export(converted, (_example(calibration, batch),))
+    return torch.export.export(converted, (fixed_batch_example(calibration, batch),))
 
 
 class ExecuTorchModel:

@@ -20,6 +20,7 @@ from lgrin_edge.compress.equalize import equalize_ranges
 from lgrin_edge.compress.fold import DeployLGrIN
 from lgrin_edge.compress.rounding import round_linear_weights
 from lgrin_edge.export.quant_spec import SPECS, STATIC_SPECS, QuantSpec
+from lgrin_edge.export.runner import PRECISIONS as PRECISIONS  # the precisions every target table entry uses
 from lgrin_edge.export.verify import compare
 
 Runner = Callable[[np.ndarray], np.ndarray]
@@ -228,16 +229,27 @@ def _tflite_status() -> tuple[bool, str]:
     return tflite_status()
 
 
-def _tflite_export(ctx: ExportContext, precision: str, path: Path) -> dict:
+def _from_module(target: str, exporter: Callable[[], Callable[..., dict]]) -> Callable[..., dict]:
+    """The export step of a target converted from a torch module (tflite, executorch): fp32 from the
+    folded model, int8 from the target's int8 source under its spec. ``exporter`` imports the converter
+    when it is first needed (litert-torch and ExecuTorch take seconds to import)."""
+
+    def export(ctx: ExportContext, precision: str, path: Path) -> dict:
+        convert = exporter()
+        if precision == "fp32":
+            return convert(ctx.deploy, ctx.calibration, path, precision, batch=ctx.batch)
+        spec = ctx.spec(target)
+        module = ctx.int8_source(spec)
+        info = convert(module, ctx.calibration, path, precision, batch=ctx.batch, static=ctx.static_int8)
+        return {**info, "spec": spec.manifest()}
+
+    return export
+
+
+def _export_tflite() -> Callable[..., dict]:
     from lgrin_edge.export.tflite import export_tflite
 
-    if precision == "fp32":
-        return export_tflite(ctx.deploy, ctx.calibration, path, precision, batch=ctx.batch)
-    spec = ctx.spec("tflite")
-    info = export_tflite(
-        ctx.int8_source(spec), ctx.calibration, path, precision, batch=ctx.batch, static=ctx.static_int8
-    )
-    return {**info, "spec": spec.manifest()}
+    return export_tflite
 
 
 def _tflm(
@@ -263,16 +275,10 @@ def _executorch_status() -> tuple[bool, str]:
     return executorch_status()
 
 
-def _executorch_export(ctx: ExportContext, precision: str, path: Path) -> dict:
+def _export_executorch() -> Callable[..., dict]:
     from lgrin_edge.export.executorch import export_executorch
 
-    if precision == "fp32":
-        return export_executorch(ctx.deploy, ctx.calibration, path, precision, batch=ctx.batch)
-    spec = ctx.spec("executorch")
-    info = export_executorch(
-        ctx.int8_source(spec), ctx.calibration, path, precision, batch=ctx.batch, static=ctx.static_int8
-    )
-    return {**info, "spec": spec.manifest()}
+    return export_executorch
 
 
 def _executorch_load(path: Path, threads: int) -> Runner:
@@ -342,7 +348,7 @@ TARGETS: dict[str, Target] = {
             runtime="ai-edge-litert",
             needs="litert-torch (conversion), ai-edge-litert (interpreter)",
             status=_tflite_status,
-            export=_tflite_export,
+            export=_from_module("tflite", _export_tflite),
             load=_tflite_load,
             fixed_batch=True,
             follow_up=_tflm,
@@ -354,7 +360,7 @@ TARGETS: dict[str, Target] = {
             runtime="executorch (XNNPACK delegate)",
             needs="executorch (extra 'executorch')",
             status=_executorch_status,
-            export=_executorch_export,
+            export=_from_module("executorch", _export_executorch),
             load=_executorch_load,
             fixed_batch=True,
         ),
@@ -371,4 +377,3 @@ TARGETS: dict[str, Target] = {
     )
 }
 TARGET_NAMES = tuple(TARGETS)
-PRECISIONS = ("fp32", "int8")

@@ -41,9 +41,15 @@ from torch import nn
 
 from lgrin_edge.atomic import atomic_path
 from lgrin_edge.compress.fold import DeployLGrIN
-from lgrin_edge.export.runner import check_graphs, run_fixed_batch
+from lgrin_edge.export.runner import (
+    check_export_request,
+    check_graphs,
+    dequantise_affine,
+    fixed_batch_example,
+    quantise_affine,
+    run_fixed_batch,
+)
 
-PRECISIONS = ("fp32", "int8")
 # Calibration runs in chunks this large when the graph exports with a dynamic batch. The chunking changes
 # the histogram observers' bins, so it is a constant: the same data must always give the same file.
 CALIBRATION_CHUNK = 64
@@ -118,12 +124,6 @@ def _check_calibration(calibration: np.ndarray) -> np.ndarray:
     if not np.isfinite(x).all():
         raise ValueError("calibration contains NaN or infinite values")
     return np.ascontiguousarray(x)
-
-
-def _example(calibration: np.ndarray, batch: int) -> torch.Tensor:
-    """The first ``batch`` calibration graphs (wrapping around if fewer) as the fixed-shape example."""
-    idx = np.arange(batch) % len(calibration)
-    return torch.from_numpy(calibration[idx].copy())
 
 
 def _calibrated_int8(module: nn.Module, calibration: np.ndarray, example: torch.Tensor) -> tuple[Any, Any]:
@@ -219,17 +219,14 @@ def export_tflite(
     only its first graph is used, as the shape example). The file at ``out`` is replaced atomically; a
     failed conversion leaves nothing behind. Returns facts for the manifest.
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if int(batch) < 1:
-        raise ValueError(f"batch must be a positive integer, got {batch}")
+    check_export_request(precision, batch)
     ok, why = tflite_status()
     if not ok:
         raise TFLiteError(why)
     batch = int(batch)
     calibration = _check_calibration(calibration)
     module = module.eval()
-    example = _example(calibration, batch)
+    example = fixed_batch_example(calibration, batch)
 
     with _quiet_litert():
         import litert_torch
@@ -327,16 +324,12 @@ class TFLiteModel:
         if self.input_dtype.kind == "f":
             return x.astype(self.input_dtype, copy=False)
         scale, zero_point = self._input["quantization"]
-        info = np.iinfo(self.input_dtype)
-        # Round half away from zero, as TFLite's own QUANTIZE kernel does.
-        q = np.sign(x) * np.floor(np.abs(x / scale) + 0.5) + zero_point
-        return np.clip(q, info.min, info.max).astype(self.input_dtype)
+        return quantise_affine(x, scale, zero_point, self.input_dtype)
 
     def _dequantise(self, y: np.ndarray) -> np.ndarray:
         if self.output_dtype.kind == "f":
             return y.astype(np.float32)
-        scale, zero_point = self._output["quantization"]
-        return ((y.astype(np.float32) - zero_point) * scale).astype(np.float32)
+        return dequantise_affine(y, *self._output["quantization"])
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Logits for every graph in ``x``, run in chunks of the file's fixed batch (the last one padded)."""

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from lgrin_edge.atomic import file_sha256, write_bytes
-from lgrin_edge.export.runner import check_graphs, run_fixed_batch
+from lgrin_edge.export.runner import check_graphs, dequantise_affine, quantise_affine, run_fixed_batch
 from lgrin_edge.export.verify import compare
 
 INSTALL = "pip install 'lgrin-edge[micro]'"
@@ -85,13 +85,9 @@ class TFLMModel:
         return float(q["scales"][0]), int(q["zero_points"][0])
 
     def _run(self, chunk: np.ndarray) -> np.ndarray:
-        scale, zero = self._qparams(self._in)
-        # Round half away from zero, as TFLite's QUANTIZE kernel does.
-        q = np.sign(chunk / scale) * np.floor(np.abs(chunk / scale) + 0.5) + zero
-        self._interpreter.set_input(np.clip(q, -128, 127).astype(np.int8), 0)
+        self._interpreter.set_input(quantise_affine(chunk, *self._qparams(self._in), np.int8), 0)
         self._interpreter.invoke()
-        scale, zero = self._qparams(self._out)
-        return (self._interpreter.get_output(0).astype(np.float32) - zero) * scale
+        return dequantise_affine(self._interpreter.get_output(0), *self._qparams(self._out))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return run_fixed_batch(check_graphs(x, self.input_shape), self.batch, self.num_classes, self._run)
