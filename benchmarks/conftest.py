@@ -54,9 +54,12 @@ class RunCache:
 
     def run(self, dataset: str, model: str, **opts: str) -> Path:
         from lgrin_edge.train import main as train_main
+        from lgrin_edge.training.recipes import recipe_tag
 
         tag = "-".join(f"{k}{v}" for k, v in sorted(opts.items()))
-        out = self.root / f"v{__version__}-{self.mode}" / f"{dataset}-{model}{'-' + tag if tag else ''}"
+        # The recipe is part of the key: a cache trained under another default recipe is not reused.
+        version = f"v{__version__}-{self.mode}-{recipe_tag('default')}"
+        out = self.root / version / f"{dataset}-{model}{'-' + tag if tag else ''}"
         if not (out / "metrics.json").exists():
             args = [
                 "--dataset",

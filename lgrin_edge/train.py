@@ -33,10 +33,19 @@ from lgrin_edge.data.graph import LONG_POLICIES, default_nodes
 from lgrin_edge.models import MODEL_NAMES
 from lgrin_edge.models.lgrin import ADJACENCIES, CONVS, POOLINGS, training_bytes
 from lgrin_edge.models.senet import PRESETS
+from lgrin_edge.training.augment import AUGMENTS
 from lgrin_edge.training.graph_stats import caption, graph_diagnostics
 from lgrin_edge.training.plots import plot_adjacency, plot_confusion, plot_curves
 from lgrin_edge.training.protocol import ProtocolResult, run_protocol
-from lgrin_edge.training.trainer import AUTOCASTS, CE_REDUCTIONS, SELECTIONS, TrainConfig, resolve_device
+from lgrin_edge.training.recipes import RECIPE_KEYS, RECIPES, describe, resolve
+from lgrin_edge.training.trainer import (
+    AUTOCASTS,
+    CE_REDUCTIONS,
+    SCHEDULES,
+    SELECTIONS,
+    TrainConfig,
+    resolve_device,
+)
 
 CALIBRATION_MAX = 512
 # What a run folder holds; only such a folder may be replaced (with --overwrite).
@@ -72,7 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace an earlier run in --out (only once the new one is complete)",
     )
-    p.add_argument("--epochs", type=at_least(1), default=150, help="training epochs")
+    p.add_argument(
+        "--recipe",
+        default="default",
+        choices=tuple(RECIPES),
+        help="training recipe the options below start from: "
+        + "; ".join(f"{n}: {describe(n)}" for n in RECIPES)
+        + " (docs/model.md)",
+    )
+    p.add_argument(
+        "--epochs", type=at_least(1), default=argparse.SUPPRESS, help="training epochs (default: recipe's)"
+    )
     p.add_argument(
         "--folds", type=at_least(2), default=5, help="k for k-fold when the dataset has no official split"
     )
@@ -88,10 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--lr",
         type=finite_float(0.0, strict=True),
-        default=0.01,
-        help="Adam learning rate (halved every --lr-step epochs)",
+        default=argparse.SUPPRESS,
+        help="Adam learning rate (default: the recipe's)",
     )
-    p.add_argument("--lr-step", type=at_least(1), default=50, help="epochs between learning-rate halvings")
+    p.add_argument(
+        "--lr-step",
+        type=at_least(1),
+        default=argparse.SUPPRESS,
+        help="epochs between learning-rate halvings with --schedule step (default: the recipe's)",
+    )
     p.add_argument(
         "--tensorboard",
         type=Path,
@@ -108,12 +132,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--patience", type=at_least(1), default=50, help="early-stopping patience (--select accuracy|loss)"
     )
-    p.add_argument(
+    r = p.add_argument_group("recipe options (each overrides the --recipe's value)")
+    r.add_argument(
         "--ce-reduction",
-        default="mean",
+        default=argparse.SUPPRESS,
         choices=CE_REDUCTIONS,
         help="cross-entropy over a batch: mean, sum, or dataset (= eq. 7's sum over all training graphs, "
         "estimated per batch); changes its balance against the structure loss",
+    )
+    r.add_argument(
+        "--schedule",
+        default=argparse.SUPPRESS,
+        choices=SCHEDULES,
+        help="step: halve every --lr-step epochs; cosine: to 0 over the run",
+    )
+    r.add_argument(
+        "--weight-decay",
+        type=finite_float(0.0),
+        default=argparse.SUPPRESS,
+        help="decoupled weight decay (AdamW) of the network weights; A and p keep eq. 8's terms",
+    )
+    r.add_argument("--label-smoothing", type=finite_float(0.0), default=argparse.SUPPRESS, help="in [0, 1)")
+    r.add_argument(
+        "--adj-lr",
+        type=finite_float(0.0, strict=True),
+        default=argparse.SUPPRESS,
+        help="learning rate of A (default: --lr)",
+    )
+    r.add_argument(
+        "--augment",
+        nargs="*",
+        default=argparse.SUPPRESS,
+        choices=AUGMENTS,
+        help="training-time augmentation (training/augment.py); give none to switch the recipe's off",
+    )
+    r.add_argument(
+        "--average",
+        type=finite_float(0.0),
+        default=argparse.SUPPRESS,
+        help="decay of an exponential moving average of the weights, which the run keeps (0: off)",
     )
     g = p.add_argument_group("graph construction")
     g.add_argument(
@@ -196,7 +253,7 @@ def save_run(
         "classes": ds.classes,
         "num_nodes": nodes,
         "long_policy": args.long_policy,
-        "train": cfg.to_dict(),
+        "train": {"recipe": args.recipe, **cfg.to_dict()},
         "eval_data": res.final_eval_kind,
     }
     rng = np.random.default_rng(cfg.seed)
@@ -215,7 +272,7 @@ def save_run(
         "confusion": res.confusion.tolist(),
         "classes": ds.classes,
         "config": model.config,
-        "train": cfg.to_dict(),
+        "train": {"recipe": args.recipe, **cfg.to_dict()},
         "num_nodes": nodes,
         "long_policy": args.long_policy,
         "seed": cfg.seed,
@@ -278,6 +335,24 @@ def write_history_csv(path: Path, histories: dict[str, list[dict]]) -> None:
     write_bytes(path, ("\n".join(lines) + "\n").encode())
 
 
+def train_config(args: argparse.Namespace, device: str) -> TrainConfig:
+    """The run's TrainConfig: the recipe, with the options given on the command line put in."""
+    recipe = resolve(args.recipe, {k: getattr(args, k, None) for k in RECIPE_KEYS})
+    recipe["augment"] = tuple(recipe["augment"])
+    try:
+        return TrainConfig(
+            **recipe,
+            batch_size=args.batch_size,
+            patience=args.patience,
+            select=args.select,
+            seed=args.seed,
+            device=device,
+            autocast=args.autocast,
+        )
+    except ValueError as e:
+        raise UserError(str(e)) from e
+
+
 def available_memory() -> int:
     """Bytes of memory available to this process now (MemAvailable), or 0 where unknown."""
     try:
@@ -334,18 +409,7 @@ def _main(argv: list[str] | None = None) -> int:
     else:
         nodes, why = default_nodes(ds.default_nodes)
     check_graph_size(args, nodes, ds.num_features)
-    cfg = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        lr_step=args.lr_step,
-        patience=args.patience,
-        ce_reduction=args.ce_reduction,
-        select=args.select,
-        seed=args.seed,
-        device=device,
-        autocast=args.autocast,
-    )
+    cfg = train_config(args, device)
     print(
         f"{args.model} on {ds.name}: {len(ds.y)} sequences, {ds.num_features} features, "
         f"{ds.num_classes} classes, M = {nodes} nodes ({why}), device {device}"

@@ -1,0 +1,100 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lgrin_edge.models import create_model
+from lgrin_edge.train import main
+from lgrin_edge.training.recipes import RECIPE_KEYS, RECIPES, resolve
+from lgrin_edge.training.trainer import TrainConfig, adam, fit
+
+
+def test_every_recipe_sets_every_recipe_key():
+    assert all(set(r) == set(RECIPE_KEYS) for r in RECIPES.values())
+
+
+def test_paper_recipe_is_section_iv_a():
+    p = RECIPES["paper"]
+    assert (p["lr"], p["lr_step"], p["schedule"], p["ce_reduction"]) == (0.01, 50, "step", "dataset")
+    assert not p["augment"] and not p["weight_decay"] and not p["label_smoothing"] and not p["average"]
+
+
+def test_overrides_replace_only_what_is_given():
+    r = resolve("paper", {"lr": 0.002, "schedule": None})
+    assert r["lr"] == 0.002 and r["schedule"] == "step"
+    with pytest.raises(ValueError, match="recipe"):
+        resolve("fast", {})
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"schedule": "linear"},
+        {"label_smoothing": 1.0},
+        {"average": 1.0},
+        {"augment": ("flip",)},
+        {"adj_lr": 0},
+    ],
+)
+def test_impossible_settings_are_refused(bad):
+    with pytest.raises(ValueError):
+        TrainConfig(**bad)
+
+
+def test_decay_and_adj_lr_leave_the_structure_parameters_to_eq8():
+    model = create_model("lgrin", num_nodes=6, in_features=2, num_classes=2, eta=(4, 2))
+    opt = adam(model, 0.01, weight_decay=0.1, adj_lr=0.5)
+    groups = {id(p): g for g in opt.param_groups for p in g["params"]}
+    assert groups[id(model.adj)]["lr"] == 0.5 and groups[id(model.adj)]["weight_decay"] == 0.0
+    assert groups[id(model.pool_p)]["weight_decay"] == 0.0
+    assert groups[id(model.classifier.weight)]["weight_decay"] == 0.1
+    assert len(groups) == len(list(model.parameters()))
+
+
+def test_average_keeps_the_moving_average_not_the_last_weights():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((24, 6, 2)).astype(np.float32)
+    y = (x[:, :, 0].mean(1) > 0).astype(np.int64)
+    runs = {}
+    for avg in (0.0, 0.9):
+        torch.manual_seed(0)
+        model = create_model("lgrin", num_nodes=6, in_features=2, num_classes=2, eta=(4, 2))
+        model.norm.fit(torch.as_tensor(x))
+        fit(model, x, y, x[:6], y[:6], TrainConfig(epochs=4, batch_size=8, average=avg))
+        runs[avg] = model.classifier.weight.detach().clone()
+    assert not torch.allclose(runs[0.0], runs[0.9])
+
+
+def test_cli_records_the_recipe_and_its_overrides(tmp_path):
+    out = tmp_path / "r"
+    args = ["--dataset", "synthetic", "--epochs", "2", "--eta", "4", "2", "--device", "cpu"]
+    args += ["--recipe", "paper", "--augment", "shift", "warp", "--label-smoothing", "0.1", "--out", str(out)]
+    assert main(args) == 0
+    train = json.loads((out / "config.json").read_text())["train"]
+    assert train["recipe"] == "paper" and train["ce_reduction"] == "dataset"
+    assert train["augment"] == ["shift", "warp"] and train["label_smoothing"] == 0.1 and train["epochs"] == 2
+
+
+def test_cli_impossible_recipe_option_is_one_line(tmp_path, capsys):
+    code = main(["--dataset", "synthetic", "--label-smoothing", "1.5", "--out", str(tmp_path / "r")])
+    assert code != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "label_smoothing" in err[0]
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_run_without_recipe_options_trains_with_the_default_recipe(tiny_run):
+    train = json.loads((tiny_run / "config.json").read_text())["train"]
+    defaults = RECIPES["default"]
+    assert train["recipe"] == "default"
+    assert train["label_smoothing"] == defaults["label_smoothing"] > 0
+    assert tuple(train["augment"]) == defaults["augment"] == ("shift",)
+
+
+def test_recipe_tag_changes_with_the_settings(monkeypatch):
+    from lgrin_edge.training import recipes
+
+    before = recipes.recipe_tag("default")
+    monkeypatch.setitem(recipes.RECIPES, "default", {**RECIPES["default"], "label_smoothing": 0.2})
+    assert recipes.recipe_tag("default") != before and len(before) == 8
