@@ -2,8 +2,9 @@
 
 test_latency.py times the runtime as users get it ("native": the best kernels this CPU has); this file
 adds the AVX2 and portable builds of the same source, so one run shows what a CPU without AVX-512 VNNI
-(AVX2 kernels) or without any vector kernel for its ISA (portable C) would see. The kernels give
-bit-identical logits (tests/export/test_c_runtime.py), so accuracy is that of the native build.
+(AVX2 kernels) or without any vector kernel for its ISA (portable C) would see. The kernels compute the
+same integer activations, and logits within 1e-5 of their scale (tests/export/test_c_runtime.py), so
+accuracy is that of the native build.
 """
 
 from __future__ import annotations

@@ -46,19 +46,6 @@ class SequenceDataset:
     def num_features(self) -> int:
         return int(self.x.shape[2])
 
-    def subset(self, idx: np.ndarray) -> SequenceDataset:
-        """The samples at idx, as a dataset without an official split."""
-        return SequenceDataset(
-            name=self.name,
-            x=self.x[idx],
-            lengths=self.lengths[idx],
-            y=self.y[idx],
-            classes=self.classes,
-            groups=None if self.groups is None else self.groups[idx],
-            default_nodes=self.default_nodes,
-            description=self.description,
-        )
-
 
 def validate(ds: SequenceDataset) -> None:
     """Raise DatasetError naming the first problem found."""

@@ -355,28 +355,3 @@ class TensorRTModel:
             raise RuntimeError("TensorRT execution failed")
         stream.synchronize()
         return out.cpu().numpy()
-
-
-def compile_torch_tensorrt(module, num_nodes: int, in_features: int, path: Path, max_batch: int = 64) -> None:
-    """Alternative front end: torch-tensorrt (dynamo) compiles the fp32 deployment module directly and
-    saves an ExportedProgram with embedded TensorRT engines. int8 stays on the ONNX Q/DQ path."""
-    ok, why = tensorrt_status()
-    if not ok:
-        raise RuntimeError(f"cannot use torch-tensorrt here: {why}")
-    try:
-        import torch
-        import torch_tensorrt
-    except ImportError as exc:
-        raise RuntimeError("torch-tensorrt not installed (pip install torch-tensorrt)") from exc
-    spec = torch_tensorrt.Input(
-        min_shape=(1, num_nodes, in_features),
-        opt_shape=(1, num_nodes, in_features),
-        max_shape=(max_batch, num_nodes, in_features),
-        dtype=torch.float32,
-    )
-    module = module.eval().cuda()
-    compiled = torch_tensorrt.compile(module, ir="dynamo", inputs=[spec], enabled_precisions={torch.float32})
-    example = torch.zeros(1, num_nodes, in_features, device="cuda")
-    with atomic_path(Path(path)) as tmp:
-        torch_tensorrt.save(compiled, str(tmp.with_suffix(".ep")), inputs=[example])
-        tmp.with_suffix(".ep").replace(tmp)

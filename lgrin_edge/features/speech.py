@@ -20,7 +20,6 @@ from .common import FeatureError, check_input_file, require
 
 N_LLD = 16
 FRAME_SIZE_S = 0.025
-FRAME_STEP_S = 0.010
 
 
 def is09_config_path() -> str:
