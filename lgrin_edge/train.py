@@ -338,7 +338,6 @@ def write_history_csv(path: Path, histories: dict[str, list[dict]]) -> None:
 def train_config(args: argparse.Namespace, device: str) -> TrainConfig:
     """The run's TrainConfig: the recipe, with the options given on the command line put in."""
     recipe = resolve(args.recipe, {k: getattr(args, k, None) for k in RECIPE_KEYS})
-    recipe["augment"] = tuple(recipe["augment"])
     try:
         return TrainConfig(
             **recipe,
@@ -396,6 +395,7 @@ def _main(argv: list[str] | None = None) -> int:
         if args.tensorboard.exists() and not args.tensorboard.is_dir():
             raise UserError(f"--tensorboard {args.tensorboard} exists and is not a folder")
     device = resolve_device(args.device)
+    cfg = train_config(args, device)  # impossible recipe settings are refused before any data is read
     ds = load_dataset(args.dataset)
     empty = empty_classes(ds)
     if empty:
@@ -409,7 +409,6 @@ def _main(argv: list[str] | None = None) -> int:
     else:
         nodes, why = default_nodes(ds.default_nodes)
     check_graph_size(args, nodes, ds.num_features)
-    cfg = train_config(args, device)
     print(
         f"{args.model} on {ds.name}: {len(ds.y)} sequences, {ds.num_features} features, "
         f"{ds.num_classes} classes, M = {nodes} nodes ({why}), device {device}"

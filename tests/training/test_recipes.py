@@ -98,3 +98,10 @@ def test_recipe_tag_changes_with_the_settings(monkeypatch):
     before = recipes.recipe_tag("default")
     monkeypatch.setitem(recipes.RECIPES, "default", {**RECIPES["default"], "label_smoothing": 0.2})
     assert recipes.recipe_tag("default") != before and len(before) == 8
+
+
+def test_impossible_recipe_option_is_refused_before_the_data_is_read(tmp_path, capsys):
+    missing = tmp_path / "no-such-data.npz"
+    assert main(["--dataset", str(missing), "--average", "1.0", "--out", str(tmp_path / "r")]) != 0
+    err = capsys.readouterr().err
+    assert "average" in err and "no-such-data" not in err
