@@ -4,14 +4,19 @@ The converted graph has a fixed batch (litert-torch bakes the example's shape in
 hides that by running any batch in chunks. Full-integer files take int8 input and give int8 output, so
 the wrapper quantises and dequantises with each tensor's own scale and zero point.
 
+fp32 and dynamic-range files convert L-GrIN in LiteRT's fastest operators (:class:`LiteRTLGrIN`,
+tflite_form.py: relabelled nodes, degree-grouped gathers, relu(A) @ H as a FULLY_CONNECTED); the
+function is the same.
+
 int8 (the default) is dynamic-range quantisation by ai-edge-quantizer on the fp32 file: every
 FULLY_CONNECTED holds int8 weights (per output channel) and XNNPACK quantises its input per row at run
-time (int8 x int8 products), the classifier computes in float from int8 weights, the constant
-BATCH_MATMUL operands (relu(A), p) are stored int8. Each row's own activation scale is what lets
-L-GrIN's node features, whose columns differ in range, keep their precision: static per-tensor int8
-left 3-4% logit error and missed the 99% agreement bar on 9 of 40 models (docs/robustness.md); dynamic
-range leaves about 0.4%. On CPU it is as fast at M = 29 and about 50% slower at M = 100, where the 1-hop
-max pool's gather and relu(A) @ H run in float (docs/quantisation.md).
+time (int8 x int8 products; for relu(A) @ H a row is one feature column over the nodes), the classifier
+computes in float from int8 weights, a constant BATCH_MATMUL operand (p) is stored int8. Each row's own
+activation scale is what lets L-GrIN's node features, whose columns differ in range, keep their
+precision: static per-tensor int8 left 3-4% logit error and missed the 99% agreement bar on 9 of 40
+models (docs/robustness.md); dynamic range leaves about 0.4%. On CPU it is faster than the full-integer
+file at M = 29 and slower at M = 100, where the 1-hop max pool gathers float rows outside XNNPACK
+(docs/quantisation.md).
 
 ``static=True`` gives the full-integer file (int8 input, output and activations) that NPU delegates,
 TFLite Micro and the Edge TPU need: PT2E static post-training quantisation, int8 weights symmetric per
@@ -49,6 +54,7 @@ from lgrin_edge.export.runner import (
     quantise_affine,
     run_fixed_batch,
 )
+from lgrin_edge.export.tflite_form import LiteRTLGrIN
 
 # Calibration runs in chunks this large when the graph exports with a dynamic batch. The chunking changes
 # the histogram observers' bins, so it is a constant: the same data must always give the same file.
@@ -199,7 +205,7 @@ def _dynamic_range_int8(content: bytes) -> bytes:
     # Later configs take precedence: the classifier's input concatenates max, learned and mean pooling,
     # whose ranges one row scale serves badly, and it is one small product, so it computes in float.
     q.add_weight_only_config(re.escape(output), ops.FULLY_CONNECTED, 8)
-    # XNNPACK has no dynamic-range BATCH_MATMUL; its constant operand is stored int8 and dequantised.
+    # XNNPACK has no dynamic-range BATCH_MATMUL; a constant operand (p) is stored int8 and dequantised.
     q.add_weight_only_config(".*", ops.BATCH_MATMUL, 8)
     return bytes(q.quantize(None, enable_progress_report=False).quantized_model)
 
@@ -243,6 +249,8 @@ def export_tflite(
                 )
                 content = edge.model_content()
             else:
+                if isinstance(module, DeployLGrIN):
+                    module = LiteRTLGrIN(module)
                 content = litert_torch.convert(module, (example,)).model_content()
                 if precision == "int8":
                     content = _dynamic_range_int8(content)
