@@ -26,12 +26,9 @@ from pathlib import Path
 from lgrin_edge.atomic import write_bytes, write_json
 from lgrin_edge.cli import Parser, at_least, run
 from lgrin_edge.export.targets import TARGET_NAMES
-from lgrin_edge.export.verify import TOLERANCES
+from lgrin_edge.export.tolerances import MAX_ACCURACY_DELTA, MIN_MEAN_AGREEMENT, VERIFY
 
 CPU_PATHS = ("detected", "default")
-# The accuracy an int8 artifact may lose or gain against fp32 (points), and the mean agreement per target.
-MAX_ACCURACY_DELTA = 0.005
-MIN_MEAN_AGREEMENT = 0.995
 
 
 def numpy_avx512_features() -> str:
@@ -122,7 +119,7 @@ def summarise(rows: list[dict]) -> tuple[str, bool]:
                 shown.append("-")
                 continue
             delta = r["accuracy"] - r["fp32_accuracy"]
-            good = r["agreement"] >= TOLERANCES["int8"]["min_agreement"] and abs(delta) <= MAX_ACCURACY_DELTA
+            good = r["agreement"] >= VERIFY["int8"]["min_agreement"] and abs(delta) <= MAX_ACCURACY_DELTA
             ok &= good
             shown.append(f"{r['agreement']:.4f} ({delta * 100:+.2f}){'' if good else ' **miss**'}")
         lines.append(f"| {ds} | {seed} | {threads} | {cpu} | " + " | ".join(shown) + " |")
@@ -220,7 +217,7 @@ def _main(argv: list[str] | None = None) -> int:
         + "`",
         "",
         "Each entry: top-1 agreement of the int8 artifact with fp32 (accuracy change against fp32, points). "
-        f"Bar: agreement >= {TOLERANCES['int8']['min_agreement']} and |change| <= "
+        f"Bar: agreement >= {VERIFY['int8']['min_agreement']} and |change| <= "
         f"{MAX_ACCURACY_DELTA * 100:.1f} points in every cell, mean agreement >= {MIN_MEAN_AGREEMENT} "
         "per target.",
         "",

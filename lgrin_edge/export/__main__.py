@@ -24,7 +24,7 @@ from lgrin_edge.export.targets import PRECISIONS, TARGET_NAMES, TARGETS
 
 def target_help() -> str:
     return "\n".join(
-        f"  {t.name:10s} {'/'.join(t.precisions):10s} {t.runtime}; needs {t.needs}" for t in TARGETS.values()
+        f"  {t.name:10s} {'/'.join(t.precisions):10s} {t.about}; needs {t.needs}" for t in TARGETS.values()
     )
 
 

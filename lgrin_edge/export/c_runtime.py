@@ -25,6 +25,7 @@ import numpy as np
 from lgrin_edge.atomic import write_bytes
 from lgrin_edge.cli import UserError
 from lgrin_edge.compress.rounding import gptq_int8, row_scales
+from lgrin_edge.export.runner import Runner
 from lgrin_edge.native import compile_library, cpu_id
 
 __all__ = [
@@ -323,31 +324,54 @@ def quantize(
         t[f"l{layer}.adj_m"], t[f"l{layer}.adj_s"] = _multiplier(adj_scale / c)
         s_out = []
         for b in (0, 1):
-            key = f"l{layer}.g{b}"
-            s_y1 = _balanced_scales(hidden[b], method, percentile)
-            s_y2 = _balanced_scales(h_next[..., sum(eta[:b]) : sum(eta[: b + 1])], method, percentile)
+            out = h_next[..., sum(eta[:b]) : sum(eta[: b + 1])]
+            s_y1, s_y2 = _quantize_branch(a, t, f"l{layer}.g{b}", s_ah, hidden[b], out, method, percentile)
             sc[f"y{layer}.{b}"], sc[f"o{layer}.{b}"] = s_y1, s_y2
-            for n, s_x, s_o in (("1", s_ah, s_y1), ("2", s_y1, s_y2)):
-                # fold the input scales into the weights, then quantise per output channel
-                wq, ws = _weight_q(a[f"{key}.w{n}"] * s_x[None, :])
-                t[f"{key}.w{n}"] = wq
-                bias = np.round(a[f"{key}.b{n}"] / ws)
-                t[f"{key}.b{n}"] = np.clip(bias, -_BIAS_LIMIT, _BIAS_LIMIT).astype(np.int32)
-                t[f"{key}.m{n}"], t[f"{key}.s{n}"] = _multiplier(ws / s_o)
             s_out.append(s_y2)
         s_h = np.concatenate([*s_out, s_h])  # the max pool passes its columns' scales through
         sc[f"h{layer + 1}"] = s_h
     t["pool_p"] = a["pool_p"].astype(np.float32)
-    cls_w = a["cls_w"].astype(np.float64)
-    if rounding == "gptq":
-        g = _pooled(a, h_next)  # the float features the classifier sees (the runtime's are dequantised)
-        t["cls_q"], cls_s = gptq_int8(cls_w, g.T.astype(np.float64) @ g)
-    else:
-        t["cls_q"], cls_s = _weight_q(cls_w)
-    t["cls_s"] = cls_s.astype(np.float32)
+    t["cls_q"], t["cls_s"] = _classifier_int8(a, h_next, rounding)
     t["cls_b"] = a["cls_b"].astype(np.float32)
     t["out_scale"] = s_h.astype(np.float32)
     return QuantizedModel(dims, t, sc)
+
+
+def _quantize_branch(
+    a: Mapping[str, np.ndarray],
+    t: dict[str, np.ndarray],
+    key: str,
+    s_in: np.ndarray,
+    hidden: np.ndarray,
+    out: np.ndarray,
+    method: str,
+    percentile: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One branch's two int8 layers into ``t``, from its input scales and its calibrated hidden and output
+    activations; returns the (hidden, output) activation scales."""
+    s_y1 = _balanced_scales(hidden, method, percentile)
+    s_y2 = _balanced_scales(out, method, percentile)
+    for n, s_x, s_o in (("1", s_in, s_y1), ("2", s_y1, s_y2)):
+        # fold the input scales into the weights, then quantise per output channel
+        wq, ws = _weight_q(a[f"{key}.w{n}"] * s_x[None, :])
+        t[f"{key}.w{n}"] = wq
+        bias = np.round(a[f"{key}.b{n}"] / ws)
+        t[f"{key}.b{n}"] = np.clip(bias, -_BIAS_LIMIT, _BIAS_LIMIT).astype(np.int32)
+        t[f"{key}.m{n}"], t[f"{key}.s{n}"] = _multiplier(ws / s_o)
+    return s_y1, s_y2
+
+
+def _classifier_int8(
+    a: Mapping[str, np.ndarray], h_last: np.ndarray, rounding: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The float classifier's int8 weights and per-class scales (``rounding`` as :func:`quantize`)."""
+    cls_w = a["cls_w"].astype(np.float64)
+    if rounding == "gptq":
+        g = _pooled(a, h_last)  # the float features the classifier sees (the runtime's are dequantised)
+        q, scale = gptq_int8(cls_w, g.T.astype(np.float64) @ g)
+    else:
+        q, scale = _weight_q(cls_w)
+    return q, scale.astype(np.float32)
 
 
 def _quant_input(x: np.ndarray, t: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -542,7 +566,7 @@ def _aligned(nbytes: int) -> np.ndarray:
     return raw[start : start + nbytes]
 
 
-class CModel:
+class CModel(Runner):
     """A model file run by the C runtime through ctypes; thread-safe, batches split over threads."""
 
     def __init__(self, model_path: Path, num_threads: int = 1, library: Path | None = None) -> None:
@@ -562,6 +586,7 @@ class CModel:
         self.num_nodes = int(self._lib.lgrin_num_nodes(m))
         self.num_features = int(self._lib.lgrin_num_features(m))
         self.num_classes = int(self._lib.lgrin_num_classes(m))
+        self.input_shape = (self.num_nodes, self.num_features)
         self.precision = "int8" if self._lib.lgrin_precision(m) == 1 else "fp32"
         self._ws_size = int(self._lib.lgrin_workspace_size(m))
 
@@ -569,18 +594,6 @@ class CModel:
     def workspace_bytes(self) -> int:
         """Workspace one inference needs (the runtime allocates nothing itself)."""
         return self._ws_size
-
-    def _check(self, x: np.ndarray) -> np.ndarray:
-        shape = (self.num_nodes, self.num_features)
-        arr = np.asarray(x)
-        if arr.ndim != 3 or arr.shape[1:] != shape:
-            raise ValueError(f"expected input of shape (batch, {shape[0]}, {shape[1]}), got {arr.shape}")
-        if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-            raise ValueError(f"expected a real numeric input, got dtype {arr.dtype}")
-        arr = np.ascontiguousarray(arr, np.float32)
-        if not np.all(np.isfinite(arr)):
-            raise ValueError("input contains NaN or infinity")
-        return arr
 
     def _run(self, x: np.ndarray, out: np.ndarray) -> None:
         ws = _aligned(self._ws_size)
@@ -591,9 +604,8 @@ class CModel:
             name, meaning = ERROR_NAMES.get(rc, ("LGRIN_E_UNKNOWN", "unknown error"))
             raise RuntimeError(f"C runtime failed: {meaning} ({name}, code {rc})")
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Logits (B, C) float32 for inputs x (B, M, P)."""
-        x = self._check(x)
+    def _invoke(self, x: np.ndarray) -> np.ndarray:
+        """Logits (B, C) float32 for checked inputs x (B, M, P), the batch split over the threads."""
         out = np.empty((len(x), self.num_classes), np.float32)
         threads = min(self.num_threads, len(x))
         if threads <= 1:

@@ -36,14 +36,15 @@ from torch import nn
 
 from lgrin_edge.atomic import write_bytes
 from lgrin_edge.compress.fold import DeployLGrIN
-from lgrin_edge.export.runner import check_export_request, check_graphs, fixed_batch_example, run_fixed_batch
+from lgrin_edge.export.errors import ExportError
+from lgrin_edge.export.runner import Runner, check_export_request, fixed_batch_example
 
 # The native runtime is built against one libtorch; nothing checks the match at import.
 TESTED_VERSION = "1.5.1"
 INSTALL = "pip install 'lgrin-edge[executorch]'"
 
 
-class ExecuTorchError(RuntimeError):
+class ExecuTorchError(ExportError):
     """Lowering to ExecuTorch failed or its toolchain is missing."""
 
 
@@ -206,7 +207,7 @@ def _quantised(
     return torch.export.export(converted, (fixed_batch_example(calibration, batch),))
 
 
-class ExecuTorchModel:
+class ExecuTorchModel(Runner):
     """A ``.pte`` classifier run in ExecuTorch's runtime: (B, M, P) float32 in, (B, C) logits out."""
 
     def __init__(self, path: str | Path, num_threads: int = 1) -> None:
@@ -234,9 +235,5 @@ class ExecuTorchModel:
             raise ValueError(f"{path}: expected (B, M, P) -> (B, C), found {shape_in} -> {shape_out}")
         self.batch, self.input_shape, self.num_classes = shape_in[0], shape_in[1:], shape_out[1]
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Logits for every graph in ``x``, run in chunks of the program's fixed batch."""
-        return run_fixed_batch(check_graphs(x, self.input_shape), self.batch, self.num_classes, self._run)
-
-    def _run(self, chunk: np.ndarray) -> np.ndarray:
+    def _invoke(self, chunk: np.ndarray) -> np.ndarray:
         return self._method.execute((torch.from_numpy(chunk),))[0].numpy().astype(np.float32)

@@ -28,81 +28,42 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from lgrin_edge.atomic import atomic_path
+from lgrin_edge.export.errors import ExportError
+from lgrin_edge.export.onnx_graph import (
+    INPUT_NAME,
+    OUTPUT_NAME,
+    constants,
+    drop_if_unused,
+    initializers,
+    input_dims,
+    load_onnx,
+    lower_opset,
+    main_opset,
+    node_attrs,
+    save_onnx,
+    strip_provenance,
+    symmetric_int8,
+    weight_axis_rule,
+)
 from lgrin_edge.export.quant_spec import SATURATION_SAFE_WEIGHT, SPECS, STATIC_SPECS, QuantSpec
+from lgrin_edge.export.runner import Runner, package_version
+from lgrin_edge.export.tensorrt_qdq import (
+    TENSORRT_IR_VERSION,
+    TENSORRT_OPSET,
+    conformance_violations,
+    requantize_weights_for_tensorrt,
+)
+from lgrin_edge.export.tolerances import ONNX_SELF_CHECK
 
-INPUT_NAME = "x"
-OUTPUT_NAME = "logits"
-# fp32 ONNX must reproduce the PyTorch module this closely in onnxruntime (absolute, on logits).
-FP32_TOLERANCE = 1e-4
-# Opset of the TensorRT flavour: TensorRT >= 8.5 (JetPack 5.1) parses opsets up to 17, and 17 still has
-# per-axis QuantizeLinear/DequantizeLinear (since 13).
-TENSORRT_OPSET = 17
-TENSORRT_IR_VERSION = 8
 # An additive constant at or below this is a masking bias (it breaks int8: the quantiser folds it into
 # the activation range).
 MASK_BIAS = -1e3
 FLAVOURS = ("onnx", "tensorrt")
-# Ops that contract a weight with an activation; their constant operand is what per-channel applies to.
-_LINEAR_OPS = ("MatMul", "Gemm", "Conv", "ConvTranspose")
-
-
-class ExportError(RuntimeError):
-    """An export or quantisation produced a graph that is wrong or cannot be produced."""
-
-
-# ----------------------------------------------------------------------------------------------------
-# helpers
-
-
-def load_onnx(path: str | Path) -> onnx.ModelProto:
-    """Load and structurally check an ONNX file; clear errors for missing or corrupt files."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"ONNX file not found: {path}")
-    try:
-        model = onnx.load(str(path))
-        onnx.checker.check_model(model)
-    except Exception as exc:  # onnx raises DecodeError, ValidationError, ... depending on the damage
-        raise ExportError(f"{path} is not a valid ONNX model: {exc}") from exc
-    if not model.graph.node:
-        raise ExportError(f"{path} is not a valid ONNX model: its graph has no nodes")
-    return model
-
-
-def _strip(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Drop per-node provenance and cached shapes: they hold source paths and stack traces, cost ~10% of
-    the file and make bytes depend on where the code lives."""
-    for node in model.graph.node:
-        del node.metadata_props[:]
-        node.doc_string = ""
-    del model.graph.value_info[:]
-    model.doc_string = ""
-    return model
-
-
-def _save(model: onnx.ModelProto, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        onnx.save_model(model, str(tmp), save_as_external_data=False)
-
-
-def _initializers(model: onnx.ModelProto) -> dict[str, np.ndarray]:
-    return {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
-
-
-def _input_dims(model: onnx.ModelProto) -> list[int | str]:
-    dims = model.graph.input[0].type.tensor_type.shape.dim
-    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in dims]
 
 
 def lint_deployment_graph(model: onnx.ModelProto) -> list[str]:
     """Problems of a fp32 deployment graph: recomputed folded constants and additive masks."""
-    consts = _initializers(model)
-    for node in model.graph.node:
-        if node.op_type == "Constant":
-            for attr in node.attribute:
-                if attr.name == "value":
-                    consts[node.output[0]] = numpy_helper.to_array(attr.t)
+    consts = constants(model)
     problems = []
     for node in model.graph.node:
         if node.op_type == "Relu" and node.input[0] in consts:
@@ -133,7 +94,7 @@ def export_onnx(
     With ``dynamic_batch`` the batch dimension is named ``batch``; the trace uses a batch of 2 because
     torch.export specialises a batch of 1 into the graph. Raises :class:`ExportError` if the graph
     recomputes folded constants, uses an additive mask, or differs from ``module`` by more than
-    ``FP32_TOLERANCE`` in onnxruntime.
+    ``ONNX_SELF_CHECK`` in onnxruntime.
     """
     path = Path(path)
     if not isinstance(example, torch.Tensor) or example.ndim != 3:
@@ -164,7 +125,7 @@ def export_onnx(
             )
     except Exception as exc:
         raise ExportError(f"torch.onnx.export failed for {type(module).__name__}: {exc}") from exc
-    model = _strip(program.model_proto)
+    model = strip_provenance(program.model_proto)
     onnx.checker.check_model(model)
     problems = lint_deployment_graph(model)
     if problems:
@@ -173,12 +134,12 @@ def export_onnx(
         expected = module(example).numpy()
     got = OnnxModel.from_proto(model)(example.numpy())
     diff = float(np.abs(got - expected).max())
-    if not np.isfinite(diff) or diff > FP32_TOLERANCE:
+    if not np.isfinite(diff) or diff > ONNX_SELF_CHECK:
         raise ExportError(
-            f"onnxruntime output differs from PyTorch by {diff:.3g} (> {FP32_TOLERANCE}); the exported "
+            f"onnxruntime output differs from PyTorch by {diff:.3g} (> {ONNX_SELF_CHECK}); the exported "
             "graph or onnxruntime's graph optimisation computes something else"
         )
-    _save(model, path)
+    save_onnx(model, path)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -186,7 +147,7 @@ def export_onnx(
 
 
 def _check_calibration(model: onnx.ModelProto, calibration: np.ndarray) -> np.ndarray:
-    dims = _input_dims(model)
+    dims = input_dims(model)
     calibration = np.asarray(calibration)
     if calibration.ndim != 3:
         raise ValueError(f"calibration must be (N, M, P) graphs, got shape {calibration.shape}")
@@ -203,7 +164,7 @@ def _check_calibration(model: onnx.ModelProto, calibration: np.ndarray) -> np.nd
 
 
 def _calibration_batches(model: onnx.ModelProto, calibration: np.ndarray) -> list[np.ndarray]:
-    dims = _input_dims(model)
+    dims = input_dims(model)
     fixed_batch = dims[0] if isinstance(dims[0], int) and dims[0] > 0 else 1
     if fixed_batch == 1:
         return [row[None] for row in calibration]
@@ -298,81 +259,6 @@ def _classifier_node(model: onnx.ModelProto) -> str:
     return names[-1]
 
 
-def weight_axis_rule(op_type: str, input_index: int, weight_rank: int, attrs: dict) -> int | None:
-    """Output-channel axis of a constant operand of a linear op, or None where only per-tensor is valid.
-
-    Conv weights are (K, C, ...): axis 0; ConvTranspose (C, K, ...): axis 1; Gemm B is (K, N) or with
-    transB (N, K); MatMul B (..., K, N): its last axis. A constant first MatMul operand (..., M, K) such as
-    a folded adjacency, or any 1-D operand, contracts over the scaled axis: per-tensor only.
-    """
-    if op_type == "Conv" and input_index == 1:
-        return 0
-    if op_type == "ConvTranspose" and input_index == 1:
-        return 1
-    if op_type == "Gemm" and input_index == 1:
-        return 0 if attrs.get("transB", 0) else 1
-    if op_type == "Gemm" and input_index == 0:
-        return None
-    if op_type == "MatMul" and input_index == 1 and weight_rank >= 2:
-        return weight_rank - 1
-    return None
-
-
-def _attrs(node: onnx.NodeProto) -> dict:
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-
-
-def _requantize_weights_for_tensorrt(model: onnx.ModelProto, fp32: onnx.ModelProto) -> list[str]:
-    """Give every int8 weight the scale granularity TensorRT requires; returns what was changed."""
-    inits = {init.name: init for init in model.graph.initializer}
-    fp32_nodes = {n.name: n for n in fp32.graph.node if n.name}
-    fp32_inits = _initializers(fp32)
-    consumers: dict[str, list[tuple[onnx.NodeProto, int]]] = {}
-    for node in model.graph.node:
-        for idx, name in enumerate(node.input):
-            consumers.setdefault(name, []).append((node, idx))
-    changed = []
-    for dq in model.graph.node:
-        if dq.op_type != "DequantizeLinear" or dq.input[0] not in inits:
-            continue
-        users = consumers.get(dq.output[0], [])
-        q_int = numpy_helper.to_array(inits[dq.input[0]])
-        scale = numpy_helper.to_array(inits[dq.input[1]])
-        attrs = _attrs(dq)
-        axis = attrs.get("axis", 1)
-        axis = axis + q_int.ndim if axis < 0 else axis
-        if len(users) != 1 or users[0][0].op_type not in _LINEAR_OPS:
-            want: int | None = None
-        else:
-            user, idx = users[0]
-            want = weight_axis_rule(user.op_type, idx, q_int.ndim, _attrs(user))
-        have = axis if scale.ndim == 1 and scale.size > 1 else None
-        if want == have:
-            if have is not None and attrs.get("axis") != have:
-                _set_axis(dq, have)  # same axis, written non-negative
-            continue
-        # Recover the fp32 weight: from the fp32 model's matching node where possible, else dequantise.
-        weight = None
-        if len(users) == 1 and users[0][0].name in fp32_nodes:
-            src = fp32_nodes[users[0][0].name].input[users[0][1]]
-            weight = fp32_inits.get(src)
-        if weight is None or weight.shape != q_int.shape:
-            shape = [1] * q_int.ndim
-            if scale.ndim == 1 and scale.size > 1:
-                shape[axis] = scale.size
-            weight = q_int.astype(np.float32) * scale.reshape(shape)
-        new_scale, new_q = _symmetric_int8(weight, want)
-        inits[dq.input[0]].CopyFrom(numpy_helper.from_array(new_q, dq.input[0]))
-        inits[dq.input[1]].CopyFrom(numpy_helper.from_array(new_scale, dq.input[1]))
-        if len(dq.input) > 2 and dq.input[2]:
-            zp = np.zeros(new_scale.shape, np.int8)
-            inits[dq.input[2]].CopyFrom(numpy_helper.from_array(zp, dq.input[2]))
-        _set_axis(dq, want)
-        what = "per-tensor" if want is None else f"per-channel axis {want}"
-        changed.append(f"{dq.input[0]}: {what}")
-    return changed
-
-
 def _int8_weight_storage(model: onnx.ModelProto, node_name: str, bits: int = 8) -> list[str]:
     """Store the float layer's constant weight as int8 + per-channel DequantizeLinear (weight-only).
 
@@ -386,15 +272,15 @@ def _int8_weight_storage(model: onnx.ModelProto, node_name: str, bits: int = 8) 
     for index, name in enumerate(node.input):
         if f"{name}_int8_dq" in stored:  # a weight shared with a layer rewritten before (relu(A))
             node.input[index] = f"{name}_int8_dq"
-            _drop_if_unused(model, name)
+            drop_if_unused(model, name)
             continue
         if name not in inits or index == 2:  # index 2 of Gemm is the bias: TensorRT keeps biases float
             continue
         weight = numpy_helper.to_array(inits[name])
         if weight.ndim != 2:
             continue
-        axis = weight_axis_rule(node.op_type, index, weight.ndim, _attrs(node))
-        scale, q = _symmetric_int8(weight, axis, bits)
+        axis = weight_axis_rule(node.op_type, index, weight.ndim, node_attrs(node))
+        scale, q = symmetric_int8(weight, axis, bits)
         base = f"{name}_int8"
         model.graph.initializer.extend(
             [
@@ -415,35 +301,9 @@ def _int8_weight_storage(model: onnx.ModelProto, node_name: str, bits: int = 8) 
         users = [i for i, n in enumerate(model.graph.node) if name in n.input]
         model.graph.node.insert(users[0], dq)
         node.input[index] = f"{base}_dq"
-        _drop_if_unused(model, name)  # kept while another layer still reads the float weight
+        drop_if_unused(model, name)  # kept while another layer still reads the float weight
         done.append(name)
     return done
-
-
-def _drop_if_unused(model: onnx.ModelProto, name: str) -> None:
-    if not any(name in n.input for n in model.graph.node):
-        for init in list(model.graph.initializer):
-            if init.name == name:
-                model.graph.initializer.remove(init)
-
-
-def _symmetric_int8(weight: np.ndarray, axis: int | None, bits: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric narrow-range int8 (+-127, or +-64 for 7 bits as onnxruntime's reduce_range) of
-    ``weight``, per tensor or per slice along ``axis``."""
-    qmax = 127 if bits == 8 else SATURATION_SAFE_WEIGHT
-    weight = weight.astype(np.float32)
-    if axis is None:
-        amax = np.array(np.abs(weight).max(), np.float32)
-        scale = np.maximum(amax / qmax, np.float32(1e-12)).astype(np.float32)
-        q = np.clip(np.rint(weight / scale), -qmax, qmax).astype(np.int8)
-        return scale.reshape(()), q
-    other = tuple(i for i in range(weight.ndim) if i != axis)
-    amax = np.abs(weight).max(axis=other)
-    scale = np.maximum(amax / qmax, 1e-12).astype(np.float32)
-    shape = [1] * weight.ndim
-    shape[axis] = -1
-    q = np.clip(np.rint(weight / scale.reshape(shape)), -qmax, qmax).astype(np.int8)
-    return scale, q
 
 
 def saturation_risks(model: onnx.ModelProto) -> list[str]:
@@ -452,7 +312,7 @@ def saturation_risks(model: onnx.ModelProto) -> list[str]:
     A MatMul/Gemm both of whose operands come from DequantizeLinear becomes an integer kernel; on x86
     without VNNI it sums pairs of u8 x s8 products in a saturating int16, exact only for |w| <= 64.
     """
-    inits = _initializers(model)
+    inits = initializers(model)
     producers = {out: n for n in model.graph.node for out in n.output}
     problems = []
     for node in model.graph.node:
@@ -469,36 +329,6 @@ def saturation_risks(model: onnx.ModelProto) -> list[str]:
             if largest > SATURATION_SAFE_WEIGHT:
                 problems.append(f"{node.name}: |weight| up to {largest} (> {SATURATION_SAFE_WEIGHT})")
     return problems
-
-
-def _set_axis(node: onnx.NodeProto, axis: int | None) -> None:
-    kept = [a for a in node.attribute if a.name != "axis"]
-    del node.attribute[:]
-    node.attribute.extend(kept)
-    if axis is not None:
-        node.attribute.append(onnx.helper.make_attribute("axis", int(axis)))
-
-
-def _lower_opset(model: onnx.ModelProto, opset: int, ir_version: int) -> onnx.ModelProto:
-    current = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), opset)
-    if current > opset:
-        try:
-            model = onnx.version_converter.convert_version(model, opset)
-        except Exception as exc:
-            raise ExportError(f"cannot lower the int8 graph from opset {current} to {opset}: {exc}") from exc
-    if opset < 18:
-        # onnx's converter keeps opset 18's noop_with_empty_axes on Reduce* ops, which before 18 only
-        # ReduceSum has; its default (0) is what opset 17 does anyway.
-        for node in model.graph.node:
-            if node.op_type.startswith("Reduce") and node.op_type != "ReduceSum":
-                kept = [a for a in node.attribute if a.name != "noop_with_empty_axes"]
-                if len(kept) != len(node.attribute):
-                    if any(a.name == "noop_with_empty_axes" and a.i for a in node.attribute):
-                        raise ExportError(f"{node.name}: noop_with_empty_axes=1 has no opset-{opset} form")
-                    del node.attribute[:]
-                    node.attribute.extend(kept)
-    model.ir_version = min(model.ir_version, ir_version)
-    return model
 
 
 def weight_only_int8(model: onnx.ModelProto, bits: int = 8, only: str | None = None) -> list[str]:
@@ -548,7 +378,7 @@ def quantize_onnx(
         raise ExportError(f"{tool} could not quantise {fp32_path.name}: {exc}") from exc
     info = {
         "tool": tool,
-        "tool_version": _version(tool),
+        "tool_version": package_version(tool) or "unknown",
         "method": "static post-training quantisation, min-max calibration",
         "format": "QDQ",
         "calibration_samples": len(calibration),
@@ -556,7 +386,7 @@ def quantize_onnx(
         "float_nodes": float_nodes(fp32, spec),
     }
     if tensorrt:
-        info["weights_requantized"] = _requantize_weights_for_tensorrt(quantized, fp32)
+        info["weights_requantized"] = requantize_weights_for_tensorrt(quantized, fp32)
     if spec.float_classifier and only is None:
         # Weight-only: the layer computes in float, so its weights keep all 8 bits on every runtime.
         info["weight_only_int8"] = _int8_weight_storage(quantized, _classifier_node(fp32))
@@ -567,26 +397,24 @@ def _finish(quantized: onnx.ModelProto, tensorrt: bool, info: dict, out_path: Pa
     """The checks every int8 flavour passes before it is written: opset, saturation, checker, TensorRT."""
     if tensorrt:
         # Cached shapes from before the rewrite would contradict the new per-tensor scales.
-        quantized = _lower_opset(_strip(quantized), TENSORRT_OPSET, TENSORRT_IR_VERSION)
+        quantized = lower_opset(strip_provenance(quantized), TENSORRT_OPSET, TENSORRT_IR_VERSION)
         info["opset"] = TENSORRT_OPSET
     else:
-        info["opset"] = next(o.version for o in quantized.opset_import if o.domain in ("", "ai.onnx"))
+        info["opset"] = main_opset(quantized)
         problems = saturation_risks(quantized)
         if problems:
             joined = "\n  ".join(problems)
             raise ExportError(f"int8 weights would saturate onnxruntime's x86 kernels:\n  {joined}")
-    quantized = _strip(quantized)
+    quantized = strip_provenance(quantized)
     try:
         onnx.checker.check_model(quantized)
     except Exception as exc:
         raise ExportError(f"quantised model fails the ONNX checker: {exc}") from exc
     if tensorrt:
-        from lgrin_edge.export.tensorrt import conformance_violations
-
         violations = conformance_violations(quantized)
         if violations:
             raise ExportError("int8 model breaks TensorRT's rules:\n  " + "\n  ".join(violations))
-    _save(quantized, out_path)
+    save_onnx(quantized, out_path)
     return info
 
 
@@ -601,20 +429,11 @@ def weight_only_file(data: bytes) -> bool:
     return "DequantizeLinear" in ops and "QuantizeLinear" not in ops
 
 
-def _version(package: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 # ----------------------------------------------------------------------------------------------------
 # runtime
 
 
-class OnnxModel:
+class OnnxModel(Runner):
     """An ONNX classifier in onnxruntime (CPU): (B, M, P) float32 -> (B, C) logits."""
 
     def __init__(self, path: Path, num_threads: int = 1, reference_qdq: bool = False) -> None:
@@ -651,30 +470,12 @@ class OnnxModel:
             self.session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise ExportError(f"onnxruntime cannot load {label}: {exc}") from exc
-        inp = self.session.get_inputs()[0]
+        inp, out = self.session.get_inputs()[0], self.session.get_outputs()[0]
+        dims = [d if isinstance(d, int) else None for d in inp.shape]
+        if len(dims) != 3 or len(out.shape) != 2 or not isinstance(out.shape[1], int):
+            raise ExportError(f"{label} maps {inp.shape} -> {out.shape}; expected (B, M, P) -> (B, C)")
         self.input_name = inp.name
-        self.input_shape = [d if isinstance(d, int) else None for d in inp.shape]
-        if len(self.input_shape) != 3:
-            raise ExportError(f"{label} takes a rank-{len(self.input_shape)} input; expected (B, M, P)")
+        self.batch, self.input_shape, self.num_classes = dims[0], tuple(dims[1:]), int(out.shape[1])
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x)
-        batch, nodes, feats = self.input_shape
-        if x.ndim != 3 or (nodes and x.shape[1] != nodes) or (feats and x.shape[2] != feats):
-            raise ValueError(f"input must have shape (B, {nodes}, {feats}); got {x.shape}")
-        if x.shape[0] == 0:
-            raise ValueError("input batch is empty")
-        if not np.issubdtype(x.dtype, np.number) or not np.isfinite(x).all():
-            raise ValueError("input must be finite numbers (found NaN/inf or a non-numeric dtype)")
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        if batch is None or batch == x.shape[0]:
-            return self.session.run(None, {self.input_name: x})[0]
-        # Fixed-batch graph: run in chunks of its batch, padding the last chunk by repetition.
-        outs = []
-        for start in range(0, len(x), batch):
-            chunk = x[start : start + batch]
-            pad = batch - len(chunk)
-            if pad:
-                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
-            outs.append(self.session.run(None, {self.input_name: chunk})[0][: batch - pad])
-        return np.concatenate(outs)
+    def _invoke(self, chunk: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: chunk})[0]

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +20,10 @@ from lgrin_edge.atomic import file_sha256 as sha256
 from lgrin_edge.checkpoint import CheckpointError, check_file, load_checkpoint, run_folder
 from lgrin_edge.cli import UserError
 from lgrin_edge.compress.fold import DeployLGrIN, FoldError, fold_model, folded_arrays
-from lgrin_edge.export.targets import TARGETS, ExportContext
+from lgrin_edge.export.targets import TARGETS, ExportContext, FollowUp, Target
+from lgrin_edge.export.tolerances import FOLD
 from lgrin_edge.export.verify import compare
 
-FOLD_TOLERANCE = 1e-5
 SAMPLES = 32
 
 
@@ -84,6 +85,48 @@ def check_out_dir(out: Path) -> None:
         raise ExportSetupError(f"output folder {out} is not writable")
 
 
+@dataclass(frozen=True)
+class ExportOptions:
+    """What one export is asked for (the command's options)."""
+
+    targets: list[str]
+    precisions: list[str]
+    batch: int = 1
+    threads: int = 1
+    sensitivity: bool = False
+    keep_unverified: bool = False
+    static_int8: bool = False
+
+
+@dataclass
+class _Heldout:
+    """The held-out graphs every artifact is verified on, with the trained model's logits."""
+
+    x: np.ndarray
+    y: np.ndarray
+    reference: np.ndarray
+
+
+@dataclass
+class _Results:
+    artifacts: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    sample_logits: dict[str, np.ndarray] = field(default_factory=dict)  # samples.npz key -> logits
+
+
+@dataclass
+class _Job:
+    """One export in progress: its inputs, the staging folder, and what it has made so far."""
+
+    ctx: ExportContext
+    stage: Path
+    held: _Heldout
+    opts: ExportOptions
+    log: Callable[[str], None]
+    results: _Results = field(default_factory=_Results)
+
+
 def run_export(
     checkpoint: Path,
     targets: list[str],
@@ -105,28 +148,34 @@ def run_export(
     for name, value in (("calibration", calibration_n), ("batch", batch), ("threads", threads)):
         if value < 1:
             raise ExportSetupError(f"--{name} must be >= 1, got {value}")
+    opts = ExportOptions(targets, precisions, batch, threads, sensitivity, keep_unverified, static_int8)
+    notes = check_options(opts)
     checkpoint = run_folder(checkpoint)
     model, cfg = load_checkpoint(checkpoint)
     calibration, x_eval, y_eval = load_run_data(checkpoint, calibration_n, cfg, _input_shape(cfg))
     check_out_dir(out)
+    for note in notes:
+        log(note)
     with exclusive(out, "export folder"):
-        return _export_locked(
-            checkpoint,
-            model,
-            cfg,
-            calibration,
-            x_eval,
-            y_eval,
-            targets,
-            precisions,
-            out,
-            batch,
-            threads,
-            log,
-            sensitivity,
-            keep_unverified,
-            static_int8,
-        )
+        return _export_locked(checkpoint, model, cfg, calibration, (x_eval, y_eval), out, opts, log)
+
+
+def check_options(opts: ExportOptions) -> list[str]:
+    """Notes on options some requested targets ignore; ExportSetupError for one that none of them uses."""
+    given = {"batch": opts.batch != 1, "sensitivity": opts.sensitivity, "static_int8": opts.static_int8}
+    notes = []
+    for option in (name for name, on in given.items() if on):
+        flag = "--" + option.replace("_", "-")
+        users = [t for t in opts.targets if TARGETS[t].honours(option)]
+        ignored = [t for t in opts.targets if t not in users]
+        if not users:
+            honoured = ", ".join(n for n, t in TARGETS.items() if t.honours(option))
+            raise ExportSetupError(
+                f"{flag} changes nothing for {', '.join(ignored)}; it applies to {honoured}"
+            )
+        if ignored:
+            notes.append(f"note: {flag} applies to {', '.join(users)}; ignored by {', '.join(ignored)}")
+    return notes
 
 
 def _input_shape(cfg: dict) -> tuple[int, int]:
@@ -137,39 +186,41 @@ def _input_shape(cfg: dict) -> tuple[int, int]:
         raise CheckpointError("config.json does not give the model's input shape; re-run training") from None
 
 
-def _export_locked(
-    checkpoint: Path,
-    model: torch.nn.Module,
-    cfg: dict,
-    calibration: np.ndarray,
-    x_eval: np.ndarray,
-    y_eval: np.ndarray,
-    targets: list[str],
-    precisions: list[str],
-    out: Path,
-    batch: int,
-    threads: int,
-    log: Callable[[str], None],
-    sensitivity: bool,
-    keep_unverified: bool,
-    static_int8: bool,
-) -> dict:
-    deploy = fold_model(model)
+def _reference(
+    model: torch.nn.Module, deploy: torch.nn.Module, x: np.ndarray
+) -> tuple[np.ndarray, float, float]:
+    """The trained model's logits on ``x``, and how far the folded model is from them (absolute, and
+    the logit scale the tolerance is relative to); ExportSetupError where either is unusable."""
     with torch.no_grad():
-        reference = model(torch.as_tensor(x_eval)).numpy()
-        folded = deploy(torch.as_tensor(x_eval)).numpy()
+        reference = model(torch.as_tensor(x)).numpy()
+        folded = deploy(torch.as_tensor(x)).numpy()
     if not np.isfinite(reference).all():
         raise ExportSetupError(
             "the trained model's logits on eval.npz hold NaN/Inf: the checkpoint cannot be a reference"
         )
     fold_diff = float(np.abs(reference - folded).max())
-    # 1e-5 per unit of logit scale: fp32 rounding alone reaches 1e-5 absolute once logits exceed ~100.
     scale = max(1.0, float(np.abs(reference).max()))
-    if not fold_diff <= FOLD_TOLERANCE * scale:  # written so that NaN fails
+    if not fold_diff <= FOLD * scale:  # written so that NaN fails
         raise ExportSetupError(
             f"folded model differs from the trained model by {fold_diff:.2e} "
-            f"(> {FOLD_TOLERANCE} x logit scale {scale:.1f})"
+            f"(> {FOLD} x logit scale {scale:.1f})"
         )
+    return reference, fold_diff, scale
+
+
+def _export_locked(
+    checkpoint: Path,
+    model: torch.nn.Module,
+    cfg: dict,
+    calibration: np.ndarray,
+    eval_data: tuple[np.ndarray, np.ndarray],
+    out: Path,
+    opts: ExportOptions,
+    log: Callable[[str], None],
+) -> dict:
+    deploy = fold_model(model)
+    reference, fold_diff, scale = _reference(model, deploy, eval_data[0])
+    held = _Heldout(*eval_data, reference)
     arrays = None
     if isinstance(deploy, DeployLGrIN):
         try:
@@ -177,112 +228,154 @@ def _export_locked(
         except FoldError as e:
             log(f"note: {e}")
     ctx = ExportContext(
-        deploy=deploy, calibration=calibration, out=out, batch=batch, arrays=arrays, static_int8=static_int8
+        deploy=deploy,
+        calibration=calibration,
+        out=out,
+        batch=opts.batch,
+        arrays=arrays,
+        static_int8=opts.static_int8,
     )
-    artifacts, skipped, failed = [], [], []
-    logits_c = None
-    stage = Path(tempfile.mkdtemp(prefix=".export-partial-", dir=out))
+    job = _Job(ctx, Path(tempfile.mkdtemp(prefix=".export-partial-", dir=out)), held, opts, log)
+    results = job.results
     try:
-        for name in targets:
-            target = TARGETS[name]
-            for precision in precisions:
-                if precision not in target.precisions:
-                    continue
-                entry = {"target": name, "precision": precision}
-                ok, reason = target.status()
-                if not ok:
-                    skipped.append({**entry, "reason": reason})
-                    log(f"skip {name}/{precision}: {reason}")
-                    continue
-                final = out / target.files[precision]
-                path = stage / final.name
-                log(f"export {name}/{precision} -> {final}")
-                start = time.time()
-                kept = "the earlier file is kept" if final.exists() else "no file written"
-                try:
-                    info = target.export(ctx, precision, path)
-                    runner = target.load(path, threads)
-                    logits = np.asarray(runner(x_eval), dtype=np.float32)
-                except Exception as e:
-                    failed.append(
-                        {
-                            **entry,
-                            "path": final.name,
-                            "verified": False,
-                            "kept": kept,
-                            "error": f"{type(e).__name__}: {e}",
-                        }
-                    )
-                    log(f"  FAILED ({kept}): {type(e).__name__}: {e}")
-                    continue
-                result = compare(logits, reference, y_eval, precision)
-                record = {
-                    **entry,
-                    "path": final.name,
-                    "bytes": path.stat().st_size,
-                    "sha256": sha256(path),
-                    "runtime": target.runtime,
-                    **result,
-                    "seconds": round(time.time() - start, 2),
-                    "info": info,
-                }
-                if not result["verified"]:
-                    if keep_unverified:
-                        (out / UNVERIFIED_DIR).mkdir(exist_ok=True)
-                        place(path, out / UNVERIFIED_DIR / final.name)
-                        record["path"] = f"{UNVERIFIED_DIR}/{final.name}"
-                    failed.append({**record, "kept": kept})
-                    log(f"  NOT VERIFIED ({kept}): top-1 agreement {result['top1_agreement']:.4f}")
-                    continue
-                place(path, final)
-                artifacts.append(record)
-                if name == "c":
-                    logits_c = logits
-            if sensitivity and target.sensitivity and "int8" in precisions:
-                log(f"sensitivity {name}/int8: quantising each node alone (training graphs)")
-                rows = target.sensitivity(ctx)
-                write_json(out / f"sensitivity_{name}.json", rows)
-                from lgrin_edge.export.sensitivity import NodeCost, format_report
-
-                log(format_report([NodeCost(**r) for r in rows]))
-            if target.follow_up and set(precisions) & set(target.precisions):
-                for e in target.follow_up(out, artifacts, x_eval, reference, y_eval, log):
-                    (failed if e.get("verified") is False else skipped).append(e)
+        for name in opts.targets:
+            _export_target(job, TARGETS[name])
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(job.stage, ignore_errors=True)
         if ctx.scratch is not None:
             shutil.rmtree(ctx.scratch, ignore_errors=True)
-    placed = {(a["target"], a["precision"]) for a in artifacts}
-    kept_artifacts, kept_skipped = earlier_entries(out, checkpoint, placed, {s["target"] for s in skipped})
-    artifacts, skipped = kept_artifacts + artifacts, kept_skipped + skipped
-    if logits_c is None and any(a["target"] == "c" for a in kept_artifacts):
-        logits_c = earlier_logits_c(out, x_eval)  # the kept C model's logits stay beside it
-    write_samples(out, x_eval, y_eval, cfg, logits_c)
-    manifest = {
+    placed = {(a["target"], a["precision"]) for a in results.artifacts}
+    skipped_now = {s["target"] for s in results.skipped}
+    kept_artifacts, kept_skipped = earlier_entries(out, checkpoint, placed, skipped_now)
+    results.artifacts[:0], results.skipped[:0] = kept_artifacts, kept_skipped
+    for target in TARGETS.values():
+        key = target.sample_logits
+        if (
+            key
+            and key not in results.sample_logits
+            and any(a["target"] == target.name for a in kept_artifacts)
+        ):
+            earlier = earlier_sample_logits(out, held.x, key)  # a kept file's logits stay beside it
+            if earlier is not None:
+                results.sample_logits[key] = earlier
+    write_samples(out, held.x, held.y, cfg, results.sample_logits)
+    manifest = _manifest(checkpoint, cfg, held, fold_diff, scale, len(calibration), results)
+    write_json(out / "manifest.json", manifest)
+    return manifest
+
+
+def _export_target(job: _Job, target: Target) -> None:
+    """Every requested precision of ``target``, then its sensitivity report and follow-up if asked."""
+    ctx, opts, results, log = job.ctx, job.opts, job.results, job.log
+    for precision in opts.precisions:
+        if precision in target.precisions:
+            _export_artifact(job, target, precision)
+    if opts.sensitivity and target.sensitivity and "int8" in opts.precisions:
+        log(f"sensitivity {target.name}/int8: quantising each node alone (training graphs)")
+        rows = target.sensitivity(ctx)
+        write_json(ctx.out / f"sensitivity_{target.name}.json", rows)
+        from lgrin_edge.export.sensitivity import NodeCost, format_report
+
+        log(format_report([NodeCost(**r) for r in rows]))
+    follow = target.follow_up
+    if follow is not None and follow.precision in opts.precisions:
+        made, not_made = _follow_up(job, target, follow)
+        results.artifacts.extend(made)
+        for e in not_made:
+            (results.failed if e.get("verified") is False else results.skipped).append(e)
+
+
+def _follow_up(job: _Job, target: Target, follow: FollowUp) -> tuple[list[dict], list[dict]]:
+    """The follow-up artifact of ``target``, from its file verified in this run (if one was)."""
+    wanted = (target.name, follow.precision)
+    source = next((a for a in job.results.artifacts if (a["target"], a["precision"]) == wanted), None)
+    if source is None:
+        what = {"target": target.name, "precision": follow.precision, "artifact": follow.artifact}
+        return [], [{**what, "reason": f"no verified {target.name}/{follow.precision} file to start from"}]
+    held = job.held
+    return follow.run(job.ctx.out, source, held.x, held.reference, held.y, job.log)
+
+
+def _export_artifact(job: _Job, target: Target, precision: str) -> None:
+    """Export one file into the staging folder, run it in its runtime, and move it into place if it
+    verified."""
+    ctx, held, opts, results, log = job.ctx, job.held, job.opts, job.results, job.log
+    entry = {"target": target.name, "precision": precision}
+    ok, reason = target.status()
+    if not ok:
+        results.skipped.append({**entry, "reason": reason})
+        log(f"skip {target.name}/{precision}: {reason}")
+        return
+    final = ctx.out / target.files[precision]
+    path = job.stage / final.name
+    log(f"export {target.name}/{precision} -> {final}")
+    start = time.time()
+    kept = "the earlier file is kept" if final.exists() else "no file written"
+    try:
+        info = target.export(ctx, precision, path)
+        logits = np.asarray(target.load(path, opts.threads)(held.x), dtype=np.float32)
+    except Exception as e:
+        error = f"{type(e).__name__}: {e}"
+        results.failed.append({**entry, "path": final.name, "verified": False, "kept": kept, "error": error})
+        log(f"  FAILED ({kept}): {error}")
+        return
+    result = compare(logits, held.reference, held.y, precision)
+    record = {
+        **entry,
+        "path": final.name,
+        "bytes": path.stat().st_size,
+        "sha256": sha256(path),
+        "runtime": target.runtime,
+        **result,
+        "seconds": round(time.time() - start, 2),
+        "info": info,
+    }
+    if not result["verified"]:
+        if opts.keep_unverified:
+            (ctx.out / UNVERIFIED_DIR).mkdir(exist_ok=True)
+            place(path, ctx.out / UNVERIFIED_DIR / final.name)
+            record["path"] = f"{UNVERIFIED_DIR}/{final.name}"
+        results.failed.append({**record, "kept": kept})
+        log(f"  NOT VERIFIED ({kept}): top-1 agreement {result['top1_agreement']:.4f}")
+        return
+    place(path, final)
+    results.artifacts.append(record)
+    if target.sample_logits:
+        results.sample_logits[target.sample_logits] = logits
+
+
+def _manifest(
+    checkpoint: Path,
+    cfg: dict,
+    held: _Heldout,
+    fold_diff: float,
+    scale: float,
+    calibration_n: int,
+    results: _Results,
+) -> dict:
+    return {
         "lgrin_edge": __version__,
         "checkpoint": str(checkpoint),
         "model": {
             "name": cfg["model"],
-            "num_nodes": int(x_eval.shape[1]),
-            "num_features": int(x_eval.shape[2]),
-            "num_classes": int(reference.shape[1]),
+            "num_nodes": int(held.x.shape[1]),
+            "num_features": int(held.x.shape[2]),
+            "num_classes": int(held.reference.shape[1]),
             "classes": cfg.get("classes", []),
             "config": cfg["config"],
         },
-        "eval_data": {"kind": cfg.get("eval_data", ""), "n": len(y_eval)},
+        "eval_data": {"kind": cfg.get("eval_data", ""), "n": len(held.y)},
         "reference": {
             "runtime": f"pytorch {torch.__version__} fp32",
-            "accuracy": float(np.mean(reference.argmax(1) == y_eval)),
+            "accuracy": float(np.mean(held.reference.argmax(1) == held.y)),
             "fold_max_abs_diff": fold_diff,
             "max_abs_logit": scale,
         },
-        "calibration_samples": len(calibration),
-        "artifacts": artifacts,
-        "failed": failed,
-        "skipped": skipped,
+        "calibration_samples": calibration_n,
+        "artifacts": results.artifacts,
+        "failed": results.failed,
+        "skipped": results.skipped,
     }
-    write_json(out / "manifest.json", manifest)
-    return manifest
 
 
 def earlier_entries(
@@ -318,20 +411,22 @@ def earlier_entries(
     return arts, skipped
 
 
-def earlier_logits_c(out: Path, x: np.ndarray) -> np.ndarray | None:
-    """The C runtime's logits in an earlier samples.npz of the same held-out graphs, if there is one."""
+def earlier_sample_logits(out: Path, x: np.ndarray, key: str) -> np.ndarray | None:
+    """A target's logits under ``key`` in an earlier samples.npz of the same held-out graphs, if any."""
     try:
         with np.load(out / "samples.npz", allow_pickle=False) as f:
-            same = "logits_c" in f.files and np.array_equal(f["x"], x[: len(f["x"])])
-            return np.asarray(f["logits_c"]) if same else None
+            same = key in f.files and np.array_equal(f["x"], x[: len(f["x"])])
+            return np.asarray(f[key]) if same else None
     except (OSError, ValueError, KeyError):
         return None
 
 
-def write_samples(out: Path, x: np.ndarray, y: np.ndarray, cfg: dict, logits_c: np.ndarray | None) -> None:
-    """A few held-out graphs for on-device demos and tests (the Android demo bundles them)."""
+def write_samples(
+    out: Path, x: np.ndarray, y: np.ndarray, cfg: dict, sample_logits: dict[str, np.ndarray]
+) -> None:
+    """A few held-out graphs for on-device demos and tests (the Android demo bundles them), with the
+    logits of the targets whose on-device build must reproduce them (``Target.sample_logits``)."""
     n = min(SAMPLES, len(y))
     arrays = {"x": x[:n], "y": y[:n], "classes": np.array(cfg.get("classes", []), dtype=str)}
-    if logits_c is not None:
-        arrays["logits_c"] = logits_c[:n]
+    arrays.update({key: logits[:n] for key, logits in sample_logits.items()})
     write_npz(out / "samples.npz", **arrays)

@@ -1,19 +1,27 @@
-"""What the fixed-batch formats (TFLite, ExecuTorch, TFLite Micro) share on both sides.
+"""What the exporters share on both sides.
 
-Export: the precisions, the (precision, batch) check and the fixed-shape example. Running: the contract
-every runner of an exported file keeps, (B, M, P) real, finite input -> (B, C) float32 logits for any B
-(run in chunks of the file's batch, the last one zero-padded), and the affine int8 (de)quantisation of
-full-integer inputs and outputs.
+Export: the precisions, the (precision, batch) check, the fixed-shape example, tool versions. Running:
+:class:`Runner`, the contract every runner of an exported file keeps (onnxruntime, TensorRT, LiteRT,
+ExecuTorch, the C runtime), and the affine int8 (de)quantisation of full-integer inputs and outputs.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
 PRECISIONS = ("fp32", "int8")
+
+
+def package_version(dist: str) -> str | None:
+    """The installed version of distribution ``dist`` (for manifests), None if it is not installed."""
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def check_export_request(precision: str, batch: int) -> None:
@@ -42,16 +50,20 @@ def dequantise_affine(y: np.ndarray, scale: float, zero_point: int) -> np.ndarra
     return ((y.astype(np.float32) - zero_point) * scale).astype(np.float32)
 
 
-def check_graphs(x: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
-    """``x`` as float32 (B, M, P), or ValueError naming what is wrong with it."""
+def check_graphs(x: np.ndarray, input_shape: tuple[int | None, ...]) -> np.ndarray:
+    """``x`` as contiguous float32 (B, M, P), or ValueError naming what is wrong with it. An entry of
+    ``input_shape`` that is None accepts any size."""
     x = np.asarray(x)
-    if x.ndim != 3 or tuple(x.shape[1:]) != tuple(input_shape):
-        raise ValueError(f"expected input (B, {', '.join(map(str, input_shape))}), got {x.shape}")
+    want = ", ".join("any" if d is None else str(d) for d in input_shape)
+    if x.ndim != 3 or any(
+        d is not None and d != have for d, have in zip(input_shape, x.shape[1:], strict=True)
+    ):
+        raise ValueError(f"expected input of shape (batch, {want}), got {x.shape}")
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
-        raise ValueError(f"expected real numeric input, got dtype {x.dtype}")
-    x = x.astype(np.float32, copy=False)
+        raise ValueError(f"expected a real numeric input, got dtype {x.dtype}")
+    x = np.ascontiguousarray(x, dtype=np.float32)
     if not np.isfinite(x).all():
-        raise ValueError("input contains NaN or infinite values")
+        raise ValueError("input must be finite: it contains NaN or infinity")
     return x
 
 
@@ -69,3 +81,33 @@ def run_fixed_batch(
             chunk = np.concatenate([chunk, np.zeros((batch - rows, *x.shape[1:]), np.float32)])
         out[start : start + rows] = run(np.ascontiguousarray(chunk))[:rows]
     return out
+
+
+class Runner:
+    """The contract of every runner of an exported file: (B, M, P) real, finite input -> (B, C) float32
+    logits for any B >= 0 (B = 0 gives an empty (0, C)).
+
+    A subclass sets ``input_shape`` (M, P), ``num_classes``, and ``batch``: the file's fixed batch, run in
+    chunks with the last one zero-padded, or None for a file that takes any batch, run in chunks of
+    ``max_batch`` where the runtime has a largest batch. It implements :meth:`_invoke` on one chunk.
+    """
+
+    input_shape: tuple[int | None, ...]
+    num_classes: int
+    batch: int | None = None
+    max_batch: int | None = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Logits for every graph in ``x``."""
+        x = check_graphs(x, self.input_shape)
+        if self.batch is not None:
+            return run_fixed_batch(x, self.batch, self.num_classes, self._invoke)
+        step = self.max_batch or max(len(x), 1)
+        out = np.empty((len(x), self.num_classes), dtype=np.float32)
+        for start in range(0, len(x), step):
+            out[start : start + step] = self._invoke(x[start : start + step])
+        return out
+
+    def _invoke(self, chunk: np.ndarray) -> np.ndarray:
+        """(b, M, P) float32 -> (b, C) logits for one chunk (b = ``batch`` for a fixed-batch file)."""
+        raise NotImplementedError

@@ -89,22 +89,44 @@ class ExportContext:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A second artifact made or checked from one of a target's verified files, in another runtime (the
+    TensorRT engine from the Q/DQ ONNX, the int8 .tflite in TFLite Micro)."""
+
+    artifact: str  # its name in the manifest
+    precision: str  # which of the target's files it starts from
+    file: str  # what it writes beside the artifacts
+    # (out, the source file's verified entry, x, reference logits, labels, log) -> (made, not made): made
+    # records join the artifacts; not made ones are skipped ("reason") or failed ("verified" False).
+    run: Callable[..., tuple[list[dict], list[dict]]]
+    load: Callable[[Path, int], Runner] | None = None  # runs the written file (benchmarks), where it can
+
+
+@dataclass(frozen=True)
 class Target:
     name: str
     precisions: tuple[str, ...]
     files: dict[str, str]
-    runtime: str
+    runtime: str  # short id recorded in the manifest
+    about: str  # what verifies the files, for --help
     needs: str
     status: Callable[[], tuple[bool, str]]
     export: Callable[[ExportContext, str, Path], dict]
     load: Callable[[Path, int], Runner]
-    fixed_batch: bool = False
-    # Artifacts built or checked from this target's verified files (the TensorRT engine from its Q/DQ
-    # ONNX, the .tflite in TFLite Micro): (out, artifacts, x, reference logits, labels, log) -> entries
-    # for what could not be done (skipped: "reason"; failed: "verified" False); successes join artifacts.
-    follow_up: Callable[..., list[dict]] | None = None
+    fixed_batch: bool = False  # the file bakes --batch in
+    follow_up: FollowUp | None = None
     # Per-node int8 cost report (export --sensitivity): ctx -> rows, worst first.
     sensitivity: Callable[[ExportContext], list[dict]] | None = None
+    # samples.npz keeps this target's logits under this key (the on-device tests reproduce them).
+    sample_logits: str | None = None
+
+    def honours(self, option: str) -> bool:
+        """Whether ``option`` (an export option other than the defaults) changes what this target makes."""
+        return {
+            "batch": self.fixed_batch,
+            "sensitivity": self.sensitivity is not None,
+            "static_int8": self.name in STATIC_SPECS,
+        }[option]
 
 
 # --- onnx -------------------------------------------------------------------------------------------
@@ -160,7 +182,7 @@ def _qdq_reference_load(path: Path, threads: int) -> Runner:
 
 def _trt_export(ctx: ExportContext, precision: str, path: Path) -> dict:
     from lgrin_edge.export.onnx_export import quantize_onnx
-    from lgrin_edge.export.tensorrt import check_tensorrt_conformance
+    from lgrin_edge.export.tensorrt_qdq import check_tensorrt_conformance
 
     spec = ctx.spec("tensorrt")
     info = quantize_onnx(
@@ -173,51 +195,39 @@ def _trt_export(ctx: ExportContext, precision: str, path: Path) -> dict:
     return {**info, "conformance": "passed", "spec": spec.manifest()}
 
 
+ENGINE_FILE = "model_int8.engine"
+
+
 def _trt_engine(
-    out: Path, artifacts: list[dict], x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
-) -> list[dict]:
+    out: Path, entry: dict, x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
+) -> tuple[list[dict], list[dict]]:
     """Build and verify the engine where TensorRT and CUDA exist; otherwise say why and how."""
     from lgrin_edge.export.tensorrt import TensorRTModel, build_command, build_engine, tensorrt_status
 
-    onnx_entry = next((a for a in artifacts if a["target"] == "tensorrt" and a.get("verified")), None)
-    if onnx_entry is None:
-        return [
-            {
-                "target": "tensorrt",
-                "precision": "int8",
-                "artifact": "engine",
-                "reason": "no verified TensorRT Q/DQ ONNX to build from",
-            }
-        ]
-    onnx_path = out / onnx_entry["path"]
-    engine = out / "model_int8.engine"
+    onnx_path, engine = out / entry["path"], out / ENGINE_FILE
+    what = {"target": "tensorrt", "precision": "int8", "artifact": "engine"}
     ok, reason = tensorrt_status()
     if not ok:
         cmd = build_command(onnx_path, engine)
         log(f"no TensorRT engine built: {reason}. Build it on the target with:\n  {cmd}")
-        return [
-            {
-                "target": "tensorrt",
-                "precision": "int8",
-                "artifact": "engine",
-                "reason": reason,
-                "build_command": cmd,
-            }
-        ]
+        return [], [{**what, "reason": reason, "build_command": cmd}]
     build_engine(onnx_path, engine)
     logits = TensorRTModel(engine)(x)
-    artifacts.append(
-        {
-            "target": "tensorrt",
-            "precision": "int8",
-            "path": engine.name,
-            "bytes": engine.stat().st_size,
-            "sha256": sha256(engine),
-            "runtime": "tensorrt",
-            **compare(logits, reference, y, "int8"),
-        }
-    )
-    return []
+    record = {
+        **what,
+        "path": engine.name,
+        "bytes": engine.stat().st_size,
+        "sha256": sha256(engine),
+        "runtime": "tensorrt",
+        **compare(logits, reference, y, "int8"),
+    }
+    return [record], []
+
+
+def _trt_engine_load(path: Path, threads: int) -> Runner:
+    from lgrin_edge.export.tensorrt import TensorRTModel
+
+    return TensorRTModel(path)
 
 
 # --- tflite -----------------------------------------------------------------------------------------
@@ -252,12 +262,15 @@ def _export_tflite() -> Callable[..., dict]:
     return export_tflite
 
 
+TFLM_HEADER = "model_int8_tflm.h"
+
+
 def _tflm(
-    out: Path, artifacts: list[dict], x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
-) -> list[dict]:
+    out: Path, entry: dict, x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
+) -> tuple[list[dict], list[dict]]:
     from lgrin_edge.export.tflite_micro import tflm_follow_up
 
-    return tflm_follow_up(out, artifacts, x, reference, y, log)
+    return tflm_follow_up(out, entry, TFLM_HEADER, x, reference, y, log)
 
 
 def _tflite_load(path: Path, threads: int) -> Runner:
@@ -322,6 +335,7 @@ TARGETS: dict[str, Target] = {
             precisions=("fp32", "int8"),
             files={"fp32": "model_fp32.onnx", "int8": "model_int8.onnx"},
             runtime="onnxruntime",
+            about="onnxruntime",
             needs="onnx, onnxruntime (extra 'export')",
             status=_onnx_status,
             export=_onnx_export,
@@ -332,13 +346,14 @@ TARGETS: dict[str, Target] = {
             name="tensorrt",
             precisions=("int8",),
             files={"int8": "model_trt_int8.onnx"},
-            runtime="onnxruntime, Q/DQ reference semantics (TensorRT explicit-quantisation ONNX); "
+            runtime="onnxruntime-qdq-reference",
+            about="onnxruntime, Q/DQ reference semantics (TensorRT explicit-quantisation ONNX); "
             "engine: TensorRT where a GPU exists",
             needs="onnx, onnxruntime; tensorrt + a CUDA device for the engine",
             status=_onnx_status,
             export=_trt_export,
             load=_qdq_reference_load,
-            follow_up=_trt_engine,
+            follow_up=FollowUp("engine", "int8", ENGINE_FILE, _trt_engine, _trt_engine_load),
             sensitivity=_sensitivity("tensorrt"),
         ),
         Target(
@@ -346,18 +361,20 @@ TARGETS: dict[str, Target] = {
             precisions=("fp32", "int8"),
             files={"fp32": "model_fp32.tflite", "int8": "model_int8.tflite"},
             runtime="ai-edge-litert",
+            about="ai-edge-litert (XNNPACK); the full-integer file also in TFLite Micro",
             needs="litert-torch (conversion), ai-edge-litert (interpreter)",
             status=_tflite_status,
             export=_from_module("tflite", _export_tflite),
             load=_tflite_load,
             fixed_batch=True,
-            follow_up=_tflm,
+            follow_up=FollowUp("tflite-micro", "int8", TFLM_HEADER, _tflm),
         ),
         Target(
             name="executorch",
             precisions=("fp32", "int8"),
             files={"fp32": "model_fp32.pte", "int8": "model_int8.pte"},
-            runtime="executorch (XNNPACK delegate)",
+            runtime="executorch",
+            about="executorch (XNNPACK delegate)",
             needs="executorch (extra 'executorch')",
             status=_executorch_status,
             export=_from_module("executorch", _export_executorch),
@@ -368,11 +385,13 @@ TARGETS: dict[str, Target] = {
             name="c",
             precisions=("int8",),
             files={"int8": "model_int8.lgrn"},
-            runtime="lgrin C99 runtime (export/)",
+            runtime="lgrin-c99",
+            about="lgrin C99 runtime (export/)",
             needs="a C compiler",
             status=_c_status,
             export=_c_export,
             load=_c_load,
+            sample_logits="logits_c",
         ),
     )
 }

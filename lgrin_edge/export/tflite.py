@@ -46,13 +46,14 @@ from torch import nn
 
 from lgrin_edge.atomic import atomic_path
 from lgrin_edge.compress.fold import DeployLGrIN
+from lgrin_edge.export.errors import ExportError
 from lgrin_edge.export.runner import (
+    Runner,
     check_export_request,
-    check_graphs,
     dequantise_affine,
     fixed_batch_example,
+    package_version,
     quantise_affine,
-    run_fixed_batch,
 )
 from lgrin_edge.export.tflite_form import LiteRTLGrIN
 
@@ -61,15 +62,8 @@ from lgrin_edge.export.tflite_form import LiteRTLGrIN
 CALIBRATION_CHUNK = 64
 
 
-class TFLiteError(RuntimeError):
+class TFLiteError(ExportError):
     """Conversion to TFLite failed or its toolchain is missing."""
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def _interpreter_class() -> tuple[type, str, str]:
@@ -77,13 +71,13 @@ def _interpreter_class() -> tuple[type, str, str]:
     try:
         from ai_edge_litert.interpreter import Interpreter
 
-        return Interpreter, "ai-edge-litert", _version("ai-edge-litert") or "unknown"
+        return Interpreter, "ai-edge-litert", package_version("ai-edge-litert") or "unknown"
     except ImportError:
         pass
     try:
         from tflite_runtime.interpreter import Interpreter
 
-        return Interpreter, "tflite-runtime", _version("tflite-runtime") or "unknown"
+        return Interpreter, "tflite-runtime", package_version("tflite-runtime") or "unknown"
     except ImportError as exc:
         raise TFLiteError(
             "no TFLite interpreter: install ai-edge-litert (pip install 'ai-edge-litert>=2.3')"
@@ -104,7 +98,7 @@ def tflite_status() -> tuple[bool, str]:
             f"{runtime} {runtime_version} can run .tflite files but litert-torch is missing to convert them "
             "(pip install litert-torch==0.10.0)"
         )
-    return True, f"litert-torch {_version('litert-torch')}, {runtime} {runtime_version}"
+    return True, f"litert-torch {package_version('litert-torch')}, {runtime} {runtime_version}"
 
 
 @contextlib.contextmanager
@@ -231,9 +225,38 @@ def export_tflite(
         raise TFLiteError(why)
     batch = int(batch)
     calibration = _check_calibration(calibration)
-    module = module.eval()
-    example = fixed_batch_example(calibration, batch)
+    content = _convert(module.eval(), calibration, fixed_batch_example(calibration, batch), precision, static)
+    interpreter_cls, runtime, runtime_version = _interpreter_class()
+    interpreter = interpreter_cls(model_content=content)
+    interpreter.allocate_tensors()
+    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise TFLiteError(
+            f"expected one input and one output, the converted model has {len(inputs)}/{len(outputs)}"
+        )
+    with atomic_path(Path(out)) as tmp:
+        tmp.write_bytes(content)
+    info: dict[str, Any] = {
+        "tool": "litert-torch",
+        "tool_version": package_version("litert-torch"),
+        "runtime": runtime,
+        "runtime_version": runtime_version,
+        "precision": precision,
+        "batch": batch,
+        "input": _tensor_info(inputs[0]),
+        "output": _tensor_info(outputs[0]),
+        "float_ops": _float_ops(interpreter),
+    }
+    if precision == "int8":
+        info["quantization"] = _quantization_facts(static, len(calibration))
+    return info
 
+
+def _convert(
+    module: nn.Module, calibration: np.ndarray, example: torch.Tensor, precision: str, static: bool
+) -> bytes:
+    """The ``.tflite`` bytes of ``module``: full integer (PT2E) with ``static`` int8, else the LiteRT form
+    converted in fp32 and, for int8, quantised in dynamic range."""
     with _quiet_litert():
         import litert_torch
         from litert_torch.quantize.quant_config import QuantConfig
@@ -244,62 +267,35 @@ def export_tflite(
                     module = copy.deepcopy(module)
                     module.integer_readout = True
                 graph, quantizer = _calibrated_int8(module, calibration, example)
-                edge = litert_torch.convert(
-                    graph, (example,), quant_config=QuantConfig(pt2e_quantizer=quantizer)
-                )
-                content = edge.model_content()
-            else:
-                if isinstance(module, DeployLGrIN):
-                    module = LiteRTLGrIN(module)
-                content = litert_torch.convert(module, (example,)).model_content()
-                if precision == "int8":
-                    content = _dynamic_range_int8(content)
+                config = QuantConfig(pt2e_quantizer=quantizer)
+                return litert_torch.convert(graph, (example,), quant_config=config).model_content()
+            if isinstance(module, DeployLGrIN):
+                module = LiteRTLGrIN(module)
+            content = litert_torch.convert(module, (example,)).model_content()
+            return _dynamic_range_int8(content) if precision == "int8" else content
         except Exception as exc:
             raise TFLiteError(
                 f"litert-torch could not convert the model to {precision} TFLite: {exc}"
             ) from exc
 
-    interpreter_cls, runtime, runtime_version = _interpreter_class()
-    interpreter = interpreter_cls(model_content=content)
-    interpreter.allocate_tensors()
-    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise TFLiteError(
-            f"expected one input and one output, the converted model has {len(inputs)}/{len(outputs)}"
-        )
 
-    out = Path(out)
-    with atomic_path(out) as tmp:
-        tmp.write_bytes(content)
-    info: dict[str, Any] = {
-        "tool": "litert-torch",
-        "tool_version": _version("litert-torch"),
-        "runtime": runtime,
-        "runtime_version": runtime_version,
-        "precision": precision,
-        "batch": batch,
-        "input": _tensor_info(inputs[0]),
-        "output": _tensor_info(outputs[0]),
-        "float_ops": _float_ops(interpreter),
-    }
-    if precision == "int8" and static:
-        info["quantization"] = {
+def _quantization_facts(static: bool, calibration_samples: int) -> dict:
+    if static:
+        return {
             "method": "PT2E static post-training",
             "weights": "int8 symmetric per-channel",
             "activations": "int8 affine per-tensor",
-            "calibration_samples": len(calibration),
+            "calibration_samples": calibration_samples,
         }
-    elif precision == "int8":
-        info["quantization"] = {
-            "method": "dynamic range (ai-edge-quantizer)",
-            "tool_version": _version("ai-edge-quantizer"),
-            "weights": "int8 symmetric per-channel",
-            "activations": "float; quantised per row at run time by the FULLY_CONNECTED kernels",
-        }
-    return info
+    return {
+        "method": "dynamic range (ai-edge-quantizer)",
+        "tool_version": package_version("ai-edge-quantizer"),
+        "weights": "int8 symmetric per-channel",
+        "activations": "float; quantised per row at run time by the FULLY_CONNECTED kernels",
+    }
 
 
-class TFLiteModel:
+class TFLiteModel(Runner):
     """A ``.tflite`` classifier run like the PyTorch model: (B, M, P) float32 in, (B, C) logits out."""
 
     def __init__(self, path: str | Path, num_threads: int = 1) -> None:
@@ -338,10 +334,6 @@ class TFLiteModel:
         if self.output_dtype.kind == "f":
             return y.astype(np.float32)
         return dequantise_affine(y, *self._output["quantization"])
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Logits for every graph in ``x``, run in chunks of the file's fixed batch (the last one padded)."""
-        return run_fixed_batch(check_graphs(x, self.input_shape), self.batch, self.num_classes, self._invoke)
 
     def _invoke(self, chunk: np.ndarray) -> np.ndarray:
         self._interpreter.set_tensor(self._input["index"], self._quantise(chunk))

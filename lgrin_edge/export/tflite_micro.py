@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from lgrin_edge.atomic import file_sha256, write_bytes
-from lgrin_edge.export.runner import check_graphs, dequantise_affine, quantise_affine, run_fixed_batch
+from lgrin_edge.export.runner import Runner, dequantise_affine, quantise_affine
 from lgrin_edge.export.verify import compare
 
 INSTALL = "pip install 'lgrin-edge[micro]'"
@@ -67,7 +67,7 @@ def model_facts(data: bytes) -> tuple[list[str], list[str]]:
     return sorted(ops), floats
 
 
-class TFLMModel:
+class TFLMModel(Runner):
     """A full-integer ``.tflite`` run in TFLite Micro's interpreter: (B, M, P) float32 -> (B, C) logits."""
 
     def __init__(self, data: bytes, arena_bytes: int) -> None:
@@ -84,13 +84,10 @@ class TFLMModel:
         q = details["quantization_parameters"]
         return float(q["scales"][0]), int(q["zero_points"][0])
 
-    def _run(self, chunk: np.ndarray) -> np.ndarray:
+    def _invoke(self, chunk: np.ndarray) -> np.ndarray:
         self._interpreter.set_input(quantise_affine(chunk, *self._qparams(self._in), np.int8), 0)
         self._interpreter.invoke()
         return dequantise_affine(self._interpreter.get_output(0), *self._qparams(self._out))
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return run_fixed_batch(check_graphs(x, self.input_shape), self.batch, self.num_classes, self._run)
 
 
 # One trial of smallest_arena, in a child process: TFLite Micro's interpreter can crash (not raise) when
@@ -149,14 +146,17 @@ inline tflite::MicroMutableOpResolver<{len(ops)}> LgrinOpResolver() {{
 
 
 def tflm_follow_up(
-    out: Path, artifacts: list[dict], x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
-) -> list[dict]:
-    """Run the verified int8 ``.tflite`` in TFLite Micro; a verified result joins ``artifacts``, anything
-    else comes back as a skipped (``reason``) or failed (``verified`` False) entry."""
-    entry = next((a for a in artifacts if (a["target"], a["precision"]) == ("tflite", "int8")), None)
+    out: Path,
+    entry: dict,
+    header_name: str,
+    x: np.ndarray,
+    reference: np.ndarray,
+    y: np.ndarray,
+    log: Callable,
+) -> tuple[list[dict], list[dict]]:
+    """Run the verified int8 ``.tflite`` of ``entry`` in TFLite Micro and write its resolver header;
+    returns (the verified record, []) or ([], a skipped (``reason``) or failed (``verified`` False) entry)."""
     what = {"target": "tflite", "precision": "int8", "artifact": "tflite-micro"}
-    if entry is None:
-        return []
     path = out / entry["path"]
     data = path.read_bytes()
     ops, floats = model_facts(data)
@@ -165,14 +165,14 @@ def tflm_follow_up(
             "this int8 file computes in float between layers (dynamic range), which TFLite Micro does not "
             "run; export with --static-int8 for microcontrollers"
         )
-        return [{**what, "reason": reason}]
+        return [], [{**what, "reason": reason}]
     ok, why = tflm_status()
     if not ok:
-        return [{**what, "reason": why}]
+        return [], [{**what, "reason": why}]
     arena = smallest_arena(path)
     logits = TFLMModel(data, arena)(x)
     result = compare(logits, reference, y, "int8")
-    header = path.with_name(path.stem + "_tflm.h")
+    header = out / header_name
     record = {
         **what,
         "path": entry["path"],
@@ -184,9 +184,8 @@ def tflm_follow_up(
         "ops": ops,
     }
     if not result["verified"]:
-        return [{**record, "kept": "the .tflite stays (it verified in LiteRT); no header written"}]
+        return [], [{**record, "kept": "the .tflite stays (it verified in LiteRT); no header written"}]
     write_bytes(header, resolver_header(ops, arena, path.name, entry["sha256"]).encode())
     record.update(resolver_header=header.name, header_sha256=file_sha256(header))
     log(f"tflite-micro: arena {arena:,} B, {len(ops)} operators ({header.name})")
-    artifacts.append(record)
-    return []
+    return [record], []

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# An artifact passes when it agrees with PyTorch fp32 on the top-1 class this often, and (fp32 only)
-# its logits stay this close.
-TOLERANCES: dict[str, dict[str, float]] = {
-    "fp32": {"min_agreement": 0.99, "max_abs_diff": 1e-3},
-    "int8": {"min_agreement": 0.99},
-}
+from lgrin_edge.export.tolerances import VERIFY
 
 
 def compare(logits: np.ndarray, reference: np.ndarray, y: np.ndarray, precision: str) -> dict:
@@ -19,7 +14,7 @@ def compare(logits: np.ndarray, reference: np.ndarray, y: np.ndarray, precision:
     finite = bool(np.isfinite(logits).all())
     agreement = float(np.mean(logits.argmax(1) == reference.argmax(1)))
     diff = float(np.max(np.abs(logits - reference))) if finite else float("inf")
-    tol = TOLERANCES[precision]
+    tol = VERIFY[precision]
     # Written so that NaN fails: a comparison with NaN is False.
     ok = finite and agreement >= tol["min_agreement"] and diff <= tol.get("max_abs_diff", float("inf"))
     return {

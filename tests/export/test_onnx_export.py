@@ -10,8 +10,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from lgrin_edge.atomic import file_sha256 as sha256
 from lgrin_edge.compress.fold import fold_model
+from lgrin_edge.export.errors import ExportError
 from lgrin_edge.export.onnx_export import (
-    ExportError,
     OnnxModel,
     export_onnx,
     float_nodes,
@@ -20,7 +20,7 @@ from lgrin_edge.export.onnx_export import (
     saturation_risks,
 )
 from lgrin_edge.export.quant_spec import STATIC_SPECS
-from lgrin_edge.export.tensorrt import check_tensorrt_conformance
+from lgrin_edge.export.tensorrt_qdq import check_tensorrt_conformance
 from lgrin_edge.models import create_model
 
 M, P, C = 10, 6, 4

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from lgrin_edge.export.__main__ import main
-from lgrin_edge.export.pipeline import run_export
+from lgrin_edge.export.pipeline import ExportOptions, ExportSetupError, check_options, run_export
 from lgrin_edge.export.targets import TARGETS
+from lgrin_edge.export.tolerances import VERIFY
 
 CASES = [(t.name, p) for t in TARGETS.values() for p in t.precisions]
 
@@ -42,9 +43,10 @@ def test_each_target_runs_in_its_runtime(exported, target, precision):
     x = np.load(out / "samples.npz")["x"]
     logits = runner(x)
     assert logits.shape == (len(x), 3) and np.isfinite(logits).all()
-    assert entry["top1_agreement"] >= 0.9
+    assert entry["verified"] and entry["tolerance"] == VERIFY[precision]
+    assert entry["top1_agreement"] >= VERIFY[precision]["min_agreement"]
     if precision == "fp32":
-        assert entry["max_abs_diff"] <= 1e-3
+        assert entry["max_abs_diff"] <= VERIFY["fp32"]["max_abs_diff"]
 
 
 def test_manifest_lists_skips_with_reasons(exported):
@@ -124,3 +126,31 @@ def test_static_int8_option_selects_the_static_recipes(tiny_run, tmp_path):
         specs = {a["target"]: a["info"]["spec"] for a in manifest["artifacts"] + manifest["failed"]}
         assert set(specs) == {"onnx", "tensorrt"}
         assert all(spec["weight_only"] is weight_only for spec in specs.values())
+
+
+def test_an_option_no_requested_target_uses_is_refused_before_any_work():
+    with pytest.raises(
+        ExportSetupError, match="--batch changes nothing for onnx, c; it applies to tflite, executorch"
+    ):
+        check_options(ExportOptions(["onnx", "c"], ["int8"], batch=4))
+    with pytest.raises(ExportSetupError, match="--static-int8 changes nothing for c"):
+        check_options(ExportOptions(["c"], ["int8"], static_int8=True))
+    with pytest.raises(ExportSetupError, match="--sensitivity changes nothing for tflite"):
+        check_options(ExportOptions(["tflite"], ["int8"], sensitivity=True))
+
+
+def test_an_option_some_requested_targets_ignore_is_reported():
+    notes = check_options(ExportOptions(["onnx", "tflite"], ["int8"], batch=4, sensitivity=True))
+    assert notes == [
+        "note: --batch applies to tflite; ignored by onnx",
+        "note: --sensitivity applies to onnx; ignored by tflite",
+    ]
+    assert check_options(ExportOptions(list(TARGETS), ["fp32", "int8"])) == []  # defaults: nothing to say
+
+
+def test_the_table_names_every_file_a_target_writes():
+    names = [f for t in TARGETS.values() for f in t.files.values()]
+    names += [t.follow_up.file for t in TARGETS.values() if t.follow_up]
+    assert len(names) == len(set(names))  # no two targets write the same file
+    assert len({t.runtime for t in TARGETS.values()}) == len(TARGETS)
+    assert all(" " not in t.runtime for t in TARGETS.values())  # a short id; prose is in t.about

@@ -9,15 +9,16 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from lgrin_edge.export.onnx_export import ExportError, OnnxModel, export_onnx, quantize_onnx
+from lgrin_edge.export.errors import ExportError
+from lgrin_edge.export.onnx_export import OnnxModel, export_onnx, quantize_onnx
 from lgrin_edge.export.tensorrt import (
     TensorRTModel,
     build_command,
     build_engine,
-    check_tensorrt_conformance,
     tensorrt_status,
     trtexec_command,
 )
+from lgrin_edge.export.tensorrt_qdq import check_tensorrt_conformance
 
 K, N = 4, 3  # MatMul weight (K, N): output channels on axis 1
 

@@ -65,9 +65,10 @@ def test_full_integer_file_runs_in_tflm_without_float_sections(deploy, tmp_path:
         TFLMModel(data, arena - 16)(x[:1])
     with torch.no_grad():
         reference = deploy(torch.from_numpy(x)).numpy()
-    artifacts = [{"target": "tflite", "precision": "int8", "path": path.name, "bytes": 1, "sha256": "-"}]
-    assert tflm_follow_up(tmp_path, artifacts, x, reference, y, lambda _m: None) == []
-    record = artifacts[-1]
+    entry = {"target": "tflite", "precision": "int8", "path": path.name, "bytes": 1, "sha256": "-"}
+    made, not_made = tflm_follow_up(tmp_path, entry, "model_int8_tflm.h", x, reference, y, lambda _m: None)
+    assert not_made == []
+    (record,) = made
     assert record["artifact"] == "tflite-micro" and record["verified"] and record["arena_bytes"] == arena
     header = (tmp_path / "model_int8_tflm.h").read_text()
     assert header.count("r.Add") == len(ops) and "model_int8.tflite sha256: -" in header
@@ -78,7 +79,9 @@ def test_dynamic_range_file_is_skipped_with_the_option_to_use(deploy, tmp_path: 
     cal, _ = synthetic(16, seed=3)
     path = tmp_path / "model_int8.tflite"
     export_tflite(deploy, cal, path, "int8")
-    artifacts = [{"target": "tflite", "precision": "int8", "path": path.name, "bytes": 1, "sha256": "-"}]
+    entry = {"target": "tflite", "precision": "int8", "path": path.name, "bytes": 1, "sha256": "-"}
     x, y = synthetic(4, seed=1)
-    (skip,) = tflm_follow_up(tmp_path, artifacts, x, np.zeros((4, C), np.float32), y, lambda _m: None)
-    assert "--static-int8" in skip["reason"] and len(artifacts) == 1
+    made, (skip,) = tflm_follow_up(
+        tmp_path, entry, "model_int8_tflm.h", x, np.zeros((4, C), np.float32), y, lambda _m: None
+    )
+    assert "--static-int8" in skip["reason"] and made == []

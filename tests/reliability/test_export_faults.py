@@ -194,9 +194,9 @@ def test_a_foreign_or_locked_output_folder_is_refused(good_run, tmp_path, capsys
 
 
 def test_an_artifact_outside_tolerance_never_replaces_a_verified_one(good_run, dist, capsys, monkeypatch):
-    import lgrin_edge.export.verify as verify
+    from lgrin_edge.export.tolerances import VERIFY
 
-    monkeypatch.setitem(verify.TOLERANCES, "int8", {"min_agreement": 1.01})  # nothing can pass
+    monkeypatch.setitem(VERIFY, "int8", {"min_agreement": 1.01})  # nothing can pass
     lgrn = file_sha256(dist / "model_int8.lgrn")
     assert export(good_run, dist, "--target", "c") == 1
     assert "NO (not written)" in capsys.readouterr().out
