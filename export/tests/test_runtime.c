@@ -86,7 +86,7 @@ static void edit_layers(uint8_t *p, size_t n) { put32(p + 32, 0u); fix_crc(p, n)
 static size_t nbr_offset(const uint8_t *p)
 {
     const uint32_t prec = p[16], M = p[20], P = p[24];
-    const size_t adj = prec ? ((size_t)M * M + 3u) & ~(size_t)3u : 4u * M * M;
+    const size_t adj = prec ? ((size_t)M * M + 3u) / 4u * 4u : 4u * M * M; /* padded to four bytes */
     return 64u + 8u * P + adj;
 }
 static void edit_nbr(uint8_t *p, size_t n) { put32(p + nbr_offset(p), 1000u); fix_crc(p, n); }
