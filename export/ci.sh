@@ -70,9 +70,9 @@ for spec in "x86-64-portable gcc -mtune=generic" "x86-64-avx2 gcc -march=haswell
   "aarch64-sdot aarch64-linux-gnu-gcc -march=armv8.2-a+dotprod"; do
   read -r name cc flag <<<"$spec"
   mkdir -p "$objs/$name"
-  for src in lgrin_model lgrin_run; do
+  for src in export/src/*.c; do
     "$cc" -std=c99 -O2 -ffp-contract=off -Wall -Wextra -Werror "$flag" -Iexport/include \
-      -c "export/src/$src.c" -o "$objs/$name/$src.o"
+      -c "$src" -o "$objs/$name/$(basename "$src" .c).o"
   done
   text=$(size "$objs/$name"/*.o | awk 'NR > 1 {t += $1} END {print t}')
   echo "runtime text, $name: $text bytes"

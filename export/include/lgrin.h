@@ -1,8 +1,8 @@
 /*
  * lgrin.h - portable C99 runtime for L-GrIN (learnable graph inception network).
  *
- * The core (lgrin_model.c, lgrin_run.c) uses only <stddef.h> and <stdint.h>: no malloc, no stdio, no
- * libm, so it builds freestanding. The caller owns every byte of memory:
+ * The core (the .c files of src/) uses only <stddef.h> and <stdint.h>: no malloc, no stdio, no libm,
+ * so it builds freestanding. The caller owns every byte of memory:
  *   1. keep the model file in a 4-byte aligned buffer for as long as the model is used;
  *   2. lgrin_load() validates it and fills a caller-provided lgrin_model (pointers into the buffer);
  *   3. lgrin_workspace_size() tells how many bytes one inference needs; provide them (8-byte aligned);
@@ -81,6 +81,11 @@ int lgrin_load(lgrin_model *model, const void *buf, size_t len);
 
 /* Bytes of workspace lgrin_run() needs for this model (0 if model is NULL). */
 size_t lgrin_workspace_size(const lgrin_model *model);
+
+/* Bytes of one block holding the workspace, then the input (M*P floats) at byte *x_offset and the
+ * logits (C floats) at *logits_offset, for callers that keep one inference's memory together (the JNI
+ * bridge); 0 if model is NULL. Either offset pointer may be NULL. */
+size_t lgrin_buffer_size(const lgrin_model *model, size_t *x_offset, size_t *logits_offset);
 
 /* One inference: x is M x P row-major float32, logits receives C floats. */
 int lgrin_run(const lgrin_model *model, void *workspace, size_t workspace_len, const float *x, float *logits);

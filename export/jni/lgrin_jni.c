@@ -3,7 +3,7 @@
  * Memory lives in two direct ByteBuffers owned by the Java object, so this file calls no libc function
  * and the Android build can be linked with -nostdlib:
  *   store: [lgrin_model][model file bytes]          (allocated from nativeStoreSize)
- *   work:  [runtime workspace][input M*P][logits C] (size returned by nativeLoad)
+ *   work:  [runtime workspace][input M*P][logits C] (lgrin_buffer_size, returned by nativeLoad)
  * Both are aligned here by rounding their addresses up; the sizes include that slack. */
 #include <jni.h>
 
@@ -11,9 +11,11 @@
 
 #define SLACK 16u
 
-static uint8_t *align16(void *p) { return (uint8_t *)(((uintptr_t)p + (SLACK - 1u)) & ~(uintptr_t)(SLACK - 1u)); }
+static uintptr_t up16(uintptr_t n) { return (n + (SLACK - 1u)) / SLACK * SLACK; }
 
-static size_t model_bytes(void) { return (lgrin_model_struct_size() + (SLACK - 1u)) & ~(size_t)(SLACK - 1u); }
+static uint8_t *align16(void *p) { return (uint8_t *)up16((uintptr_t)p); }
+
+static size_t model_bytes(void) { return (size_t)up16(lgrin_model_struct_size()); }
 
 static lgrin_model *model_of(JNIEnv *env, jobject store)
 {
@@ -47,7 +49,7 @@ JNIEXPORT jint JNICALL Java_org_lgrin_edge_LGrinNative_nativeLoad(JNIEnv *env, j
     (*env)->GetByteArrayRegion(env, model, 0, len, (jbyte *)bytes);
     rc = lgrin_load(m, bytes, (size_t)len);
     if (rc != LGRIN_OK) return rc;
-    work = SLACK + ((lgrin_workspace_size(m) + 7u) & ~(size_t)7u) + 4u * ((size_t)m->M * m->P + m->C);
+    work = SLACK + lgrin_buffer_size(m, (size_t *)0, (size_t *)0);
     return work > 0x7fffffffu ? LGRIN_E_ARG : (jint)work;
 }
 
@@ -71,20 +73,19 @@ JNIEXPORT jint JNICALL Java_org_lgrin_edge_LGrinNative_nativeRun(JNIEnv *env, jc
 {
     const lgrin_model *m = model_of(env, store);
     void *w = work ? (*env)->GetDirectBufferAddress(env, work) : (void *)0;
-    size_t wsn;
+    size_t x_at, y_at, total;
     uint8_t *ws;
     float *x, *y;
     int rc;
     (void)cls;
     if (!m || !w || !input || !out) return LGRIN_E_ARG;
-    wsn = (lgrin_workspace_size(m) + 7u) & ~(size_t)7u;
-    if ((jlong)(*env)->GetDirectBufferCapacity(env, work) < (jlong)(SLACK + wsn + 4u * ((size_t)m->M * m->P + m->C)))
-        return LGRIN_E_WORKSPACE;
+    total = lgrin_buffer_size(m, &x_at, &y_at);
+    if ((jlong)(*env)->GetDirectBufferCapacity(env, work) < (jlong)(SLACK + total)) return LGRIN_E_WORKSPACE;
     ws = align16(w);
-    x = (float *)(ws + wsn);
-    y = x + (size_t)m->M * m->P;
+    x = (float *)(ws + x_at);
+    y = (float *)(ws + y_at);
     (*env)->GetFloatArrayRegion(env, input, 0, (jsize)(m->M * m->P), x);
-    rc = lgrin_run(m, ws, wsn, x, y);
+    rc = lgrin_run(m, ws, x_at, x, y);
     if (rc != LGRIN_OK) return rc;
     if (probabilities) lgrin_softmax(y, m->C, y);
     (*env)->SetFloatArrayRegion(env, out, 0, (jsize)m->C, y);

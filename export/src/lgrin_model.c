@@ -1,7 +1,5 @@
 /* lgrin_model.c - model file validation and loading (freestanding: no libc calls). */
-#include "lgrin.h"
-
-#define PAD4(n) (((n) + 3u) & ~(uint64_t)3u)
+#include "lgrin_internal.h"
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -36,7 +34,7 @@ typedef struct cursor {
 static const void *take(cursor *c, uint64_t nbytes)
 {
     const void *p = c->base ? (const void *)(c->base + c->off) : (const void *)0;
-    c->off += PAD4(nbytes);
+    c->off += LGRIN_ROUND_UP(nbytes, 4u);
     return p;
 }
 
@@ -59,13 +57,13 @@ static void layout(lgrin_model *m, cursor *c)
             lgrin_branch *br = &ly->br[b];
             const uint64_t e = m->eta[b];
             /* int8 MLP weights: groups of four inputs, inputs zero-padded to a multiple of four */
-            br->w1 = take(c, q ? e * ((m->F[l] + 3u) & ~3u) : wsz * e * m->F[l]);
+            br->w1 = take(c, q ? e * LGRIN_ROUND_UP(m->F[l], 4u) : wsz * e * m->F[l]);
             br->b1 = take(c, 4u * e);
             if (q) {
                 br->m1 = (const int32_t *)take(c, 4u * e);
                 br->s1 = (const int32_t *)take(c, 4u * e);
             }
-            br->w2 = take(c, q ? e * ((e + 3u) & ~3u) : wsz * e * e);
+            br->w2 = take(c, q ? e * LGRIN_ROUND_UP(e, 4u) : wsz * e * e);
             br->b2 = take(c, 4u * e);
             if (q) {
                 br->m2 = (const int32_t *)take(c, 4u * e);
@@ -87,7 +85,7 @@ static void layout(lgrin_model *m, cursor *c)
     if (q) m->out_scale = (const float *)take(c, 4ull * m->F[m->L]);
 }
 
-static int finite_all(const float *x, uint64_t n)
+int lgrin_all_finite(const float *x, uint64_t n)
 {
     uint64_t i;
     for (i = 0; i < n; i++) {
@@ -134,15 +132,15 @@ static int check_values(const lgrin_model *m)
     uint32_t l, b;
     for (i = 0; i < M * m->K; i++)
         if (m->nbr[i] < 0 || (uint32_t)m->nbr[i] >= m->M) return 0;
-    if (!finite_all(m->in_a, m->P) || !finite_all(m->in_c, m->P) || !finite_all(m->pool_p, M) ||
-        !finite_all(m->cls_b, m->C))
+    if (!lgrin_all_finite(m->in_a, m->P) || !lgrin_all_finite(m->in_c, m->P) ||
+        !lgrin_all_finite(m->pool_p, M) || !lgrin_all_finite(m->cls_b, m->C))
         return 0;
     if (q) {
-        if (!finite_all(m->out_scale, m->F[m->L]) || !finite_all(m->cls_s, m->C) ||
+        if (!lgrin_all_finite(m->out_scale, m->F[m->L]) || !lgrin_all_finite(m->cls_s, m->C) ||
             !valid_w8(m->cls_q, (uint64_t)m->C * 3u * m->F[m->L]))
             return 0;
-    } else if (!finite_all((const float *)m->adj, M * M) ||
-               !finite_all(m->cls_w, (uint64_t)m->C * 3u * m->F[m->L])) {
+    } else if (!lgrin_all_finite((const float *)m->adj, M * M) ||
+               !lgrin_all_finite(m->cls_w, (uint64_t)m->C * 3u * m->F[m->L])) {
         return 0;
     }
     for (l = 0; l < m->L; l++) {
@@ -154,12 +152,13 @@ static int check_values(const lgrin_model *m)
             if (q) {
                 if (!valid_rq(br->m1, br->s1, e) || !valid_rq(br->m2, br->s2, e) ||
                     !valid_bias((const int32_t *)br->b1, e) || !valid_bias((const int32_t *)br->b2, e) ||
-                    !valid_w8((const int8_t *)br->w1, e * ((m->F[l] + 3u) & ~3u)) ||
-                    !valid_w8((const int8_t *)br->w2, e * ((e + 3u) & ~3u)))
+                    !valid_w8((const int8_t *)br->w1, e * LGRIN_ROUND_UP(m->F[l], 4u)) ||
+                    !valid_w8((const int8_t *)br->w2, e * LGRIN_ROUND_UP(e, 4u)))
                     return 0;
-            } else if (!finite_all((const float *)br->w1, e * m->F[l]) ||
-                       !finite_all((const float *)br->b1, e) || !finite_all((const float *)br->w2, e * e) ||
-                       !finite_all((const float *)br->b2, e)) {
+            } else if (!lgrin_all_finite((const float *)br->w1, e * m->F[l]) ||
+                       !lgrin_all_finite((const float *)br->b1, e) ||
+                       !lgrin_all_finite((const float *)br->w2, e * e) ||
+                       !lgrin_all_finite((const float *)br->b2, e)) {
                 return 0;
             }
         }

@@ -86,7 +86,7 @@ static void edit_layers(uint8_t *p, size_t n) { put32(p + 32, 0u); fix_crc(p, n)
 static size_t nbr_offset(const uint8_t *p)
 {
     const uint32_t prec = p[16], M = p[20], P = p[24];
-    const size_t adj = prec ? ((size_t)M * M + 3u) & ~(size_t)3u : 4u * M * M;
+    const size_t adj = prec ? ((size_t)M * M + 3u) / 4u * 4u : 4u * M * M; /* padded to four bytes */
     return 64u + 8u * P + adj;
 }
 static void edit_nbr(uint8_t *p, size_t n) { put32(p + nbr_offset(p), 1000u); fix_crc(p, n); }
@@ -146,16 +146,46 @@ static void read_floats(FILE *f, float *x, size_t n)
         }
 }
 
+/* softmax of the C logits got against exp in double; sums to one */
+static void check_softmax(const float *got, unsigned C)
+{
+    float *probs = (float *)malloc(sizeof(float) * C);
+    double sum = 0.0;
+    unsigned i, j;
+    lgrin_softmax(got, C, probs);
+    for (i = 0; i < C; i++) {
+        double e = 0.0;
+        for (j = 0; j < C; j++) e += exp((double)got[j] - (double)got[i]);
+        CHECK(fabs(probs[i] - 1.0 / e) < 1e-6, "softmax %u: %g vs %g", i, probs[i], 1.0 / e);
+        sum += probs[i];
+    }
+    CHECK(fabs(sum - 1.0) < 1e-5, "softmax sums to %g", sum);
+    free(probs);
+}
+
+/* what lgrin_run refuses (workspace, alignment, non-finite input) and what it saturates; x is changed */
+static void check_run_errors(const lgrin_model *m32, const lgrin_model *m8, void *ws, size_t wsn, float *x)
+{
+    float got[LGRIN_MAX_CLASSES];
+    CHECK(lgrin_run(m8, ws, lgrin_workspace_size(m8) - 1u, x, got) == LGRIN_E_WORKSPACE, "small workspace");
+    CHECK(lgrin_run(m8, (char *)ws + 1, wsn - 1u, x, got) == LGRIN_E_ALIGN, "misaligned workspace");
+    x[3] = NAN;
+    CHECK(lgrin_run(m8, ws, wsn, x, got) == LGRIN_E_INPUT, "NaN input");
+    x[3] = INFINITY;
+    CHECK(lgrin_run(m32, ws, wsn, x, got) == LGRIN_E_INPUT, "infinite input");
+    x[3] = 1e30f; /* finite but far outside the calibrated range: saturates, stays finite */
+    CHECK(lgrin_run(m8, ws, wsn, x, got) == LGRIN_OK && isfinite(got[0]), "huge input");
+}
+
 static void test_known_answer(const char *dir, const blob *fp, const blob *q8)
 {
     char path[4096];
     unsigned M, P, C, i;
-    float *x, *want32, *want8, *got, *probs;
+    float *x, *want32, *want8, *got;
     lgrin_model m32, m8;
     void *ws;
     size_t wsn;
     FILE *f;
-    double sum = 0.0;
 
     snprintf(path, sizeof path, "%s/kat.txt", dir);
     f = fopen(path, "r");
@@ -167,7 +197,6 @@ static void test_known_answer(const char *dir, const blob *fp, const blob *q8)
     want32 = (float *)malloc(sizeof(float) * C);
     want8 = (float *)malloc(sizeof(float) * C);
     got = (float *)malloc(sizeof(float) * C);
-    probs = (float *)malloc(sizeof(float) * C);
     read_floats(f, x, (size_t)M * P);
     read_floats(f, want32, C);
     read_floats(f, want8, C);
@@ -190,31 +219,14 @@ static void test_known_answer(const char *dir, const blob *fp, const blob *q8)
         CHECK(fabsf(got[i] - want8[i]) <= 1e-4f * (1.0f + fabsf(want8[i])), "int8 logit %u: %g vs %g", i,
               got[i], want8[i]);
 
-    lgrin_softmax(got, C, probs);
-    for (i = 0; i < C; i++) {
-        double e = 0.0;
-        unsigned j;
-        for (j = 0; j < C; j++) e += exp((double)got[j] - (double)got[i]);
-        CHECK(fabs(probs[i] - 1.0 / e) < 1e-6, "softmax %u: %g vs %g", i, probs[i], 1.0 / e);
-        sum += probs[i];
-    }
-    CHECK(fabs(sum - 1.0) < 1e-5, "softmax sums to %g", sum);
-
-    CHECK(lgrin_run(&m8, ws, lgrin_workspace_size(&m8) - 1u, x, got) == LGRIN_E_WORKSPACE, "small workspace");
-    CHECK(lgrin_run(&m8, (char *)ws + 1, wsn - 1u, x, got) == LGRIN_E_ALIGN, "misaligned workspace");
-    x[3] = NAN;
-    CHECK(lgrin_run(&m8, ws, wsn, x, got) == LGRIN_E_INPUT, "NaN input");
-    x[3] = INFINITY;
-    CHECK(lgrin_run(&m32, ws, wsn, x, got) == LGRIN_E_INPUT, "infinite input");
-    x[3] = 1e30f; /* finite but far outside the calibrated range: saturates, stays finite */
-    CHECK(lgrin_run(&m8, ws, wsn, x, got) == LGRIN_OK && isfinite(got[0]), "huge input");
+    check_softmax(got, C);
+    check_run_errors(&m32, &m8, ws, wsn, x);
     CHECK(strcmp(lgrin_strerror(LGRIN_E_CHECKSUM), "model checksum mismatch (corrupt file)") == 0, "strerror");
     free(ws);
     free(x);
     free(want32);
     free(want8);
     free(got);
-    free(probs);
 }
 
 /* kat_tiles: a model sized for the vector kernels' full and partial tiles, several inputs, int8 logits

@@ -18,35 +18,66 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* the whole file in a malloc'd buffer (malloc alignment covers the 4 bytes lgrin_load needs), or NULL */
+static void *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+    void *buf;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    buf = malloc((size_t)n + 1u);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* seconds per inference, best of five rounds of iters after a warm-up; *rc collects the status codes */
+static double best_time(const lgrin_model *m, void *ws, size_t ws_len, const float *x, float *logits, long iters,
+                        int *rc)
+{
+    double best = 1e30;
+    long it;
+    int round;
+    for (it = 0; it < iters / 10 + 1; it++) lgrin_run(m, ws, ws_len, x, logits); /* warm-up */
+    for (round = 0; round < 5; round++) {
+        const double t0 = now();
+        double t;
+        for (it = 0; it < iters; it++) *rc |= lgrin_run(m, ws, ws_len, x, logits);
+        t = (now() - t0) / (double)iters;
+        best = t < best ? t : best;
+    }
+    return best;
+}
+
 int main(int argc, char **argv)
 {
-    FILE *f;
-    long len;
     void *buf, *ws;
     float *x, *logits;
     lgrin_model *m;
-    size_t n, i, ws_len;
-    long iters = argc > 2 ? atol(argv[2]) : 10000, it;
+    size_t n, i, ws_len, len;
+    long iters = argc > 2 ? atol(argv[2]) : 10000;
     unsigned seed = 1u;
-    double best = 1e30;
-    int rc, round;
+    double best;
+    int rc;
     if (argc < 2 || iters < 1) {
         fprintf(stderr, "usage: %s MODEL.lgrn [ITERATIONS>=1]\n", argv[0]);
         return 2;
     }
-    f = fopen(argv[1], "rb");
-    if (!f || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fprintf(stderr, "%s: cannot read\n", argv[1]);
-        return 1;
-    }
-    buf = malloc((size_t)len + 1u); /* malloc alignment covers the 4 bytes lgrin_load needs */
+    buf = read_all(argv[1], &len);
     m = malloc(lgrin_model_struct_size());
-    if (!buf || !m || fread(buf, 1, (size_t)len, f) != (size_t)len) {
+    if (!buf || !m) {
         fprintf(stderr, "%s: cannot read\n", argv[1]);
         return 1;
     }
-    fclose(f);
-    rc = lgrin_load(m, buf, (size_t)len);
+    rc = lgrin_load(m, buf, len);
     if (rc != LGRIN_OK) {
         fprintf(stderr, "%s: %s\n", argv[1], lgrin_strerror(rc));
         return 1;
@@ -61,14 +92,7 @@ int main(int argc, char **argv)
         seed = seed * 1664525u + 1013904223u;
         x[i] = (float)(seed >> 8) / 8388608.0f - 1.0f;
     }
-    for (it = 0; it < iters / 10 + 1; it++) lgrin_run(m, ws, ws_len, x, logits); /* warm-up */
-    for (round = 0; round < 5; round++) {
-        const double t0 = now();
-        double t;
-        for (it = 0; it < iters; it++) rc |= lgrin_run(m, ws, ws_len, x, logits);
-        t = (now() - t0) / (double)iters;
-        best = t < best ? t : best;
-    }
+    best = best_time(m, ws, ws_len, x, logits, iters, &rc);
     if (rc != LGRIN_OK) {
         fprintf(stderr, "lgrin_run: %s\n", lgrin_strerror(rc));
         return 1;

@@ -68,7 +68,17 @@ ERROR_NAMES: dict[int, tuple[str, str]] = {
 # The C sources travel inside the package (lgrin_edge/c_sources links to export/ in the repository and
 # is copied into wheels as package data), so the c target works from a wheel install too.
 EXPORT_DIR = Path(__file__).resolve().parents[1] / "c_sources"
-_SOURCES = ("include/lgrin.h", "src/lgrin_model.c", "src/lgrin_run.c")
+_SOURCES = (
+    "include/lgrin.h",
+    "src/lgrin_internal.h",
+    "src/lgrin_requant.h",
+    "src/lgrin_model.c",
+    "src/lgrin_run.c",
+    "src/lgrin_gemm8.c",
+    "src/lgrin_requant.c",
+    "src/lgrin_graph.c",
+    "src/lgrin_dense.c",
+)
 # -ffp-contract=off: no fused multiply-add, so the input quantisation rounds exactly as simulate_int8.
 _CFLAGS = ("-std=c99", "-O3", "-funroll-loops", "-fPIC", "-shared", "-ffp-contract=off")
 

@@ -1,0 +1,63 @@
+/* lgrin_dense.c - float dot products: the float MLP layers and the classifier of both precisions
+ * (freestanding: no libc calls). */
+#include "lgrin_internal.h"
+
+/* Eight partial sums: float addition is not associative, so compilers only vectorise a reduction
+ * that is already written in parallel form. */
+float lgrin_dotf(const float *a, const float *b, uint32_t n)
+{
+#if LGRIN_VNNI
+    /* gcc -O3 turns the portable loop below into shuffles; the intrinsic form is 4x faster */
+    __m512 v0 = _mm512_setzero_ps(), v1 = v0;
+    uint32_t i = 0;
+    float t;
+    for (; i + 32u <= n; i += 32u) {
+        v0 = _mm512_add_ps(v0, _mm512_mul_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i)));
+        v1 = _mm512_add_ps(v1, _mm512_mul_ps(_mm512_loadu_ps(a + i + 16u), _mm512_loadu_ps(b + i + 16u)));
+    }
+    t = _mm512_reduce_add_ps(_mm512_add_ps(v0, v1));
+    for (; i < n; i++) t += a[i] * b[i];
+    return t;
+#else
+    float p[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    uint32_t k = 0, j;
+    for (; k + 8u <= n; k += 8u)
+        for (j = 0; j < 8u; j++) p[j] += a[k + j] * b[k + j];
+    for (; k < n; k++) p[0] += a[k] * b[k];
+    return ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
+#endif
+}
+
+/* int8 weights times float inputs, eight partial sums (as the portable lgrin_dotf): the classifier of
+ * int8 files computes in float from int8-stored weights, so no activation scale has to serve its
+ * concatenated poolings. */
+float lgrin_dotq8f(const int8_t *q, const float *x, uint32_t n)
+{
+    float p[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    uint32_t k = 0, j;
+    for (; k + 8u <= n; k += 8u)
+        for (j = 0; j < 8u; j++) p[j] += (float)q[k + j] * x[k + j];
+    for (; k < n; k++) p[0] += (float)q[k] * x[k];
+    return ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
+}
+
+void lgrin_linearf(const float *w, const float *bias, const float *x, uint32_t in, uint32_t out, float *y)
+{
+    uint32_t o;
+    for (o = 0; o < out; o++) {
+        const float v = lgrin_dotf(w + (size_t)o * in, x, in) + bias[o];
+        y[o] = v > 0.0f ? v : 0.0f;
+    }
+}
+
+void lgrin_classify(const lgrin_model *m, const float *g, float *logits)
+{
+    const uint32_t n = 3u * m->F[m->L];
+    uint32_t c;
+    for (c = 0; c < m->C; c++) {
+        if (m->cls_q)
+            logits[c] = m->cls_s[c] * lgrin_dotq8f(m->cls_q + (size_t)c * n, g, n) + m->cls_b[c];
+        else
+            logits[c] = lgrin_dotf(m->cls_w + (size_t)c * n, g, n) + m->cls_b[c];
+    }
+}

@@ -1,0 +1,405 @@
+/* lgrin_gemm8.c - the int8 MLP layer as a matrix product over all nodes (freestanding: no libc calls).
+ *
+ * Y = relu(rq(X Wq + bias)) for `rows` rows: X int8 (row stride ldx), Y int8 (row stride ldy). int8 MLP
+ * weights are stored in groups of four inputs, (in/4, out, 4), in zero-padded to a multiple of four:
+ * each 32-bit word holds one output's weights for four consecutive inputs, the operand of dot-product
+ * instructions (x86 VNNI vpdpbusd; Arm sdot). AVX-512 VNNI runs tiles of four rows by 64 outputs, AVX2
+ * and NEON tiles of four rows by 8 outputs; the portable loop reads the same layout. All give the same
+ * integers. */
+#include "lgrin_requant.h"
+
+#if LGRIN_VNNI
+/* kept out of line: inlined into its caller, gcc spills the 16 accumulators of the 4 x 64 tile */
+#define LGRIN_NOINLINE static __attribute__((noinline))
+
+/* rq16 with lo = 0 (the MLP's ReLU) on the 16 outputs o0 .. o0 + 15 of one row. */
+LGRIN_ALWAYS_INLINE void put16(int8_t *y, const int32_t *m, const int32_t *s, uint32_t o0, __m512i acc)
+{
+    _mm_storeu_si128((__m128i *)(y + o0), rq16(acc, _mm512_loadu_si512((const void *)(m + o0)),
+                                             _mm512_loadu_si512((const void *)(s + o0)), _mm512_setzero_si512()));
+}
+
+/* Output tiles of 4 rows x 64 outputs, 1 x 64, 4 x 16 and 1 x 16, written out so that the accumulators
+ * are named variables: compilers keep them in registers at -O2 as well as -O3. */
+#define LGRIN_TILE_ARGS                                                                                   \
+    const uint8_t *xu, uint32_t ldx, uint32_t in4, const int8_t *w4, uint32_t out, uint32_t o0,            \
+        const int32_t *corr, const int32_t *m, const int32_t *s, int8_t *y, uint32_t ldy
+#define LC(c) _mm512_loadu_si512((const void *)(corr + o0 + 16u * (c)))
+#define LW(c) _mm512_loadu_si512((const void *)(wk + 64 * (c)))
+#define BX(r) _mm512_broadcastd_epi32(_mm_loadu_si32(xu + (size_t)(r) * ldx + k))
+#define DP(a, b, w) a = _mm512_dpbusd_epi32(a, b, w)
+#define ROW4(r, a0, a1, a2, a3)                                                                            \
+    do {                                                                                                   \
+        const __m512i b = BX(r);                                                                           \
+        DP(a0, b, w0);                                                                                     \
+        DP(a1, b, w1);                                                                                     \
+        DP(a2, b, w2);                                                                                     \
+        DP(a3, b, w3);                                                                                     \
+    } while (0)
+#define PUT4(r, a0, a1, a2, a3)                                                                            \
+    do {                                                                                                   \
+        int8_t *yr = y + (size_t)(r) * ldy;                                                                \
+        put16(yr, m, s, o0, a0);                                                                           \
+        put16(yr, m, s, o0 + 16u, a1);                                                                     \
+        put16(yr, m, s, o0 + 32u, a2);                                                                     \
+        put16(yr, m, s, o0 + 48u, a3);                                                                     \
+    } while (0)
+
+LGRIN_NOINLINE void tile_4x64(LGRIN_TILE_ARGS)
+{
+    __m512i a00 = LC(0), a01 = LC(1), a02 = LC(2), a03 = LC(3), a10 = a00, a11 = a01, a12 = a02, a13 = a03;
+    __m512i a20 = a00, a21 = a01, a22 = a02, a23 = a03, a30 = a00, a31 = a01, a32 = a02, a33 = a03;
+    uint32_t k;
+    for (k = 0; k < in4; k += 4u) {
+        const int8_t *wk = w4 + (size_t)k * out + 4u * o0;
+        const __m512i w0 = LW(0), w1 = LW(1), w2 = LW(2), w3 = LW(3);
+        ROW4(0, a00, a01, a02, a03);
+        ROW4(1, a10, a11, a12, a13);
+        ROW4(2, a20, a21, a22, a23);
+        ROW4(3, a30, a31, a32, a33);
+    }
+    PUT4(0, a00, a01, a02, a03);
+    PUT4(1, a10, a11, a12, a13);
+    PUT4(2, a20, a21, a22, a23);
+    PUT4(3, a30, a31, a32, a33);
+}
+
+static void tile_1x64(LGRIN_TILE_ARGS)
+{
+    __m512i a0 = LC(0), a1 = LC(1), a2 = LC(2), a3 = LC(3);
+    uint32_t k;
+    (void)ldx;
+    for (k = 0; k < in4; k += 4u) {
+        const int8_t *wk = w4 + (size_t)k * out + 4u * o0;
+        const __m512i w0 = LW(0), w1 = LW(1), w2 = LW(2), w3 = LW(3);
+        ROW4(0, a0, a1, a2, a3);
+    }
+    PUT4(0, a0, a1, a2, a3);
+}
+
+static void tile_4x16(LGRIN_TILE_ARGS)
+{
+    __m512i a0 = LC(0), a1 = a0, a2 = a0, a3 = a0;
+    uint32_t k;
+    for (k = 0; k < in4; k += 4u) {
+        const int8_t *wk = w4 + (size_t)k * out + 4u * o0;
+        const __m512i w = LW(0);
+        DP(a0, BX(0), w);
+        DP(a1, BX(1), w);
+        DP(a2, BX(2), w);
+        DP(a3, BX(3), w);
+    }
+    put16(y, m, s, o0, a0);
+    put16(y + ldy, m, s, o0, a1);
+    put16(y + 2u * ldy, m, s, o0, a2);
+    put16(y + 3u * ldy, m, s, o0, a3);
+}
+
+static void tile_1x16(LGRIN_TILE_ARGS)
+{
+    __m512i a0 = LC(0);
+    uint32_t k;
+    (void)ldx;
+    (void)ldy;
+    for (k = 0; k < in4; k += 4u) {
+        const int8_t *wk = w4 + (size_t)k * out + 4u * o0;
+        DP(a0, BX(0), LW(0));
+    }
+    put16(y, m, s, o0, a0);
+}
+#undef LGRIN_TILE_ARGS
+#undef LC
+#undef LW
+#undef BX
+#undef DP
+#undef ROW4
+#undef PUT4
+
+/* vpdpbusd multiplies unsigned by signed bytes. A signed input runs as x + 128 (x ^ 0x80), and
+ * 128 sum_k w[k][o] comes back out of the bias (into acc); the padded inputs meet zero weights. An input
+ * that is a ReLU output is used in place when its rows are already padded to four bytes. */
+static void gemm8_vnni(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s, const int8_t *x,
+                       uint32_t ldx, int x_signed, uint32_t rows, uint32_t in, uint32_t out, int8_t *y,
+                       uint32_t ldy, uint8_t *xu, int32_t *acc)
+{
+    const uint32_t in4 = LGRIN_ROUND_UP(in, 4u);
+    const uint8_t *xs = (const uint8_t *)x;
+    uint32_t i, k, o0, r, ld = ldx;
+    if (x_signed || ldx != in4) {
+        const __m512i flip = _mm512_set1_epi8(x_signed ? (char)0x80 : 0);
+        for (i = 0; i < rows; i++)
+            for (k = 0; k < in4; k += 64u) {
+                const __m512i v = _mm512_maskz_loadu_epi8(lanes64(k < in ? in - k : 0u), x + (size_t)i * ldx + k);
+                _mm512_mask_storeu_epi8(xu + (size_t)i * in4 + k, lanes64(in4 - k), _mm512_xor_si512(v, flip));
+            }
+        xs = xu;
+        ld = in4;
+    }
+    for (o0 = 0; o0 < out; o0 += 16u) {
+        __m512i c = _mm512_loadu_si512((const void *)(bias + o0));
+        if (x_signed) {
+            const __m512i b = _mm512_set1_epi32((int)0x80808080u);
+            __m512i t = _mm512_setzero_si512();
+            for (k = 0; k < in4; k += 4u)
+                t = _mm512_dpbusd_epi32(t, b, _mm512_loadu_si512((const void *)(w4 + (size_t)k * out + 4u * o0)));
+            c = _mm512_sub_epi32(c, t);
+        }
+        _mm512_storeu_si512((void *)(acc + o0), c);
+    }
+    for (r = 0; r + 4u <= rows; r += 4u) {
+        const uint8_t *xr = xs + (size_t)r * ld;
+        int8_t *yr = y + (size_t)r * ldy;
+        for (o0 = 0; o0 + 64u <= out; o0 += 64u) tile_4x64(xr, ld, in4, w4, out, o0, acc, m, s, yr, ldy);
+        for (; o0 < out; o0 += 16u) tile_4x16(xr, ld, in4, w4, out, o0, acc, m, s, yr, ldy);
+    }
+    for (; r < rows; r++) {
+        const uint8_t *xr = xs + (size_t)r * ld;
+        int8_t *yr = y + (size_t)r * ldy;
+        for (o0 = 0; o0 + 64u <= out; o0 += 64u) tile_1x64(xr, ld, in4, w4, out, o0, acc, m, s, yr, ldy);
+        for (; o0 < out; o0 += 16u) tile_1x16(xr, ld, in4, w4, out, o0, acc, m, s, yr, ldy);
+    }
+}
+#endif
+
+#if LGRIN_AVX2
+/* rq() with lo = 0 (the MLP's ReLU) on the eight outputs starting at m, s. */
+LGRIN_ALWAYS_INLINE void put8(int8_t *y, __m256i acc, const int32_t *m, const int32_t *s)
+{
+    rq8x(y, acc, _mm256_loadu_si256((const __m256i *)m), _mm256_loadu_si256((const __m256i *)s),
+         _mm256_setzero_si256());
+}
+
+/* Four rows (the first one repeated where fewer remain) x 8 outputs. vpmaddubsw multiplies unsigned by
+ * signed bytes and adds pairs into int16 with saturation; it is exact here because |x| and |w| are at
+ * most 127 (the loader rejects -128 weights), so a pair stays within 2 * 127^2 < 2^15. A signed input
+ * runs as |x| against the weights with x's sign moved onto them (vpsignb). vpmaddwd with ones then adds
+ * the two pairs of each output. */
+#define A2_BX(xr) _mm256_broadcastd_epi32(_mm_loadu_si32((xr) + k))
+#define A2_UDOT(a, xr) a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(A2_BX(xr), w), ones))
+#define A2_SDOT(a, xr)                                                                                     \
+    do {                                                                                                   \
+        const __m256i xs = A2_BX(xr);                                                                      \
+        const __m256i d = _mm256_maddubs_epi16(_mm256_abs_epi8(xs), _mm256_sign_epi8(w, xs));              \
+        a = _mm256_add_epi32(a, _mm256_madd_epi16(d, ones));                                               \
+    } while (0)
+
+static void tile_4x8(const int8_t *x, uint32_t ldx, uint32_t rows, int x_signed, uint32_t in4, const int8_t *w4,
+                     uint32_t out, uint32_t o0, const int32_t *bias, const int32_t *m, const int32_t *s, int8_t *y,
+                     uint32_t ldy)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    const int8_t *x0 = x, *x1 = x + (rows > 1u ? ldx : 0u), *x2 = x + (rows > 2u ? 2u * ldx : 0u),
+                 *x3 = x + (rows > 3u ? 3u * ldx : 0u);
+    __m256i a0 = _mm256_loadu_si256((const __m256i *)(bias + o0)), a1 = a0, a2 = a0, a3 = a0;
+    uint32_t k;
+    /* one loop per input kind, so the choice is not made per step */
+#define A2_LOOP(DOT)                                                                                       \
+    for (k = 0; k < in4; k += 4u) {                                                                        \
+        const __m256i w = _mm256_loadu_si256((const __m256i *)(w4 + (size_t)k * out + 4u * o0));          \
+        DOT(a0, x0);                                                                                       \
+        DOT(a1, x1);                                                                                       \
+        DOT(a2, x2);                                                                                       \
+        DOT(a3, x3);                                                                                       \
+    }
+    if (x_signed) {
+        A2_LOOP(A2_SDOT)
+    } else {
+        A2_LOOP(A2_UDOT)
+    }
+#undef A2_LOOP
+    put8(y + o0, a0, m + o0, s + o0);
+    if (rows > 1u) put8(y + ldy + o0, a1, m + o0, s + o0);
+    if (rows > 2u) put8(y + 2u * ldy + o0, a2, m + o0, s + o0);
+    if (rows > 3u) put8(y + 3u * ldy + o0, a3, m + o0, s + o0);
+}
+#undef A2_BX
+#undef A2_UDOT
+#undef A2_SDOT
+
+/* rows padded to four bytes (zeros) unless they are already */
+static void gemm8_avx2(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s, const int8_t *x,
+                       uint32_t ldx, int x_signed, uint32_t rows, uint32_t in, uint32_t out, int8_t *y,
+                       uint32_t ldy, uint8_t *xu)
+{
+    const uint32_t in4 = LGRIN_ROUND_UP(in, 4u);
+    const int8_t *xs = x;
+    uint32_t i, k, o0, ld = ldx;
+    if (ldx != in4) {
+        int8_t *xp = (int8_t *)xu;
+        for (i = 0; i < rows; i++)
+            for (k = 0; k < in4; k++) xp[(size_t)i * in4 + k] = k < in ? x[(size_t)i * ldx + k] : 0;
+        xs = xp;
+        ld = in4;
+    }
+    for (i = 0; i < rows; i += 4u)
+        for (o0 = 0; o0 < out; o0 += 8u)
+            tile_4x8(xs + (size_t)i * ld, ld, rows - i, x_signed, in4, w4, out, o0, bias, m, s, y + (size_t)i * ldy,
+                     ldy);
+}
+#endif
+
+#if LGRIN_NEON
+/* Four rows (the first one repeated where fewer remain) x 8 outputs. xw holds each row's inputs as
+ * 32-bit words of four bytes, broadcast to all lanes. With sdot, each lane adds the four products of
+ * one output; without it, vmull multiplies into int16 (exact: |x w| <= 127 * 128) and vpadal adds pairs
+ * into int32, the pairs of each output meeting at the end. */
+#define N_TILE_ARGS                                                                                        \
+    const uint32_t *xw, uint32_t n4, uint32_t rows, const int8_t *w4, uint32_t out, uint32_t o0,           \
+        const int32_t *bias, const int32_t *m, const int32_t *s, int8_t *y, uint32_t ldy
+#define N_TILE_ROWS                                                                                        \
+    const uint32_t *x0 = xw, *x1 = xw + (rows > 1u ? n4 : 0u), *x2 = xw + (rows > 2u ? 2u * n4 : 0u),      \
+                   *x3 = xw + (rows > 3u ? 3u * n4 : 0u);                                                  \
+    const int32x4_t b0 = vld1q_s32(bias + o0), b1 = vld1q_s32(bias + o0 + 4)
+#define N_WK                                                                                               \
+    const int8_t *wk = w4 + (size_t)k * 4u * out + 4u * o0;                                                \
+    const int8x16_t w0 = vld1q_s8(wk), w1 = vld1q_s8(wk + 16)
+#define N_XB(xr) vreinterpretq_s8_u32(vdupq_n_u32((xr)[k]))
+
+/* eight requantised values (lo = 0, the MLP's ReLU) of each of the rows that exist, stored as int8 */
+LGRIN_ALWAYS_INLINE void put8n(int8_t *y, int32x4_t a0, int32x4_t a1, const int32_t *m, const int32_t *s)
+{
+    const int32x4_t zero = vdupq_n_s32(0);
+    store8n(y, rq4n(a0, vld1q_s32(m), vld1q_s32(s), zero), rq4n(a1, vld1q_s32(m + 4), vld1q_s32(s + 4), zero));
+}
+#define N_PUT                                                                                              \
+    put8n(y + o0, a00, a01, m + o0, s + o0);                                                               \
+    if (rows > 1u) put8n(y + ldy + o0, a10, a11, m + o0, s + o0);                                          \
+    if (rows > 2u) put8n(y + 2u * ldy + o0, a20, a21, m + o0, s + o0);                                     \
+    if (rows > 3u) put8n(y + 3u * ldy + o0, a30, a31, m + o0, s + o0)
+
+#if LGRIN_SDOT
+static void tile_n4x8(N_TILE_ARGS)
+{
+    N_TILE_ROWS;
+    int32x4_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+    uint32_t k;
+    for (k = 0; k < n4; k++) {
+        N_WK;
+#define N_ROW(xr, a0, a1)                                                                                   \
+    do {                                                                                                   \
+        const int8x16_t xb = N_XB(xr);                                                                     \
+        a0 = vdotq_s32(a0, w0, xb);                                                                        \
+        a1 = vdotq_s32(a1, w1, xb);                                                                        \
+    } while (0)
+        N_ROW(x0, a00, a01);
+        N_ROW(x1, a10, a11);
+        N_ROW(x2, a20, a21);
+        N_ROW(x3, a30, a31);
+#undef N_ROW
+    }
+    N_PUT;
+}
+#else
+static void tile_n4x8(N_TILE_ARGS)
+{
+    N_TILE_ROWS;
+    int32x4_t p[4][4];
+    int32x4_t a00, a01, a10, a11, a20, a21, a30, a31;
+    uint32_t k, r, q;
+    for (r = 0; r < 4u; r++)
+        for (q = 0; q < 4u; q++) p[r][q] = vdupq_n_s32(0);
+    for (k = 0; k < n4; k++) {
+        N_WK;
+#define N_ROW(xr, pr)                                                                                       \
+    do {                                                                                                   \
+        const int8x16_t xb = N_XB(xr);                                                                     \
+        pr[0] = vpadalq_s16(pr[0], vmull_s8(vget_low_s8(w0), vget_low_s8(xb)));                            \
+        pr[1] = vpadalq_s16(pr[1], vmull_high_s8(w0, xb));                                                 \
+        pr[2] = vpadalq_s16(pr[2], vmull_s8(vget_low_s8(w1), vget_low_s8(xb)));                            \
+        pr[3] = vpadalq_s16(pr[3], vmull_high_s8(w1, xb));                                                 \
+    } while (0)
+        N_ROW(x0, p[0]);
+        N_ROW(x1, p[1]);
+        N_ROW(x2, p[2]);
+        N_ROW(x3, p[3]);
+#undef N_ROW
+    }
+    a00 = vaddq_s32(b0, vpaddq_s32(p[0][0], p[0][1]));
+    a01 = vaddq_s32(b1, vpaddq_s32(p[0][2], p[0][3]));
+    a10 = vaddq_s32(b0, vpaddq_s32(p[1][0], p[1][1]));
+    a11 = vaddq_s32(b1, vpaddq_s32(p[1][2], p[1][3]));
+    a20 = vaddq_s32(b0, vpaddq_s32(p[2][0], p[2][1]));
+    a21 = vaddq_s32(b1, vpaddq_s32(p[2][2], p[2][3]));
+    a30 = vaddq_s32(b0, vpaddq_s32(p[3][0], p[3][1]));
+    a31 = vaddq_s32(b1, vpaddq_s32(p[3][2], p[3][3]));
+    N_PUT;
+}
+#endif
+#undef N_TILE_ARGS
+#undef N_TILE_ROWS
+#undef N_WK
+#undef N_XB
+#undef N_PUT
+
+/* Rows as 32-bit words of four inputs (little-endian: the loader refuses big-endian hosts), zero-padded;
+ * written as words, so the tiles read them with their own type. sdot and vmull multiply signed by
+ * signed: no offset is needed for a signed input. */
+static void gemm8_neon(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s, const int8_t *x,
+                       uint32_t ldx, uint32_t rows, uint32_t in, uint32_t out, int8_t *y, uint32_t ldy, uint8_t *xu)
+{
+    uint32_t *xw = (uint32_t *)(void *)xu, i, k, o0, j;
+    const uint32_t n4 = LGRIN_ROUND_UP(in, 4u) / 4u;
+    for (i = 0; i < rows; i++)
+        for (k = 0; k < n4; k++) {
+            uint32_t v = 0;
+            for (j = 0; j < 4u && 4u * k + j < in; j++)
+                v |= (uint32_t)(uint8_t)x[(size_t)i * ldx + 4u * k + j] << (8u * j);
+            xw[(size_t)i * n4 + k] = v;
+        }
+    for (i = 0; i < rows; i += 4u)
+        for (o0 = 0; o0 < out; o0 += 8u)
+            tile_n4x8(xw + (size_t)i * n4, n4, rows - i, w4, out, o0, bias, m, s, y + (size_t)i * ldy, ldy);
+}
+#endif
+
+/* The portable loop: any out, and the vector families' fallback for widths their tiles do not cover. */
+static void gemm8_portable(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s,
+                           const int8_t *x, uint32_t ldx, uint32_t rows, uint32_t in, uint32_t out, int8_t *y,
+                           uint32_t ldy, int32_t *acc)
+{
+    const uint32_t in4 = LGRIN_ROUND_UP(in, 4u);
+    uint32_t i, o, k;
+    for (i = 0; i < rows; i++) {
+        const int8_t *xi = x + (size_t)i * ldx;
+        int8_t *yi = y + (size_t)i * ldy;
+        /* restrict (int8 may alias anything) and a size_t index (a 32-bit one may wrap, which makes
+         * the addresses non-affine) let compilers vectorise the inner loop: 2.5x with SSE2 */
+        int32_t *restrict a = acc;
+        size_t n;
+        for (n = 0; n < out; n++) a[n] = bias[n];
+        for (k = 0; k < in4; k += 4u) {
+            const int32_t x0 = xi[k], x1 = k + 1u < in ? xi[k + 1] : 0, x2 = k + 2u < in ? xi[k + 2] : 0,
+                          x3 = k + 3u < in ? xi[k + 3] : 0;
+            const int8_t *restrict wk = w4 + (size_t)k * out;
+            if ((x0 | x1 | x2 | x3) == 0) continue; /* ReLU outputs are often zero */
+            for (n = 0; n < out; n++)
+                a[n] += x0 * wk[4 * n] + x1 * wk[4 * n + 1] + x2 * wk[4 * n + 2] + x3 * wk[4 * n + 3];
+        }
+        for (o = 0; o < out; o++) yi[o] = (int8_t)rq(a[o], m[o], s[o], 0);
+    }
+}
+
+void lgrin_gemm8(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s, const int8_t *x,
+                 uint32_t ldx, int x_signed, uint32_t rows, uint32_t in, uint32_t out, int8_t *y, uint32_t ldy,
+                 uint8_t *xu, int32_t *acc)
+{
+#if LGRIN_VNNI
+    if (out % 16u == 0) {
+        gemm8_vnni(w4, bias, m, s, x, ldx, x_signed, rows, in, out, y, ldy, xu, acc);
+        return;
+    }
+#elif LGRIN_AVX2
+    if (out % 8u == 0) {
+        gemm8_avx2(w4, bias, m, s, x, ldx, x_signed, rows, in, out, y, ldy, xu);
+        return;
+    }
+#elif LGRIN_NEON
+    if (out % 8u == 0) {
+        gemm8_neon(w4, bias, m, s, x, ldx, rows, in, out, y, ldy, xu);
+        return;
+    }
+#endif
+    (void)xu;
+    (void)x_signed;
+    gemm8_portable(w4, bias, m, s, x, ldx, rows, in, out, y, ldy, acc);
+}

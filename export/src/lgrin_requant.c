@@ -1,0 +1,20 @@
+/* lgrin_requant.c - requantisation of one row of relu(A) @ H accumulators (freestanding: no libc calls). */
+#include "lgrin_requant.h"
+
+void lgrin_rq_row(const int32_t *acc, int32_t m, int32_t s, uint32_t n, int8_t *y)
+{
+    uint32_t f = 0;
+#if LGRIN_VNNI
+    const __m512i mv = _mm512_set1_epi32(m), sv = _mm512_set1_epi32(s), lo = _mm512_set1_epi32(-127);
+    for (; f + 16u <= n; f += 16u)
+        _mm_storeu_si128((__m128i *)(y + f), rq16(_mm512_loadu_si512((const void *)(acc + f)), mv, sv, lo));
+#elif LGRIN_AVX2
+    const __m256i mv = _mm256_set1_epi32(m), sv = _mm256_set1_epi32(s), lo = _mm256_set1_epi32(-127);
+    for (; f + 8u <= n; f += 8u) rq8x(y + f, _mm256_loadu_si256((const __m256i *)(acc + f)), mv, sv, lo);
+#elif LGRIN_NEON
+    const int32x4_t mv = vdupq_n_s32(m), sv = vdupq_n_s32(s), lo = vdupq_n_s32(-127);
+    for (; f + 8u <= n; f += 8u)
+        store8n(y + f, rq4n(vld1q_s32(acc + f), mv, sv, lo), rq4n(vld1q_s32(acc + f + 4), mv, sv, lo));
+#endif
+    for (; f < n; f++) y[f] = (int8_t)rq(acc[f], m, s, -127); /* the portable loop, and the vector tail */
+}

@@ -1,0 +1,105 @@
+/* lgrin_requant.h - requantisation of int32 accumulators to int8, one element (portable) and a register
+ * of them (each vector family), inlined into the kernels that end in it (GEMM tiles, lgrin_rq_row). */
+#ifndef LGRIN_REQUANT_H
+#define LGRIN_REQUANT_H
+
+#include "lgrin_internal.h"
+
+/* round(acc * m * 2^-s), halves away from zero, clamped to lo..127; unsigned shifts avoid
+ * implementation-defined behaviour of >> on negative numbers. |acc| < 2^31 and m < 2^31 keep the product
+ * below 2^62. */
+static inline int32_t rq(int32_t acc, int32_t m, int32_t s, int32_t lo)
+{
+    const int64_t p = (int64_t)acc * m;
+    uint64_t u = p < 0 ? (uint64_t)(-p) : (uint64_t)p;
+    int64_t r;
+    u = (u + ((uint64_t)1 << (s - 1))) >> s;
+    if (u > 127u) u = 127u + (p < 0); /* saturate before narrowing */
+    r = p < 0 ? -(int64_t)u : (int64_t)u;
+    if (r > 127) r = 127;
+    if (r < lo) r = lo;
+    return (int32_t)r;
+}
+
+#if LGRIN_VNNI
+/* rq() on the eight 64-bit products p with shifts sh, before the final clamp. */
+LGRIN_ALWAYS_INLINE __m512i rq8(__m512i p, __m512i sh)
+{
+    const __m512i one = _mm512_set1_epi64(1), zero = _mm512_setzero_si512();
+    const __mmask8 neg = _mm512_cmplt_epi64_mask(p, zero);
+    __m512i u = _mm512_abs_epi64(p);
+    u = _mm512_srlv_epi64(_mm512_add_epi64(u, _mm512_sllv_epi64(one, _mm512_sub_epi64(sh, one))), sh);
+    u = _mm512_min_epu64(u, _mm512_set1_epi64(128));
+    return _mm512_mask_sub_epi64(u, neg, zero, u);
+}
+
+/* rq() on 16 lanes (same rounding and saturation), narrowed to int8: even lanes, then odd lanes moved
+ * down, as signed 32 x 32 -> 64-bit products. */
+LGRIN_ALWAYS_INLINE __m128i rq16(__m512i acc, __m512i m, __m512i s, __m512i lo)
+{
+    const __m512i low = _mm512_set1_epi64(0xffffffffLL);
+    const __m512i ev = rq8(_mm512_mul_epi32(acc, m), _mm512_and_si512(s, low));
+    const __m512i od = rq8(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), _mm512_srli_epi64(m, 32)),
+                           _mm512_srli_epi64(s, 32));
+    acc = _mm512_or_si512(_mm512_and_si512(ev, low), _mm512_slli_epi64(od, 32));
+    acc = _mm512_min_epi32(_mm512_max_epi32(acc, lo), _mm512_set1_epi32(127));
+    return _mm512_cvtepi32_epi8(acc);
+}
+#endif
+
+#if LGRIN_AVX2
+/* rq() on the four 64-bit products p with shifts sh, before the final clamp (AVX2 has no 64-bit abs or
+ * min: compare and blend instead). */
+LGRIN_ALWAYS_INLINE __m256i rq4(__m256i p, __m256i sh)
+{
+    const __m256i one = _mm256_set1_epi64x(1), cap = _mm256_set1_epi64x(128);
+    const __m256i neg = _mm256_cmpgt_epi64(_mm256_setzero_si256(), p);
+    __m256i u = _mm256_sub_epi64(_mm256_xor_si256(p, neg), neg);
+    u = _mm256_srlv_epi64(_mm256_add_epi64(u, _mm256_sllv_epi64(one, _mm256_sub_epi64(sh, one))), sh);
+    u = _mm256_blendv_epi8(u, cap, _mm256_cmpgt_epi64(u, cap));
+    return _mm256_sub_epi64(_mm256_xor_si256(u, neg), neg);
+}
+
+/* rq() with the lower clamp lo on eight accumulators (multipliers mv, shifts sv), stored as eight int8. */
+LGRIN_ALWAYS_INLINE void rq8x(int8_t *y, __m256i acc, __m256i mv, __m256i sv, __m256i lo)
+{
+    const __m256i low = _mm256_set1_epi64x(0xffffffffLL);
+    const __m256i ev = rq4(_mm256_mul_epi32(acc, mv), _mm256_and_si256(sv, low));
+    const __m256i od =
+        rq4(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(mv, 32)), _mm256_srli_epi64(sv, 32));
+    __m256i v = _mm256_or_si256(_mm256_and_si256(ev, low), _mm256_slli_epi64(od, 32));
+    v = _mm256_min_epi32(_mm256_max_epi32(v, lo), _mm256_set1_epi32(127));
+    v = _mm256_packs_epi32(v, v); /* in range already: the saturating packs only narrow */
+    v = _mm256_packs_epi16(v, v);
+    v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
+    _mm_storel_epi64((__m128i *)y, _mm256_castsi256_si128(v));
+}
+#endif
+
+#if LGRIN_NEON
+/* rq() on two 64-bit products p, nsh = -shift, before the final clamp: vrshl rounds half up, which on |p|
+ * is rounding half away from zero. */
+LGRIN_ALWAYS_INLINE int64x2_t rq2(int64x2_t p, int64x2_t nsh)
+{
+    const uint64x2_t cap = vdupq_n_u64(128);
+    uint64x2_t u = vrshlq_u64(vreinterpretq_u64_s64(vabsq_s64(p)), nsh);
+    const int64x2_t v = vreinterpretq_s64_u64(vbslq_u64(vcgtq_u64(u, cap), cap, u));
+    return vbslq_s64(vcltzq_s64(p), vnegq_s64(v), v);
+}
+
+/* rq() with the lower clamp lo on four accumulators. */
+LGRIN_ALWAYS_INLINE int32x4_t rq4n(int32x4_t acc, int32x4_t m, int32x4_t s, int32x4_t lo)
+{
+    const int64x2_t a = rq2(vmull_s32(vget_low_s32(acc), vget_low_s32(m)), vnegq_s64(vmovl_s32(vget_low_s32(s))));
+    const int64x2_t b = rq2(vmull_high_s32(acc, m), vnegq_s64(vmovl_high_s32(s)));
+    return vminq_s32(vmaxq_s32(vcombine_s32(vmovn_s64(a), vmovn_s64(b)), lo), vdupq_n_s32(127));
+}
+
+/* eight values already within -128..127, stored as int8 */
+LGRIN_ALWAYS_INLINE void store8n(int8_t *y, int32x4_t r0, int32x4_t r1)
+{
+    vst1_s8(y, vmovn_s16(vcombine_s16(vmovn_s32(r0), vmovn_s32(r1))));
+}
+#endif
+
+#endif /* LGRIN_REQUANT_H */
