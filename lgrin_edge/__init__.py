@@ -1,7 +1,29 @@
 """lgrin-edge: L-GrIN (learnable graph inception network) from training to the edge."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from lgrin_edge.models import MODEL_NAMES, create_model
+# Top-level names resolved on first use (PEP 562): the models need torch, and ``import lgrin_edge``
+# (for __version__, or a tool that only reads config.json) should not pay for importing it.
+_LAZY = {"MODEL_NAMES": "lgrin_edge.models", "create_model": "lgrin_edge.models"}
+
+if TYPE_CHECKING:
+    from lgrin_edge.models import MODEL_NAMES, create_model
 
 __all__ = ["MODEL_NAMES", "__version__", "create_model"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'lgrin_edge' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import torch
 from torch import nn
+
+from lgrin_edge.models.options import ModelOptions
 
 
 class FeatureNorm(nn.Module):
@@ -30,23 +34,41 @@ class FeatureNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.scale + self.shift
 
+    def extra_repr(self) -> str:
+        return f"num_features={self.scale.numel()}"
+
 
 class GraphModel(nn.Module):
-    """Base class: every model maps raw graphs (B, M, P) to logits (B, C) and has a config dict."""
+    """Base class: every model maps raw graphs (B, M, P) to logits (B, C) and is built from its Options.
 
-    name: str = ""
+    Build models with ``create_model`` (lgrin_edge/models/registry.py), which sets ``name``.
+    """
 
-    def __init__(self, config: dict) -> None:
+    name: ClassVar[str] = ""
+    Options: ClassVar[type[ModelOptions]] = ModelOptions
+
+    def __init__(self, options: ModelOptions) -> None:
+        if not isinstance(options, self.Options):
+            want, got = self.Options.__name__, type(options).__name__
+            raise TypeError(f"{type(self).__name__} takes {want}, got {got}")
         super().__init__()
-        self.config = dict(config)
-        self.norm = FeatureNorm(config["in_features"])
+        self.options = options
+        self.norm = FeatureNorm(options.in_features)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The options as config.json records them (``create_model(name, **config)`` rebuilds the model)."""
+        return self.options.to_config()
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.config.items())
 
     def regularization(self) -> torch.Tensor:
         """Extra loss terms added to the cross-entropy (zero unless the model defines some)."""
         return torch.zeros((), device=self.norm.scale.device)
 
     def check_input(self, x: torch.Tensor) -> None:
-        m, p = self.config["num_nodes"], self.config["in_features"]
+        m, p = self.options.num_nodes, self.options.in_features
         if x.dim() != 3 or x.shape[1:] != (m, p):
             raise ValueError(
                 f"{self.name} expects input of shape (batch, {m} nodes, {p} features), got {tuple(x.shape)}"

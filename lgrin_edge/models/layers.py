@@ -67,6 +67,9 @@ class GStarConv(nn.Module):
             nn.init.xavier_uniform_(fc.weight)
             nn.init.zeros_(fc.bias)
 
+    def extra_repr(self) -> str:
+        return f"in_features={self.fc1.in_features}, eta={self.fc2.out_features}"
+
     def forward(self, adj: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         return torch.relu(self.fc2(torch.relu(self.fc1(propagate(adj, h)))))
 
@@ -82,6 +85,9 @@ class LinearGraphConv(nn.Module):
     def reset_parameters(self) -> None:
         nn.init.xavier_uniform_(self.fc.weight)
         nn.init.zeros_(self.fc.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.fc.in_features}, eta={self.fc.out_features}"
 
     def forward(self, adj: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         return torch.relu(self.fc(propagate(adj, h)))
@@ -100,7 +106,11 @@ class GraphInception(nn.Module):
         self.inception = inception
         widths = eta if inception else eta[:1]
         self.branches = nn.ModuleList(conv_cls(in_features, w) for w in widths)
+        self.in_features = in_features
         self.out_features = sum(widths) + (in_features if inception else 0)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, inception={self.inception}"
 
     def forward(self, adj: torch.Tensor, mask: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         outs = [branch(adj, h) for branch in self.branches]

@@ -2,30 +2,48 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal, get_args
+
 import torch
 from torch import nn
 
 from lgrin_edge.models.common import GraphModel
 from lgrin_edge.models.layers import GraphInception, neighbour_mask
 from lgrin_edge.models.maxpool import node_max
+from lgrin_edge.models.options import ModelOptions, OptionError
 from lgrin_edge.models.readout import learned_readout
+from lgrin_edge.models.registry import register_model
 
-ADJACENCIES = ("learned", "binary", "weighted")
-POOLINGS = ("learned", "max", "mean", "sort")
-CONVS = ("gstar", "linear")
+Adjacency = Literal["learned", "binary", "weighted"]
+Pooling = Literal["learned", "max", "mean", "sort"]
+Conv = Literal["gstar", "linear"]
+ADJACENCIES: tuple[str, ...] = get_args(Adjacency)
+POOLINGS: tuple[str, ...] = get_args(Pooling)
+CONVS: tuple[str, ...] = get_args(Conv)
 
-DEFAULTS: dict = {
-    "eta": (128, 64),
-    "num_layers": 2,
-    "conv": "gstar",
-    "inception": True,
-    "adjacency": "learned",
-    "pooling": "learned",
-    "sort_k": 10,
-    "lambda1": 0.1,
-    "lambda2": 0.1,
-    "lambda3": 1e-4,
-}
+
+@dataclass(frozen=True, kw_only=True)
+class LGrINOptions(ModelOptions):
+    """L-GrIN's options: the paper's configuration by default, ablations of Tables IV-VII otherwise."""
+
+    eta: tuple[int, int] = (128, 64)  # widths of the two G*conv branches
+    num_layers: int = 2
+    conv: Conv = "gstar"
+    inception: bool = True
+    adjacency: Adjacency = "learned"
+    pooling: Pooling = "learned"
+    sort_k: int = 10  # nodes kept by sort pooling
+    lambda1: float = 0.1  # eq. 8: structure
+    lambda2: float = 0.1  # eq. 8: ||A||_F^2
+    lambda3: float = 1e-4  # eq. 8: ||p||^2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if min(self.eta) < 1:
+            raise OptionError(f"eta must be two positive widths, got {self.eta}")
+        if self.num_layers < 1:
+            raise OptionError(f"num_layers must be >= 1, got {self.num_layers}")
 
 
 def chain_adjacency(m: int) -> torch.Tensor:
@@ -46,52 +64,43 @@ def weighted_adjacency(h: torch.Tensor) -> torch.Tensor:
     return (sq[:, :, None] + sq[:, None, :] - 2 * h @ h.transpose(1, 2)).clamp_min(0)
 
 
+@register_model("lgrin")
 class LGrIN(GraphModel):
-    """Learnable Graph Inception Network.
+    """Learnable Graph Inception Network over graphs of num_nodes (M) x in_features (P)."""
 
-    Config keys: num_nodes (M), in_features (P), num_classes (C) and the ablation options in DEFAULTS.
-    """
+    Options = LGrINOptions
+    options: LGrINOptions
 
-    name = "lgrin"
+    def __init__(self, options: LGrINOptions) -> None:
+        super().__init__(options)
+        o = options
+        m, p, c = o.num_nodes, o.in_features, o.num_classes
 
-    def __init__(self, config: dict) -> None:
-        config = {**DEFAULTS, **config}
-        config["eta"] = tuple(int(e) for e in config["eta"])
-        _check_choice("adjacency", config["adjacency"], ADJACENCIES)
-        _check_choice("pooling", config["pooling"], POOLINGS)
-        _check_choice("conv", config["conv"], CONVS)
-        if len(config["eta"]) != 2 or min(config["eta"]) < 1:
-            raise ValueError(f"eta must be two positive widths, got {config['eta']}")
-        if config["num_layers"] < 1:
-            raise ValueError(f"num_layers must be >= 1, got {config['num_layers']}")
-        super().__init__(config)
-        m, p, c = config["num_nodes"], config["in_features"], config["num_classes"]
-
-        if config["adjacency"] == "learned":
+        if o.adjacency == "learned":
             self.adj = nn.Parameter(torch.randn(m, m))
-        elif config["adjacency"] == "binary":
+        elif o.adjacency == "binary":
             self.register_buffer("adj", chain_adjacency(m))
         self.register_buffer("adj_d", structure_matrix(m), persistent=False)
 
         layers, width = [], p
-        for _ in range(config["num_layers"]):
-            layer = GraphInception(width, config["eta"], config["conv"], config["inception"])
+        for _ in range(o.num_layers):
+            layer = GraphInception(width, o.eta, o.conv, o.inception)
             layers.append(layer)
             width = layer.out_features
         self.layers = nn.ModuleList(layers)
         self.out_features = width
 
-        pooled = {"learned": 3 * width, "max": width, "mean": width, "sort": config["sort_k"] * width}
-        if config["pooling"] == "learned":
+        pooled = {"learned": 3 * width, "max": width, "mean": width, "sort": o.sort_k * width}
+        if o.pooling == "learned":
             # p starts as uniform node weights so Psi(H) begins as a scaled mean.
             self.pool_p = nn.Parameter(torch.full((m,), 1.0 / m))
-        self.classifier = nn.Linear(pooled[config["pooling"]], c)
+        self.classifier = nn.Linear(pooled[o.pooling], c)
         nn.init.xavier_uniform_(self.classifier.weight)
         nn.init.zeros_(self.classifier.bias)
 
     def adjacency(self, h: torch.Tensor) -> torch.Tensor:
         """Non-negative adjacency used by the convolutions: relu(A), (M, M) or (B, M, M) if weighted."""
-        if self.config["adjacency"] == "weighted":
+        if self.options.adjacency == "weighted":
             return weighted_adjacency(h)
         return torch.relu(self.adj)
 
@@ -106,13 +115,13 @@ class LGrIN(GraphModel):
         return h
 
     def pool(self, h: torch.Tensor) -> torch.Tensor:
-        kind = self.config["pooling"]
+        kind = self.options.pooling
         if kind == "max":
             return node_max(h)
         if kind == "mean":
             return h.mean(1)
         if kind == "sort":
-            k = self.config["sort_k"]
+            k = self.options.sort_k
             order = h[:, :, -1].argsort(dim=1, descending=True)[:, :k]
             top = torch.gather(h, 1, order.unsqueeze(-1).expand(-1, -1, h.shape[-1]))
             if top.shape[1] < k:
@@ -125,21 +134,19 @@ class LGrIN(GraphModel):
 
     def regularization(self) -> torch.Tensor:
         """L_GL (eq. 8): l1 e^T (A_d . A) e + l2 ||A||_F^2 + l3 ||p||^2, for the learned parts only."""
-        cfg = self.config
+        o = self.options
         loss = torch.zeros((), device=self.norm.scale.device)
-        if cfg["adjacency"] == "learned":
-            loss = (
-                loss + cfg["lambda1"] * (self.adj_d * self.adj).sum() + cfg["lambda2"] * self.adj.pow(2).sum()
-            )
-        if cfg["pooling"] == "learned":
-            loss = loss + cfg["lambda3"] * self.pool_p.pow(2).sum()
+        if o.adjacency == "learned":
+            loss = loss + o.lambda1 * (self.adj_d * self.adj).sum() + o.lambda2 * self.adj.pow(2).sum()
+        if o.pooling == "learned":
+            loss = loss + o.lambda3 * self.pool_p.pow(2).sum()
         return loss
 
 
 def training_bytes(config: dict, batch: int) -> int:
     """Estimated peak memory of one training step: the (M, M) adjacency with its gradient, Adam moments,
     relu copy, mask and the structure matrix; the activations kept for backward, three times over."""
-    cfg = {**DEFAULTS, **config}
+    cfg = {**LGrINOptions.defaults(), **config}
     m, width = cfg["num_nodes"], cfg["in_features"]
     graph = 6 * 4 * m * m
     activations = 0
@@ -148,8 +155,3 @@ def training_bytes(config: dict, batch: int) -> int:
         activations += 4 * batch * m * (width + 2 * sum(cfg["eta"]) + 3 * width)
         width = sum(cfg["eta"]) + width
     return graph + 3 * activations
-
-
-def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{key} must be one of {', '.join(choices)}; got {value!r}")

@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from lgrin_edge.models.common import GraphModel
+from lgrin_edge.models.options import ModelOptions, OptionError
+from lgrin_edge.models.registry import register_model
 
 # "paper" is of the order of the ~26M parameters the paper lists for SENet; "compact" is for quick runs.
+# Each is also a registered name: "senet" (compact, the default) and "senet-paper".
 PRESETS: dict[str, dict] = {
     "compact": {"widths": (32, 64, 128), "reduction": 8},
     "paper": {"widths": (256, 512, 1024, 1920), "reduction": 16},
 }
-DEFAULTS: dict = {"preset": "compact"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SENetOptions(ModelOptions):
+    """SENet's block widths and SE reduction; those not given come from the preset."""
+
+    widths: tuple[int, ...] | None = None
+    reduction: int | None = None
+    preset: str = "compact"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.preset not in PRESETS:
+            raise OptionError(f"senet preset must be one of {', '.join(PRESETS)}; got {self.preset!r}")
+        for key, value in PRESETS[self.preset].items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)  # frozen: resolved once, here
+        if not self.widths or min(self.widths) < 1 or self.reduction < 1:
+            raise OptionError(
+                f"senet needs positive widths and a reduction >= 1; got {self.widths}, {self.reduction}"
+            )
 
 
 class SEBlock(nn.Module):
@@ -28,6 +53,7 @@ class SEBlock(nn.Module):
             nn.BatchNorm1d(c_out),
         )
         squeezed = max(c_out // reduction, 4)
+        self.stride, self.squeezed = stride, squeezed
         self.excite = nn.Sequential(
             nn.Linear(c_out, squeezed), nn.ReLU(inplace=True), nn.Linear(squeezed, c_out), nn.Sigmoid()
         )
@@ -37,36 +63,38 @@ class SEBlock(nn.Module):
                 nn.Conv1d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm1d(c_out)
             )
 
+    def extra_repr(self) -> str:
+        c_in, c_out = self.body[0].in_channels, self.body[0].out_channels
+        return f"{c_in} -> {c_out}, stride={self.stride}, squeezed={self.squeezed}"
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.body(x)
         y = y * self.excite(y.mean(-1)).unsqueeze(-1)
         return torch.relu(y + self.shortcut(x))
 
 
+@register_model("senet-paper", preset="paper")
+@register_model("senet")
 class SENet(GraphModel):
     """SE-ResNet over (features x nodes): stem, one SE block per width (stride 2 after the first)."""
 
-    name = "senet"
+    Options = SENetOptions
+    options: SENetOptions
 
-    def __init__(self, config: dict) -> None:
-        config = {**DEFAULTS, **config}
-        if config["preset"] not in PRESETS:
-            raise ValueError(f"senet preset must be one of {', '.join(PRESETS)}; got {config['preset']!r}")
-        config = {**PRESETS[config["preset"]], **config}
-        config["widths"] = tuple(int(w) for w in config["widths"])
-        super().__init__(config)
-        widths = config["widths"]
+    def __init__(self, options: SENetOptions) -> None:
+        super().__init__(options)
+        widths = options.widths
         self.stem = nn.Sequential(
-            nn.Conv1d(config["in_features"], widths[0], 3, padding=1, bias=False),
+            nn.Conv1d(options.in_features, widths[0], 3, padding=1, bias=False),
             nn.BatchNorm1d(widths[0]),
             nn.ReLU(inplace=True),
         )
         blocks, c_in = [], widths[0]
         for i, w in enumerate(widths):
-            blocks.append(SEBlock(c_in, w, stride=1 if i == 0 else 2, reduction=config["reduction"]))
+            blocks.append(SEBlock(c_in, w, stride=1 if i == 0 else 2, reduction=options.reduction))
             c_in = w
         self.blocks = nn.Sequential(*blocks)
-        self.classifier = nn.Linear(c_in, config["num_classes"])
+        self.classifier = nn.Linear(c_in, options.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)

@@ -99,3 +99,10 @@ def test_wrong_input_shape_is_named():
 def test_bad_options_are_rejected(bad):
     with pytest.raises(ValueError):
         small(**bad)
+
+
+def test_print_shows_layer_widths():
+    text = repr(small(num_layers=1))
+    assert "GraphInception(\n      in_features=5, out_features=17, inception=True\n" in text
+    assert "GStarConv(\n          in_features=5, eta=8\n" in text
+    assert "LinearGraphConv(\n          in_features=5, eta=8\n" in repr(small(conv="linear", inception=False))
