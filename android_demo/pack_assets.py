@@ -185,6 +185,23 @@ def encode_samples(x: np.ndarray, y: np.ndarray, classes: list[str], ref: np.nda
 def pack(dist: Path, out: Path, require: set[str], limit: int | None) -> dict[str, str]:
     manifest = load_manifest(dist)
     check_out(dist, out)
+    models = _models(dist, manifest, require)
+    x, y, classes, ref = load_samples(dist, manifest["model"], limit)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".lgrin-assets-", dir=out.parent))
+    try:
+        props = _write_assets(staging, dist, models, x, y, classes, ref)
+        _publish(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return props
+
+
+def _models(dist: Path, manifest: dict, require: set[str]) -> dict[str, Path]:
+    """The verified int8 model of each backend that has one; a missing one is an error where required,
+    else a warning (the app disables that backend)."""
     models = {}
     for target in BACKENDS:
         path = checked_artifact(dist, manifest, target)
@@ -203,45 +220,54 @@ def pack(dist: Path, out: Path, require: set[str], limit: int | None) -> dict[st
             models[target] = path
     if not models:
         raise PackError(f"{dist} has neither an int8 tflite nor an int8 c model")
-    x, y, classes, ref = load_samples(dist, manifest["model"], limit)
+    return models
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".lgrin-assets-", dir=out.parent))
-    try:
-        props = {
-            "format": "1",
-            "num_nodes": str(x.shape[1]),
-            "num_features": str(x.shape[2]),
-            "num_classes": str(len(classes)),
-            "num_samples": str(len(x)),
-        }
-        for target, src in models.items():
-            shutil.copyfile(src, staging / src.name)
-            props[f"{target}.file"] = src.name
-            props[f"{target}.sha256"] = sha256_of(staging / src.name)
-        (staging / "samples.bin").write_bytes(encode_samples(x, y, classes, ref))
-        props["samples.file"] = "samples.bin"
-        props["samples.sha256"] = sha256_of(staging / "samples.bin")
-        lines = [f"{HEADER} from {dist.name}/manifest.json"]
-        lines += [f"{k}={v}" for k, v in sorted(props.items())]
-        (staging / "demo.properties").write_text("\n".join(lines) + "\n", encoding="ascii")
-        mask = os.umask(0)
-        os.umask(mask)
-        for f in staging.iterdir():
-            f.chmod(0o666 & ~mask)
-        staging.chmod(0o777 & ~mask)  # mkdtemp makes it 0700
-        if out.exists():
-            # check_out() found only this script's files there: move them aside, then swap.
-            old = Path(tempfile.mkdtemp(prefix=".lgrin-assets-old-", dir=out.parent))
-            out.rename(old / out.name)
-            staging.rename(out)
-            shutil.rmtree(old)
-        else:
-            staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+def _write_assets(
+    staging: Path,
+    dist: Path,
+    models: dict[str, Path],
+    x: np.ndarray,
+    y: np.ndarray,
+    classes: list[str],
+    ref: np.ndarray | None,
+) -> dict[str, str]:
+    """The models, samples.bin and demo.properties (sizes, file names, sha256s) into ``staging``."""
+    props = {
+        "format": "1",
+        "num_nodes": str(x.shape[1]),
+        "num_features": str(x.shape[2]),
+        "num_classes": str(len(classes)),
+        "num_samples": str(len(x)),
+    }
+    for target, src in models.items():
+        shutil.copyfile(src, staging / src.name)
+        props[f"{target}.file"] = src.name
+        props[f"{target}.sha256"] = sha256_of(staging / src.name)
+    (staging / "samples.bin").write_bytes(encode_samples(x, y, classes, ref))
+    props["samples.file"] = "samples.bin"
+    props["samples.sha256"] = sha256_of(staging / "samples.bin")
+    lines = [f"{HEADER} from {dist.name}/manifest.json"]
+    lines += [f"{k}={v}" for k, v in sorted(props.items())]
+    (staging / "demo.properties").write_text("\n".join(lines) + "\n", encoding="ascii")
     return props
+
+
+def _publish(staging: Path, out: Path) -> None:
+    """Give the staged files the umask's permissions and put the folder in ``out``'s place."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for f in staging.iterdir():
+        f.chmod(0o666 & ~mask)
+    staging.chmod(0o777 & ~mask)  # mkdtemp makes it 0700
+    if out.exists():
+        # check_out() found only this script's files there: move them aside, then swap.
+        old = Path(tempfile.mkdtemp(prefix=".lgrin-assets-old-", dir=out.parent))
+        out.rename(old / out.name)
+        staging.rename(out)
+        shutil.rmtree(old)
+    else:
+        staging.rename(out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ Report: python -m lgrin_edge.benchmark.report bench.json
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,40 @@ class TorchRunner:
         return self.model(torch.from_numpy(x)).numpy()
 
 
+def _exported(runs, run: Path, case: Case) -> tuple[Callable[[np.ndarray], np.ndarray], dict]:
+    """The runner of ``case``'s exported artifact and its report fields; skips where the export made none."""
+    target = "tensorrt" if case.runtime == "tensorrt-engine" else case.runtime
+    manifest = runs.export(run, [target])
+    wanted = (
+        "model_int8.engine" if case.runtime == "tensorrt-engine" else TARGETS[target].files[case.precision]
+    )
+    entries = manifest["artifacts"] + manifest.get("failed", [])
+    entry = next((a for a in entries if a.get("path") in (wanted, f"unverified/{wanted}")), None)
+    if entry is None or "error" in entry:
+        reasons = [s.get("reason") for s in manifest["skipped"] if s["target"] == target]
+        reason = entry["error"] if entry else "; ".join(r for r in reasons if r) or "not exported"
+        pytest.skip(f"{case.model} {case.runtime}/{case.precision}: {reason}")
+    path = run / "dist" / entry["path"]
+    if case.runtime == "tensorrt-engine":
+        from lgrin_edge.export.tensorrt import TensorRTModel
+
+        runner = TensorRTModel(path)
+    else:
+        runner = TARGETS[target].load(path, 1)
+    info = {
+        "runtime": entry["runtime"] if case.runtime != "tflite" else "ai-edge-litert",
+        "target": case.runtime,
+        "bytes": entry["bytes"],
+        "accuracy": entry["accuracy"],
+        # Timed even when outside the export tolerance (a baseline's int8 may be); the report marks it.
+        "verified": entry["verified"],
+        "top1_agreement": entry["top1_agreement"],
+    }
+    if TARGETS.get(target) and TARGETS[target].fixed_batch:
+        info["note"] = "fixed-batch artifact (batch 1) run in chunks"
+    return runner, info
+
+
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_inference(benchmark, runs, dataset: str, case: Case, batch: int) -> None:
@@ -89,37 +124,8 @@ def test_inference(benchmark, runs, dataset: str, case: Case, batch: int) -> Non
             accuracy=float(np.mean(logits.argmax(1) == ev["y"])),
         )
     else:
-        target = "tensorrt" if case.runtime == "tensorrt-engine" else case.runtime
-        manifest = runs.export(run, [target])
-        wanted = (
-            "model_int8.engine"
-            if case.runtime == "tensorrt-engine"
-            else TARGETS[target].files[case.precision]
-        )
-        entries = manifest["artifacts"] + manifest.get("failed", [])
-        entry = next((a for a in entries if a.get("path") in (wanted, f"unverified/{wanted}")), None)
-        if entry is None or "error" in entry:
-            reasons = [s.get("reason") for s in manifest["skipped"] if s["target"] == target]
-            reason = entry["error"] if entry else "; ".join(r for r in reasons if r) or "not exported"
-            pytest.skip(f"{case.model} {case.runtime}/{case.precision}: {reason}")
-        path = run / "dist" / entry["path"]
-        if case.runtime == "tensorrt-engine":
-            from lgrin_edge.export.tensorrt import TensorRTModel
-
-            runner = TensorRTModel(path)
-        else:
-            runner = TARGETS[target].load(path, 1)
-        info.update(
-            runtime=entry["runtime"] if case.runtime != "tflite" else "ai-edge-litert",
-            target=case.runtime,
-            bytes=entry["bytes"],
-            accuracy=entry["accuracy"],
-            # Timed even when outside the export tolerance (a baseline's int8 may be); the report marks it.
-            verified=entry["verified"],
-            top1_agreement=entry["top1_agreement"],
-        )
-        if TARGETS.get(target) and TARGETS[target].fixed_batch:
-            info["note"] = "fixed-batch artifact (batch 1) run in chunks"
+        runner, exported = _exported(runs, run, case)
+        info.update(exported)
     if case.arch == "lgrin":
         info["macs"] = lgrin_macs(metrics["config"])
     benchmark.extra_info.update(info)

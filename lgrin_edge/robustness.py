@@ -150,7 +150,7 @@ def cpu_description() -> str:
     return f"{model} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
 
 
-def _main(argv: list[str] | None = None) -> int:
+def _parser() -> Parser:
     p = Parser(
         prog="python -m lgrin_edge.robustness",
         description=__doc__,
@@ -178,12 +178,13 @@ def _main(argv: list[str] | None = None) -> int:
         help="export targets of each cell (e.g. one new target into a new --dist folder)",
     )
     p.add_argument("--report-only", action="store_true", help="summarise finished cells, run none")
-    args = p.parse_args(argv)
-    if min(args.threads) < 1 or args.epochs < 1:
-        p.error("--threads and --epochs must be >= 1")
-    if not args.dist or "/" in args.dist or args.dist in (".", "..", "run"):
-        p.error(f"--dist must be a plain folder name other than 'run', got {args.dist!r}")
-    cells = list(itertools.product(args.datasets, args.seeds, args.threads, args.cpu))
+    return p
+
+
+def _run_cells(
+    args: argparse.Namespace, cells: list[tuple[str, int, int, str]]
+) -> tuple[list[dict], list[str]]:
+    """Every cell's int8 rows, and a line for each cell not run yet or whose training failed."""
     rows, errors, start = [], [], time.time()
     for i, (ds, seed, threads, cpu) in enumerate(cells, 1):
         result = run_cell(
@@ -205,14 +206,15 @@ def _main(argv: list[str] | None = None) -> int:
         elapsed = time.time() - start
         left = elapsed / i * (len(cells) - i)
         print(f"[{i}/{len(cells)}] {result['cell']} ({elapsed:.0f} s, about {left:.0f} s left)", flush=True)
-    if not rows:
-        print("error: no cell produced int8 artifacts", file=sys.stderr)
-        return 1
-    table, ok = summarise(rows)
+    return rows, errors
+
+
+def _report(table: str, ok: bool, errors: list[str], cells: int, argv: list[str] | None) -> str:
+    """The markdown report: the machine and command, how to read the table, the table and the verdict."""
     head = [
         "# int8 acceptance matrix",
         "",
-        f"CPU: {cpu_description()}; {len(cells)} cells; command: `python -m lgrin_edge.robustness "
+        f"CPU: {cpu_description()}; {cells} cells; command: `python -m lgrin_edge.robustness "
         + " ".join(argv if argv is not None else sys.argv[1:])
         + "`",
         "",
@@ -222,7 +224,23 @@ def _main(argv: list[str] | None = None) -> int:
         "per target.",
         "",
     ]
-    report = "\n".join([*head, table, "", f"Bar met: {'yes' if ok else 'no'}", *errors]) + "\n"
+    return "\n".join([*head, table, "", f"Bar met: {'yes' if ok else 'no'}", *errors]) + "\n"
+
+
+def _main(argv: list[str] | None = None) -> int:
+    p = _parser()
+    args = p.parse_args(argv)
+    if min(args.threads) < 1 or args.epochs < 1:
+        p.error("--threads and --epochs must be >= 1")
+    if not args.dist or "/" in args.dist or args.dist in (".", "..", "run"):
+        p.error(f"--dist must be a plain folder name other than 'run', got {args.dist!r}")
+    cells = list(itertools.product(args.datasets, args.seeds, args.threads, args.cpu))
+    rows, errors = _run_cells(args, cells)
+    if not rows:
+        print("error: no cell produced int8 artifacts", file=sys.stderr)
+        return 1
+    table, ok = summarise(rows)
+    report = _report(table, ok, errors, len(cells), argv)
     suffix = "" if args.dist == "dist" else f"-{args.dist}"
     write_bytes(args.out / f"report{suffix}.md", report.encode())
     write_json(args.out / f"results{suffix}.json", {"rows": rows, "errors": errors, "bar_met": ok})

@@ -26,15 +26,44 @@ def readelf(*args: str) -> str:
 
 
 def problems(so: Path) -> tuple[list[str], list[str]]:
-    errors, warnings = [], []
+    """Errors (Android would refuse the library or Java could not bind it) and warnings, in that order of
+    checks: ELF header, dynamic section, symbols, JNI methods, segment alignment."""
     header = readelf("-h", str(so))
+    errors = _header_errors(header)
+    dynamic = readelf("-d", str(so))
+    needed = set(re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", dynamic))
+    errors += _dynamic_errors(dynamic, needed)
+    if "GLIBC_" in readelf("-V", str(so)):
+        errors.append("requires glibc symbol versions: linked against the host libc, not Android's")
+    syms = [line.split() for line in readelf("--dyn-syms", str(so)).splitlines()]
+    syms = [s for s in syms if len(s) >= 8 and s[0].endswith(":")]
+    undefined = sorted({s[7].split("@")[0] for s in syms if s[6] == "UND" and s[7]})
+    defined = {s[7].split("@")[0] for s in syms if s[6] != "UND" and s[4] in ("GLOBAL", "WEAK")}
+    errors += _symbol_errors(syms, undefined, needed)
+    natives, jni_errors = _jni_errors(defined)
+    errors += jni_errors
+    warnings = _alignment_warnings(readelf("-l", str(so)))
+    machine = re.search(r"^\s*Machine:\s*(.+)$", header, re.M)
+    print(
+        f"{so.name}: {machine.group(1).strip() if machine else '?'} shared object, "
+        f"needs {sorted(needed) or 'nothing'}, "
+        f"{len(natives)} native methods bound, {len(undefined)} undefined symbols: {' '.join(undefined)}"
+    )
+    return errors, warnings
+
+
+def _header_errors(header: str) -> list[str]:
+    errors = []
     for field, want in (("Class", "ELF64"), ("Machine", "AArch64"), ("Type", "DYN")):
         m = re.search(rf"^\s*{field}:\s*(.+)$", header, re.M)
         if not m or want not in m.group(1):
             errors.append(f"ELF {field} is {m.group(1).strip() if m else '?'}, expected {want}")
+    return errors
 
-    dynamic = readelf("-d", str(so))
-    needed = set(re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", dynamic))
+
+def _dynamic_errors(dynamic: str, needed: set[str]) -> list[str]:
+    """Dependencies, DT_SONAME and text relocations: what Android's loader enforces."""
+    errors = []
     if needed - ANDROID_SYSTEM_LIBS:
         errors.append(f"depends on {sorted(needed - ANDROID_SYSTEM_LIBS)}, not present on Android")
     soname = re.search(r"\(SONAME\)\s+Library soname: \[(.+?)\]", dynamic)
@@ -43,13 +72,12 @@ def problems(so: Path) -> tuple[list[str], list[str]]:
         errors.append(f"DT_SONAME is {found}, Android requires liblgrin_jni.so")
     if "TEXTREL" in dynamic:
         errors.append("has text relocations (refused by Android from API 23): build with -fPIC")
+    return errors
 
-    if "GLIBC_" in readelf("-V", str(so)):
-        errors.append("requires glibc symbol versions: linked against the host libc, not Android's")
-    syms = [line.split() for line in readelf("--dyn-syms", str(so)).splitlines()]
-    syms = [s for s in syms if len(s) >= 8 and s[0].endswith(":")]
-    undefined = sorted({s[7].split("@")[0] for s in syms if s[6] == "UND" and s[7]})
-    defined = {s[7].split("@")[0] for s in syms if s[6] != "UND" and s[4] in ("GLOBAL", "WEAK")}
+
+def _symbol_errors(syms: list[list[str]], undefined: list[str], needed: set[str]) -> list[str]:
+    """Undefined symbols no library can provide, and glibc-only ones (``syms``: readelf --dyn-syms rows)."""
+    errors = []
     strong_undefined = sorted({s[7].split("@")[0] for s in syms if s[6] == "UND" and s[4] == "GLOBAL"})
     if strong_undefined and not needed:
         errors.append(
@@ -59,7 +87,13 @@ def problems(so: Path) -> tuple[list[str], list[str]]:
     glibc_only = [u for u in undefined if u.startswith(("__isoc99_", "__libc_", "__xstat", "__fxstat"))]
     if glibc_only:
         errors.append(f"uses glibc-only symbols {glibc_only}")
+    return errors
 
+
+def _jni_errors(defined: set[str]) -> tuple[list[str], list[str]]:
+    """The Java class's native methods, and those without their JNI symbol among ``defined`` (none are
+    needed where the library registers them itself in JNI_OnLoad)."""
+    errors = []
     source = JAVA_CLASS.read_text() if JAVA_CLASS.exists() else ""
     modifiers = r"(?:(?:public|protected|private|static|final|synchronized)\s+)*"
     declaration = rf"(?:^|[;{{}}])\s*{modifiers}native\s+{modifiers}[\w\[\]<>.]+\s+(\w+)\s*\("
@@ -74,20 +108,18 @@ def problems(so: Path) -> tuple[list[str], list[str]]:
             mangled = prefix + name.replace("_", "_1")
             if not any(d == mangled or d.startswith(mangled + "__") for d in defined):
                 errors.append(f"native method {name} has no exported symbol {mangled}")
+    return natives, errors
 
-    aligns = [int(a, 16) for a in re.findall(r"^\s*LOAD\s+.*\s(0x[0-9a-f]+)$", readelf("-l", str(so)), re.M)]
+
+def _alignment_warnings(segments: str) -> list[str]:
+    """LOAD segments below 16 KB alignment (``segments``: readelf -l)."""
+    aligns = [int(a, 16) for a in re.findall(r"^\s*LOAD\s+.*\s(0x[0-9a-f]+)$", segments, re.M)]
     if any(a < 0x4000 for a in aligns):
-        warnings.append(
+        return [
             f"LOAD segments aligned to {min(aligns):#x}; 16 KB-page devices need 0x4000 "
             "(link with -Wl,-z,max-page-size=16384)"
-        )
-    machine = re.search(r"^\s*Machine:\s*(.+)$", header, re.M)
-    print(
-        f"{so.name}: {machine.group(1).strip() if machine else '?'} shared object, "
-        f"needs {sorted(needed) or 'nothing'}, "
-        f"{len(natives)} native methods bound, {len(undefined)} undefined symbols: {' '.join(undefined)}"
-    )
-    return errors, warnings
+        ]
+    return []
 
 
 def main() -> int:

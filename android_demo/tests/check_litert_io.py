@@ -17,11 +17,15 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_pack_assets import decode_samples
+
+if TYPE_CHECKING:
+    from ai_edge_litert.interpreter import Interpreter
 
 
 def quantize_reference(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
@@ -35,11 +39,7 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     assets, classes, dist = (Path(a) for a in sys.argv[1:])
-    props = dict(
-        line.split("=", 1)
-        for line in (assets / "demo.properties").read_text().splitlines()
-        if "=" in line and not line.startswith("#")
-    )
+    props = _read_properties(assets / "demo.properties")
     if "tflite.file" not in props:
         print("SKIPPED: the packed export has no int8 .tflite")
         return 0
@@ -55,36 +55,15 @@ def main() -> int:
     x, y, _, ref = decode_samples((assets / "samples.bin").read_bytes())
     if inp["dtype"] == np.float32 and out["dtype"] == np.float32:
         # Dynamic-range int8 (the export's default): float I/O, the app passes floats straight through.
-        batch = np.zeros(inp["shape"], np.float32)
-        logits = []
-        for sample in x:
-            batch[0] = sample
-            interp.set_tensor(inp["index"], batch)
-            interp.invoke()
-            logits.append(interp.get_tensor(out["index"])[0].copy())
+        logits = _invoke_each(interp, inp, out, x, np.zeros(inp["shape"], np.float32))
         print("float I/O (dynamic-range int8): no input quantisation needed")
-        return _check_accuracy(np.argmax(np.array(logits), axis=1), y, ref, dist)
+        return _check_accuracy(np.argmax(logits, axis=1), y, ref, dist)
     if inp["dtype"] != np.int8 or out["dtype"] != np.int8:
         print(f"error: expected int8 or float32 I/O, got {inp['dtype']} -> {out['dtype']}", file=sys.stderr)
         return 1
     (s_in, z_in), (s_out, z_out) = inp["quantization"], out["quantization"]
 
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "q.bin"
-        subprocess.run(
-            [
-                "java",
-                "-cp",
-                str(classes),
-                "org.lgrin.edge.demo.QuantizeTool",
-                str(assets),
-                repr(float(s_in)),
-                str(int(z_in)),
-                str(raw),
-            ],
-            check=True,
-        )
-        q_java = np.fromfile(raw, dtype=np.int8).reshape(x.shape)
+    q_java = _java_quantize(classes, assets, s_in, z_in).reshape(x.shape)
     q_ref = quantize_reference(x, s_in, z_in)
     bad = int((q_java != q_ref).sum())
     if bad:
@@ -95,14 +74,51 @@ def main() -> int:
         return 1
 
     batch = np.full(inp["shape"], z_in, dtype=np.int8)  # other batch slots hold quantised zeros
-    logits = []
-    for q in q_java:
-        batch[0] = q
+    logits = s_out * (_invoke_each(interp, inp, out, q_java, batch).astype(np.float32) - z_out)
+    print(f"Java int8 quantisation identical to the reference on {q_ref.size} values")
+    return _check_accuracy(np.argmax(logits, axis=1), y, ref, dist)
+
+
+def _read_properties(path: Path) -> dict[str, str]:
+    """``key=value`` lines of a Java properties file (comments skipped)."""
+    return dict(
+        line.split("=", 1)
+        for line in path.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+
+
+def _invoke_each(
+    interp: "Interpreter", inp: dict, out: dict, samples: np.ndarray, batch: np.ndarray
+) -> np.ndarray:
+    """Row 0 of the output for each sample run alone in slot 0 of ``batch`` (the app's fixed batch)."""
+    rows = []
+    for sample in samples:
+        batch[0] = sample
         interp.set_tensor(inp["index"], batch)
         interp.invoke()
-        logits.append(s_out * (interp.get_tensor(out["index"])[0].astype(np.float32) - z_out))
-    print(f"Java int8 quantisation identical to the reference on {q_ref.size} values")
-    return _check_accuracy(np.argmax(np.array(logits), axis=1), y, ref, dist)
+        rows.append(interp.get_tensor(out["index"])[0].copy())
+    return np.array(rows)
+
+
+def _java_quantize(classes: Path, assets: Path, scale: float, zero_point: int) -> np.ndarray:
+    """The packed samples quantised by the demo's Java Int8Io (through QuantizeTool), flat int8."""
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "q.bin"
+        subprocess.run(
+            [
+                "java",
+                "-cp",
+                str(classes),
+                "org.lgrin.edge.demo.QuantizeTool",
+                str(assets),
+                repr(float(scale)),
+                str(int(zero_point)),
+                str(raw),
+            ],
+            check=True,
+        )
+        return np.fromfile(raw, dtype=np.int8)
 
 
 def _check_accuracy(pred: np.ndarray, y: np.ndarray, ref: np.ndarray | None, dist: Path) -> int:

@@ -10,9 +10,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lgrin_edge.atomic import atomic_path, write_bytes
 from lgrin_edge.cli import Parser, UserError, run
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 # What each inference row's extra_info must hold (benchmarks/ writes them).
 ROW_KEYS = ("model", "dataset", "runtime", "precision", "batch", "accuracy", "params")
@@ -122,6 +126,11 @@ def markdown(rows: list[dict], rates: dict[str, float], machine: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The Pareto plot's encoding: colour = model, marker = precision.
+_MODEL_COLORS = {"lgrin": "tab:red", "blstm": "tab:blue", "senet": "tab:green", "senet-paper": "tab:olive"}
+_PRECISION_MARKERS = {"fp32": "o", "int8": "s"}
+
+
 def pareto_plot(rows: list[dict], path: Path) -> None:
     """Accuracy against batch-1 latency per dataset: colour = model, shape = precision, area ~ parameters.
 
@@ -136,41 +145,22 @@ def pareto_plot(rows: list[dict], path: Path) -> None:
 
     datasets = sorted({r["dataset"] for r in rows})
     fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 5.2), squeeze=False)
-    colors = {"lgrin": "tab:red", "blstm": "tab:blue", "senet": "tab:green", "senet-paper": "tab:olive"}
-    shapes = {"fp32": "o", "int8": "s"}
     biggest = max(r["params"] for r in rows)
     for ax, ds in zip(axes[0], datasets, strict=True):
         points = sorted(
             (r for r in rows if r["dataset"] == ds and r["batch"] == 1 and "kernel" not in r),
             key=lambda r: r["median_s"],
         )
-        for k, r in enumerate(points):
-            x, y = r["median_s"] * 1e3, r["accuracy"] * 100
-            ax.scatter(
-                x,
-                y,
-                s=25 + 400 * (r["params"] / biggest) ** 0.5,
-                alpha=0.75,
-                color=colors.get(r["model"], "gray"),
-                marker=shapes.get(r["precision"], "o"),
-                edgecolor="black",
-                linewidth=0.5,
-            )
-            if r["model"] == "lgrin":
-                ax.annotate(
-                    f"{r.get('target', r['runtime'])} {r['precision']}",
-                    (x, y),
-                    fontsize=7,
-                    xytext=(4, (6, -10, 15, -19)[k % 4]),  # neighbours often share an accuracy
-                    textcoords="offset points",
-                )
+        _plot_points(ax, points, biggest)
         ax.set_xscale("log")
         ax.set_xlabel("median latency at batch 1, one thread (ms, log scale)")
         ax.set_ylabel("test accuracy (%)")
         ax.set_title(f"{ds}: accuracy vs latency")
         ax.grid(alpha=0.3, which="both")
-    handles = [Line2D([], [], marker="o", linestyle="", color=c, label=m) for m, c in colors.items()]
-    handles += [Line2D([], [], marker=m, linestyle="", color="gray", label=p) for p, m in shapes.items()]
+    handles = [Line2D([], [], marker="o", linestyle="", color=c, label=m) for m, c in _MODEL_COLORS.items()]
+    handles += [
+        Line2D([], [], marker=m, linestyle="", color="gray", label=p) for p, m in _PRECISION_MARKERS.items()
+    ]
     fig.legend(
         handles=handles,
         loc="lower center",
@@ -182,6 +172,30 @@ def pareto_plot(rows: list[dict], path: Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+def _plot_points(ax: Axes, points: list[dict], biggest: int) -> None:
+    """One dataset's rows, in order of latency; area ~ sqrt(parameters / the largest model's)."""
+    for k, r in enumerate(points):
+        x, y = r["median_s"] * 1e3, r["accuracy"] * 100
+        ax.scatter(
+            x,
+            y,
+            s=25 + 400 * (r["params"] / biggest) ** 0.5,
+            alpha=0.75,
+            color=_MODEL_COLORS.get(r["model"], "gray"),
+            marker=_PRECISION_MARKERS.get(r["precision"], "o"),
+            edgecolor="black",
+            linewidth=0.5,
+        )
+        if r["model"] == "lgrin":
+            ax.annotate(
+                f"{r.get('target', r['runtime'])} {r['precision']}",
+                (x, y),
+                fontsize=7,
+                xytext=(4, (6, -10, 15, -19)[k % 4]),  # neighbours often share an accuracy
+                textcoords="offset points",
+            )
 
 
 def _main(argv: list[str] | None = None) -> int:

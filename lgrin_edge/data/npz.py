@@ -19,6 +19,38 @@ from lgrin_edge.data.dataset import DatasetError, SequenceDataset
 def load_npz(path: str | Path) -> SequenceDataset:
     """Load and validate a dataset file; every problem raises DatasetError naming it."""
     path = Path(path)
+    _check_file(path)
+    arrays = _read_arrays(path)
+    for key in ("x", "y"):
+        if key not in arrays:
+            raise DatasetError(f"{path}: missing required array {key!r} (found {sorted(arrays)})")
+    x = arrays["x"]
+    if x.dtype != np.float32:
+        raise DatasetError(f"{path}: x must be float32, got {x.dtype}")
+    y = arrays["y"]
+    if not np.issubdtype(y.dtype, np.integer):
+        raise DatasetError(f"{path}: y must hold integer labels, got {y.dtype}")
+    y = y.astype(np.int64)
+    if x.ndim != 3:
+        raise DatasetError(f"{path}: x must be (N, T, P), got shape {x.shape}")
+    lengths = arrays.get("lengths", np.full(len(x), x.shape[1]))
+    classes = _class_names(path, arrays, y)
+    groups = arrays.get("groups")
+    is_test = _test_marks(path, arrays)
+    return SequenceDataset(
+        name=path.stem,
+        x=x,
+        lengths=np.asarray(lengths, dtype=np.int64) if np.issubdtype(lengths.dtype, np.integer) else lengths,
+        y=y,
+        classes=classes,
+        groups=None if groups is None else groups,
+        is_test=is_test,
+        description=f"user dataset {path}",
+    )
+
+
+def _check_file(path: Path) -> None:
+    """Refuse what is not a readable, non-empty zip file before numpy sees it (clearer messages)."""
     if path.is_dir():
         raise DatasetError(f"{path} is a folder; --dataset takes an .npz file (docs/data-format.md)")
     if not path.is_file():
@@ -33,9 +65,12 @@ def load_npz(path: str | Path) -> SequenceDataset:
         raise DatasetError(f"{path} is a single .npy array, not an .npz archive of named arrays (x, y, ...)")
     if not head.startswith(b"PK"):
         raise DatasetError(f"{path} is not an .npz (zip) archive; write it with numpy.savez")
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
+            return {k: f[k] for k in f.files}
     except ValueError as e:
         if "allow_pickle" in str(e):
             raise DatasetError(
@@ -44,26 +79,19 @@ def load_npz(path: str | Path) -> SequenceDataset:
         raise DatasetError(f"{path}: unreadable npz ({e})") from e
     except (zipfile.BadZipFile, EOFError) as e:
         raise DatasetError(f"{path}: a damaged or truncated .npz archive ({e})") from e
-    for key in ("x", "y"):
-        if key not in arrays:
-            raise DatasetError(f"{path}: missing required array {key!r} (found {sorted(arrays)})")
-    x = arrays["x"]
-    if x.dtype != np.float32:
-        raise DatasetError(f"{path}: x must be float32, got {x.dtype}")
-    y = arrays["y"]
-    if not np.issubdtype(y.dtype, np.integer):
-        raise DatasetError(f"{path}: y must hold integer labels, got {y.dtype}")
-    y = y.astype(np.int64)
-    if x.ndim != 3:
-        raise DatasetError(f"{path}: x must be (N, T, P), got shape {x.shape}")
-    lengths = arrays.get("lengths", np.full(len(x), x.shape[1]))
+
+
+def _class_names(path: Path, arrays: dict[str, np.ndarray], y: np.ndarray) -> list[str]:
+    """The ``classes`` array, or "0".."C-1" for the labels found."""
     if "classes" in arrays:
         if arrays["classes"].dtype.kind != "U":
             raise DatasetError(f"{path}: classes must be a unicode array")
-        classes = [str(c) for c in arrays["classes"]]
-    else:
-        classes = [str(i) for i in range(int(y.max()) + 1 if y.size else 0)]
-    groups = arrays.get("groups")
+        return [str(c) for c in arrays["classes"]]
+    return [str(i) for i in range(int(y.max()) + 1 if y.size else 0)]
+
+
+def _test_marks(path: Path, arrays: dict[str, np.ndarray]) -> np.ndarray | None:
+    """``is_test`` as bool (0/1 numbers accepted), or None without an official split."""
     is_test = arrays.get("is_test")
     if (
         is_test is not None
@@ -71,13 +99,4 @@ def load_npz(path: str | Path) -> SequenceDataset:
         and (not np.issubdtype(is_test.dtype, np.number) or not np.isin(is_test, (0, 1)).all())
     ):
         raise DatasetError(f"{path}: is_test must be boolean (or 0/1); found values {np.unique(is_test)[:5]}")
-    return SequenceDataset(
-        name=path.stem,
-        x=x,
-        lengths=np.asarray(lengths, dtype=np.int64) if np.issubdtype(lengths.dtype, np.integer) else lengths,
-        y=y,
-        classes=classes,
-        groups=None if groups is None else groups,
-        is_test=None if is_test is None else is_test.astype(bool),
-        description=f"user dataset {path}",
-    )
+    return None if is_test is None else is_test.astype(bool)

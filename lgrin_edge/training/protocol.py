@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -73,6 +74,86 @@ def _labelled(on_epoch: Callable[[str, dict], None] | None, label: str) -> Calla
     return None if on_epoch is None else (lambda row: on_epoch(label, row))
 
 
+class _Deployed(NamedTuple):
+    """The model a run saves, the graphs it trained on, and the graphs the export verifies it with."""
+
+    model: GraphModel
+    fit: FitResult
+    train: GraphSplit
+    eval: GraphSplit
+    eval_kind: str
+
+
+def _fold_row(
+    fold: Fold, tr: GraphSplit, va: GraphSplit, te: GraphSplit, pred: np.ndarray, res: FitResult, classes: int
+) -> dict:
+    """A fold's entry in the metrics: split sizes, test accuracy and how its training went."""
+    return {
+        "fold": fold.index,
+        "n_train": len(tr.y),
+        "n_val": len(va.y),
+        "n_test": len(te.y),
+        "accuracy": accuracy(te.y, pred),
+        "unweighted_accuracy": unweighted_accuracy(te.y, pred, classes),
+        "best_epoch": res.best_epoch,
+        "epochs_run": res.epochs_run,
+        "best_val_accuracy": res.best_val_accuracy,
+    }
+
+
+def _time_left(start: float, done: int, fits: int) -> str:
+    """The estimate of the remaining fits' time, from the mean time of those done ("" when none is left)."""
+    left = (time.time() - start) / done * (fits - done)
+    return f"; about {left:.0f} s left for {fits - done} more fit(s)" if fits > done else ""
+
+
+@dataclass
+class _FoldRun:
+    """One fold trained and tested: its model, fit, graphs, test predictions and metrics entry."""
+
+    model: GraphModel
+    fit: FitResult
+    train: GraphSplit
+    test: GraphSplit
+    pred: np.ndarray
+    row: dict
+
+
+def _run_fold(
+    ds: SequenceDataset,
+    fold: Fold,
+    n_folds: int,
+    model_name: str,
+    model_cfg: dict,
+    cfg: TrainConfig,
+    nodes: int,
+    policy: str,
+    on_epoch: Callable[[dict], None] | None,
+) -> _FoldRun:
+    tr, va, te = (graphs_for(ds, i, nodes, policy) for i in (fold.train, fold.val, fold.test))
+    desc = f"{model_name} fold {fold.index + 1}/{n_folds}"
+    model, res = train_one(model_name, model_cfg, tr, va, cfg, desc, on_epoch)
+    pred = predict_logits(model, te.x).argmax(1)
+    return _FoldRun(model, res, tr, te, pred, _fold_row(fold, tr, va, te, pred, res, ds.num_classes))
+
+
+def _train_final(
+    ds: SequenceDataset,
+    model_name: str,
+    model_cfg: dict,
+    cfg: TrainConfig,
+    nodes: int,
+    policy: str,
+    on_epoch: Callable[[dict], None] | None,
+) -> _Deployed:
+    """k-fold's model to deploy: trained on all data less 15% held out for early stopping."""
+    all_idx = np.arange(len(ds.y))
+    train_idx, val_idx = validation_split(all_idx, ds.y, ds.groups, 0.15, cfg.seed)
+    tr, va = graphs_for(ds, train_idx, nodes, policy), graphs_for(ds, val_idx, nodes, policy)
+    model, res = train_one(model_name, model_cfg, tr, va, cfg, f"{model_name} final (all data)", on_epoch)
+    return _Deployed(model, res, tr, va, "validation split of the final model (used for early stopping only)")
+
+
 def run_protocol(
     ds: SequenceDataset,
     model_name: str,
@@ -92,72 +173,61 @@ def run_protocol(
     its held-out validation graphs serve as the export's verification data.
     """
     start = time.time()
-    model_cfg = {
-        **model_cfg,
-        "num_nodes": nodes,
-        "in_features": ds.num_features,
-        "num_classes": ds.num_classes,
-    }
+    sizes = {"num_nodes": nodes, "in_features": ds.num_features, "num_classes": ds.num_classes}
+    model_cfg = {**model_cfg, **sizes}
     plan: list[Fold] = make_folds(ds, folds, cfg.seed)
+    fits = len(plan) + (0 if ds.is_test is not None else 1)  # k-fold adds the final all-data model
     fold_results, y_true_all, y_pred_all = [], [], []
     histories: dict[str, list[dict]] = {}
-    kept = None
+    kept: _Deployed | None = None
     for fold in tqdm(
         plan, desc=f"{model_name} folds", disable=True if len(plan) == 1 else None, dynamic_ncols=True
     ):
-        tr, va, te = (graphs_for(ds, i, nodes, policy) for i in (fold.train, fold.val, fold.test))
-        desc = f"{model_name} fold {fold.index + 1}/{len(plan)}"
         label = f"fold {fold.index + 1}"
-        model, res = train_one(model_name, model_cfg, tr, va, cfg, desc, _labelled(on_epoch, label))
-        histories[label] = res.history
-        pred = predict_logits(model, te.x).argmax(1)
-        acc, ua = accuracy(te.y, pred), unweighted_accuracy(te.y, pred, ds.num_classes)
-        fold_results.append(
-            {
-                "fold": fold.index,
-                "n_train": len(tr.y),
-                "n_val": len(va.y),
-                "n_test": len(te.y),
-                "accuracy": acc,
-                "unweighted_accuracy": ua,
-                "best_epoch": res.best_epoch,
-                "epochs_run": res.epochs_run,
-                "best_val_accuracy": res.best_val_accuracy,
-            }
+        run = _run_fold(
+            ds, fold, len(plan), model_name, model_cfg, cfg, nodes, policy, _labelled(on_epoch, label)
         )
-        fits = len(plan) + (0 if ds.is_test is not None else 1)  # k-fold adds the final all-data model
+        histories[label] = run.fit.history
+        fold_results.append(run.row)
         done = fold.index + 1
-        left = (time.time() - start) / done * (fits - done)
         log(
-            f"  fold {done}/{len(plan)}: test accuracy {acc:.4f} (best epoch {res.best_epoch})"
-            + (f"; about {left:.0f} s left for {fits - done} more fit(s)" if fits > done else "")
+            f"  fold {done}/{len(plan)}: test accuracy {run.row['accuracy']:.4f} "
+            f"(best epoch {run.fit.best_epoch})" + _time_left(start, done, fits)
         )
-        y_true_all.append(te.y)
-        y_pred_all.append(pred)
+        y_true_all.append(run.test.y)
+        y_pred_all.append(run.pred)
         if ds.is_test is not None:
-            kept = (model, res, tr, te, "official test split")
-    y_true, y_pred = np.concatenate(y_true_all), np.concatenate(y_pred_all)
+            kept = _Deployed(run.model, run.fit, run.train, run.test, "official test split")
     if kept is None:
-        all_idx = np.arange(len(ds.y))
-        train_idx, val_idx = validation_split(all_idx, ds.y, ds.groups, 0.15, cfg.seed)
-        tr, va = graphs_for(ds, train_idx, nodes, policy), graphs_for(ds, val_idx, nodes, policy)
-        model, res = train_one(
-            model_name, model_cfg, tr, va, cfg, f"{model_name} final (all data)", _labelled(on_epoch, "final")
-        )
-        histories["final"] = res.history
-        kept = (model, res, tr, va, "validation split of the final model (used for early stopping only)")
+        kept = _train_final(ds, model_name, model_cfg, cfg, nodes, policy, _labelled(on_epoch, "final"))
+        histories["final"] = kept.fit.history
+    y_true, y_pred = np.concatenate(y_true_all), np.concatenate(y_pred_all)
+    return _protocol_result(ds, folds, fold_results, (y_true, y_pred), kept, histories, time.time() - start)
+
+
+def _protocol_result(
+    ds: SequenceDataset,
+    folds: int,
+    fold_results: list[dict],
+    tested: tuple[np.ndarray, np.ndarray],
+    kept: _Deployed,
+    histories: dict[str, list[dict]],
+    seconds: float,
+) -> ProtocolResult:
+    """The folds' mean accuracies and pooled confusion (``tested``: every fold's test labels and
+    predictions), with the model to deploy."""
     return ProtocolResult(
         protocol=protocol_name(ds, folds),
         folds=fold_results,
         accuracy=float(np.mean([f["accuracy"] for f in fold_results])),
         unweighted_accuracy=float(np.mean([f["unweighted_accuracy"] for f in fold_results])),
-        confusion=confusion_matrix(y_true, y_pred, ds.num_classes),
-        final_model=kept[0],
-        final_fit=kept[1],
-        final_train=kept[2],
-        final_eval=kept[3],
-        final_eval_kind=kept[4],
-        seconds=time.time() - start,
-        extra={"params": count_parameters(kept[0])},
+        confusion=confusion_matrix(*tested, ds.num_classes),
+        final_model=kept.model,
+        final_fit=kept.fit,
+        final_train=kept.train,
+        final_eval=kept.eval,
+        final_eval_kind=kept.eval_kind,
+        seconds=seconds,
+        extra={"params": count_parameters(kept.model)},
         histories=histories,
     )

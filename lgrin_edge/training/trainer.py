@@ -7,7 +7,7 @@ import copy
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -138,6 +138,136 @@ def predict_logits(model: nn.Module, x: np.ndarray | torch.Tensor, batch_size: i
     return torch.cat(outs).numpy()
 
 
+def _scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig) -> torch.optim.lr_scheduler.LRScheduler:
+    if cfg.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
+    return torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_gamma)
+
+
+def _moving_average(model: nn.Module, decay: float) -> torch.optim.swa_utils.AveragedModel | None:
+    """An exponential moving average of the weights (and buffers), or None where ``decay`` is 0."""
+    if not decay:
+        return None
+    return torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(decay), use_buffers=True
+    )
+
+
+def _autocast(mode: str, device: torch.device) -> contextlib.AbstractContextManager:
+    if mode == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _train_epoch(
+    model: GraphModel,
+    opt: torch.optim.Optimizer,
+    ema: torch.optim.swa_utils.AveragedModel | None,
+    augment: Augmenter,
+    train: tuple[torch.Tensor, torch.Tensor],
+    gen: torch.Generator,
+    cfg: TrainConfig,
+    desc: str,
+    epoch: int,
+) -> float:
+    """One pass over the training graphs in the generator's order; returns the mean cross-entropy per
+    graph (without the ``dataset`` reduction's scale). ``desc`` and ``epoch`` name the pass in errors."""
+    xt, yt = train
+    device = torch.device(cfg.device)
+    reduction = "mean" if cfg.ce_reduction == "mean" else "sum"
+    model.train()
+    perm = torch.randperm(len(xt), generator=gen).to(device)
+    total, n = 0.0, 0
+    for i in range(0, len(perm), cfg.batch_size):
+        idx = perm[i : i + cfg.batch_size]
+        if len(idx) < 2 and len(perm) > 1:
+            continue  # a batch of one breaks batch-norm statistics in the SENet baseline
+        # "dataset": the batch sum times N / B estimates eq. 7's sum over all N training graphs.
+        scale = len(yt) / len(idx) if cfg.ce_reduction == "dataset" else 1.0
+        opt.zero_grad(set_to_none=True)
+        xb = augment(xt[idx]) if augment else xt[idx]
+        with _autocast(cfg.autocast, device):
+            logits = model(xb).float()
+        cls_loss = (
+            nn.functional.cross_entropy(
+                logits, yt[idx], reduction=reduction, label_smoothing=cfg.label_smoothing
+            )
+            * scale
+        )
+        loss = cls_loss + model.regularization()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"{desc}: the loss became {float(loss)} at epoch {epoch}; lower --lr or check the inputs"
+            )
+        loss.backward()
+        opt.step()
+        if ema is not None:
+            ema.update_parameters(model)
+        total += float(cls_loss.detach()) / scale * (1 if reduction == "sum" else len(idx))
+        n += len(idx)
+    return total / max(n, 1)
+
+
+@torch.no_grad()
+def _validate(
+    model: nn.Module, xv: torch.Tensor, yv: torch.Tensor, autocast: str, device: torch.device
+) -> tuple[float, float]:
+    """(loss, accuracy) on the validation graphs, in eval mode."""
+    model.eval()
+    with _autocast(autocast, device):
+        logits = model(xv).float()
+        loss = float(nn.functional.cross_entropy(logits, yv))
+        return loss, float((logits.argmax(1) == yv).float().mean())
+
+
+@dataclass
+class _Selection:
+    """The epoch ``select`` keeps so far: its (accuracy, loss), weights, and the epochs since it."""
+
+    select: str
+    best: tuple[float, float] = (-1.0, math.inf)
+    key: tuple | None = None
+    state: dict | None = None
+    epoch: int = 0
+    stale: int = 0
+
+    def offer(self, epoch: int, val_acc: float, val_loss: float, judged: nn.Module) -> None:
+        key = {"accuracy": (val_acc, -val_loss), "loss": (-val_loss,), "last": (epoch,)}[self.select]
+        if self.key is None or key > self.key:
+            self.key = key
+            self.best, self.epoch, self.stale = (val_acc, val_loss), epoch, 0
+            self.state = copy.deepcopy(judged.state_dict())
+        else:
+            self.stale += 1
+
+
+class _Progress:
+    """A bar on terminals; in a log (not a terminal) one line every tenth of the run instead."""
+
+    def __init__(self, epochs: int, desc: str) -> None:
+        self.epochs, self.desc = epochs, desc
+        self.bar = tqdm(range(1, epochs + 1), desc=desc, leave=False, dynamic_ncols=True, disable=None)
+        self.lines = not sys.stderr.isatty()
+        self.every, self.started = max(1, epochs // 10), time.monotonic()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.bar)
+
+    def report(self, epoch: int, train_ce: float, val_acc: float, best_acc: float) -> None:
+        self.bar.set_postfix(ce=f"{train_ce:.3f}", val_acc=f"{val_acc:.3f}", best=f"{best_acc:.3f}")
+        if self.lines and (epoch % self.every == 0 or epoch == self.epochs):
+            elapsed = time.monotonic() - self.started
+            left = elapsed / epoch * (self.epochs - epoch)
+            print(
+                f"  {self.desc}: epoch {epoch}/{self.epochs}, train ce {train_ce:.3f}, "
+                f"val acc {val_acc:.3f}, {elapsed:.0f} s, about {left:.0f} s left",
+                flush=True,
+            )
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def fit(
     model: GraphModel,
     train_x: np.ndarray,
@@ -160,105 +290,30 @@ def fit(
     xv = torch.as_tensor(val_x, dtype=torch.float32, device=device)
     yv = torch.as_tensor(val_y, dtype=torch.long, device=device)
     opt = adam(model, cfg.lr, cfg.weight_decay, cfg.adj_lr)
-    if cfg.schedule == "cosine":
-        sched: torch.optim.lr_scheduler.LRScheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-            opt, T_max=cfg.epochs
-        )
-    else:
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_gamma)
-    ce = nn.CrossEntropyLoss()
-    reduction = "mean" if cfg.ce_reduction == "mean" else "sum"
-    n_train = len(train_y)
+    sched = _scheduler(opt, cfg)
     augment = Augmenter(cfg.augment, xt, cfg.seed)
+    ema = _moving_average(model, cfg.average)
     # The averaged weights are what validation sees, what selection keeps and what the run saves.
-    ema = (
-        torch.optim.swa_utils.AveragedModel(
-            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.average), use_buffers=True
-        )
-        if cfg.average
-        else None
-    )
     judged = model if ema is None else ema.module
-
-    def scale(batch: int) -> float:
-        return n_train / batch if cfg.ce_reduction == "dataset" else 1.0
-
-    def autocast() -> contextlib.AbstractContextManager:
-        if cfg.autocast == "bf16":
-            return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
     gen = torch.Generator().manual_seed(cfg.seed)
-    best, best_key = (-1.0, math.inf), None
-    best_state, best_epoch, stale, history = None, 0, 0, []
-    # A bar on terminals; in a log (not a terminal) one line every tenth of the run instead.
-    bar = tqdm(range(1, cfg.epochs + 1), desc=desc, leave=False, dynamic_ncols=True, disable=None)
-    lines = not sys.stderr.isatty()
-    every, started = max(1, cfg.epochs // 10), time.monotonic()
-    for epoch in bar:
-        model.train()
-        perm = torch.randperm(len(xt), generator=gen).to(device)
-        total, n = 0.0, 0
-        for i in range(0, len(perm), cfg.batch_size):
-            idx = perm[i : i + cfg.batch_size]
-            if len(idx) < 2 and len(perm) > 1:
-                continue  # a batch of one breaks batch-norm statistics in the SENet baseline
-            opt.zero_grad(set_to_none=True)
-            xb = augment(xt[idx]) if augment else xt[idx]
-            with autocast():
-                logits = model(xb).float()
-            cls_loss = nn.functional.cross_entropy(
-                logits, yt[idx], reduction=reduction, label_smoothing=cfg.label_smoothing
-            ) * scale(len(idx))
-            loss = cls_loss + model.regularization()
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"{desc}: the loss became {float(loss)} at epoch {epoch}; lower --lr or check the inputs"
-                )
-            loss.backward()
-            opt.step()
-            if ema is not None:
-                ema.update_parameters(model)
-            total += float(cls_loss.detach()) / scale(len(idx)) * (1 if reduction == "sum" else len(idx))
-            n += len(idx)
+    kept, history = _Selection(cfg.select), []
+    progress = _Progress(cfg.epochs, desc)
+    for epoch in progress:
+        train_ce = _train_epoch(model, opt, ema, augment, (xt, yt), gen, cfg, desc, epoch)
         lr = float(opt.param_groups[0]["lr"])  # the rate this epoch trained with
         sched.step()
-        judged.eval()
-        with torch.no_grad(), autocast():
-            logits = judged(xv).float()
-            val_loss = float(ce(logits, yv))
-            val_acc = float((logits.argmax(1) == yv).float().mean())
+        val_loss, val_acc = _validate(judged, xv, yv, cfg.autocast, device)
         history.append(
-            {
-                "epoch": epoch,
-                "train_ce": total / max(n, 1),
-                "val_loss": val_loss,
-                "val_acc": val_acc,
-                "lr": lr,
-            }
+            {"epoch": epoch, "train_ce": train_ce, "val_loss": val_loss, "val_acc": val_acc, "lr": lr}
         )
         if on_epoch is not None:
             on_epoch(history[-1])
-        key = {"accuracy": (val_acc, -val_loss), "loss": (-val_loss,), "last": (epoch,)}[cfg.select]
-        if best_key is None or key > best_key:
-            best_key = key
-            best, best_epoch, stale = (val_acc, val_loss), epoch, 0
-            best_state = copy.deepcopy(judged.state_dict())
-        else:
-            stale += 1
-        bar.set_postfix(ce=f"{total / max(n, 1):.3f}", val_acc=f"{val_acc:.3f}", best=f"{best[0]:.3f}")
-        if lines and (epoch % every == 0 or epoch == cfg.epochs):
-            elapsed = time.monotonic() - started
-            left = elapsed / epoch * (cfg.epochs - epoch)
-            print(
-                f"  {desc}: epoch {epoch}/{cfg.epochs}, train ce {total / max(n, 1):.3f}, "
-                f"val acc {val_acc:.3f}, {elapsed:.0f} s, about {left:.0f} s left",
-                flush=True,
-            )
-        if stale >= cfg.patience and cfg.select != "last":
+        kept.offer(epoch, val_acc, val_loss, judged)
+        progress.report(epoch, train_ce, val_acc, kept.best[0])
+        if kept.stale >= cfg.patience and cfg.select != "last":
             break
-    bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    progress.close()
+    if kept.state is not None:
+        model.load_state_dict(kept.state)
     model.eval()
-    return FitResult(best_epoch, best[0], len(history), history)
+    return FitResult(kept.epoch, kept.best[0], len(history), history)
