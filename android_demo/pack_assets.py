@@ -9,7 +9,8 @@ manifest (size and sha256, and that the export verified it), and writes into ``-
 
 * the int8 ``.tflite`` and C-runtime model files, under the names the manifest gives;
 * ``samples.bin``: the held-out samples in the little-endian format below;
-* ``demo.properties``: file names, their sha256 (the app checks them again when it loads), model sizes.
+* ``demo.properties``: file names, their sha256 (the app checks them again when it loads), model sizes,
+  and the export's tolerance for reproducing the reference logits on the device.
 
 samples.bin (all integers unsigned 32-bit little-endian unless noted)::
 
@@ -187,11 +188,14 @@ def pack(dist: Path, out: Path, require: set[str], limit: int | None) -> dict[st
     check_out(dist, out)
     models = _models(dist, manifest, require)
     x, y, classes, ref = load_samples(dist, manifest["model"], limit)
+    tolerance = manifest.get("tolerances", {}).get("c_reproduction")
+    if ref is not None and not isinstance(tolerance, (int, float)):
+        raise PackError(f"{dist / 'manifest.json'} gives no c_reproduction tolerance: export again")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".lgrin-assets-", dir=out.parent))
     try:
-        props = _write_assets(staging, dist, models, x, y, classes, ref)
+        props = _write_assets(staging, dist, models, x, y, classes, ref, tolerance)
         _publish(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -231,8 +235,10 @@ def _write_assets(
     y: np.ndarray,
     classes: list[str],
     ref: np.ndarray | None,
+    tolerance: float | None,
 ) -> dict[str, str]:
-    """The models, samples.bin and demo.properties (sizes, file names, sha256s) into ``staging``."""
+    """The models, samples.bin and demo.properties (sizes, file names, sha256s, and the tolerance within
+    which the on-device C runtime must reproduce the reference logits) into ``staging``."""
     props = {
         "format": "1",
         "num_nodes": str(x.shape[1]),
@@ -247,6 +253,8 @@ def _write_assets(
     (staging / "samples.bin").write_bytes(encode_samples(x, y, classes, ref))
     props["samples.file"] = "samples.bin"
     props["samples.sha256"] = sha256_of(staging / "samples.bin")
+    if ref is not None:
+        props["reference.tolerance"] = repr(float(tolerance))
     lines = [f"{HEADER} from {dist.name}/manifest.json"]
     lines += [f"{k}={v}" for k, v in sorted(props.items())]
     (staging / "demo.properties").write_text("\n".join(lines) + "\n", encoding="ascii")

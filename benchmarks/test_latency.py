@@ -27,19 +27,29 @@ BATCHES = (1, 64)
 class Case:
     model: str  # label in the report
     arch: str  # registry name
-    runtime: str  # "pytorch", a target name, or "tensorrt-engine"
+    runtime: str  # "pytorch" or a target name
     precision: str
     opts: tuple[tuple[str, str], ...] = ()
+    artifact: str = ""  # a target's follow-up artifact (the TensorRT engine) instead of its own file
+
+    @property
+    def target(self) -> str:
+        """The report's name of what runs: the target, or target-artifact for a follow-up."""
+        return f"{self.runtime}-{self.artifact}" if self.artifact else self.runtime
 
     @property
     def id(self) -> str:
-        return f"{self.model}-{self.runtime}-{self.precision}"
+        return f"{self.model}-{self.target}-{self.precision}"
 
 
 def _cases() -> list[Case]:
     cases = [Case("lgrin", "lgrin", "pytorch", "fp32")]
     cases += [Case("lgrin", "lgrin", t.name, p) for t in TARGETS.values() for p in t.precisions]
-    cases.append(Case("lgrin", "lgrin", "tensorrt-engine", "int8"))
+    follow_ups = [t for t in TARGETS.values() if t.follow_up and t.follow_up.load]
+    cases += [
+        Case("lgrin", "lgrin", t.name, t.follow_up.precision, artifact=t.follow_up.artifact)
+        for t in follow_ups
+    ]
     baselines = {
         "blstm": ("blstm", ()),
         "senet": ("senet", (("senet-preset", "compact"),)),
@@ -69,34 +79,28 @@ class TorchRunner:
 
 def _exported(runs, run: Path, case: Case) -> tuple[Callable[[np.ndarray], np.ndarray], dict]:
     """The runner of ``case``'s exported artifact and its report fields; skips where the export made none."""
-    target = "tensorrt" if case.runtime == "tensorrt-engine" else case.runtime
-    manifest = runs.export(run, [target])
-    wanted = (
-        "model_int8.engine" if case.runtime == "tensorrt-engine" else TARGETS[target].files[case.precision]
-    )
+    target = TARGETS[case.runtime]
+    follow_up = target.follow_up if case.artifact else None
+    manifest = runs.export(run, [target.name])
+    wanted = follow_up.file if follow_up else target.files[case.precision]
     entries = manifest["artifacts"] + manifest.get("failed", [])
     entry = next((a for a in entries if a.get("path") in (wanted, f"unverified/{wanted}")), None)
     if entry is None or "error" in entry:
-        reasons = [s.get("reason") for s in manifest["skipped"] if s["target"] == target]
+        reasons = [s.get("reason") for s in manifest["skipped"] if s["target"] == target.name]
         reason = entry["error"] if entry else "; ".join(r for r in reasons if r) or "not exported"
         pytest.skip(f"{case.model} {case.runtime}/{case.precision}: {reason}")
     path = run / "dist" / entry["path"]
-    if case.runtime == "tensorrt-engine":
-        from lgrin_edge.export.tensorrt import TensorRTModel
-
-        runner = TensorRTModel(path)
-    else:
-        runner = TARGETS[target].load(path, 1)
+    runner = (follow_up.load if follow_up else target.load)(path, 1)
     info = {
-        "runtime": entry["runtime"] if case.runtime != "tflite" else "ai-edge-litert",
-        "target": case.runtime,
+        "runtime": entry["runtime"],
+        "target": case.target,
         "bytes": entry["bytes"],
         "accuracy": entry["accuracy"],
         # Timed even when outside the export tolerance (a baseline's int8 may be); the report marks it.
         "verified": entry["verified"],
         "top1_agreement": entry["top1_agreement"],
     }
-    if TARGETS.get(target) and TARGETS[target].fixed_batch:
+    if target.fixed_batch and not follow_up:
         info["note"] = "fixed-batch artifact (batch 1) run in chunks"
     return runner, info
 

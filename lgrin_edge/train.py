@@ -64,6 +64,7 @@ HISTORY_COLUMNS = ("fit", "epoch", "train_ce", "val_loss", "val_acc", "lr")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command's options: the run, its optimisation, the recipe's overrides, the graph, the models."""
     p = Parser(
         prog="python -m lgrin_edge.train",
         description=__doc__,
@@ -89,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
         + "; ".join(f"{n}: {describe(n)}" for n in RECIPES)
         + " (docs/model.md)",
     )
+    _add_optimisation_arguments(p)
+    _add_recipe_arguments(p.add_argument_group("recipe options (each overrides the --recipe's value)"))
+    _add_model_arguments(p)
+    return p
+
+
+def _add_optimisation_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--epochs", type=at_least(1), default=argparse.SUPPRESS, help="training epochs (default: recipe's)"
     )
@@ -132,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--patience", type=at_least(1), default=50, help="early-stopping patience (--select accuracy|loss)"
     )
-    r = p.add_argument_group("recipe options (each overrides the --recipe's value)")
+
+
+def _add_recipe_arguments(r: argparse._ArgumentGroup) -> None:
     r.add_argument(
         "--ce-reduction",
         default=argparse.SUPPRESS,
@@ -172,6 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="decay of an exponential moving average of the weights, which the run keeps (0: off)",
     )
+
+
+def _add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """Graph construction, L-GrIN's ablation options and the baselines' options."""
     g = p.add_argument_group("graph construction")
     g.add_argument(
         "--nodes",
@@ -210,7 +224,6 @@ def build_parser() -> argparse.ArgumentParser:
     b = p.add_argument_group("baseline options")
     b.add_argument("--hidden", type=at_least(1), default=None, help="BLSTM (300) / GCN (192) width")
     b.add_argument("--senet-preset", default="compact", choices=tuple(PRESETS))
-    return p
 
 
 def model_config(args: argparse.Namespace) -> dict:

@@ -43,6 +43,7 @@ def make(out: Path, n: int = 5, m: int = 8, p: int = 3, c: int = 4, seed: int = 
     manifest = {
         "artifacts": artifacts,
         "skipped": [],
+        "tolerances": {"c_reproduction": 1e-4},  # an export writes lgrin_edge.export.tolerances' values
         "model": {"num_nodes": m, "num_features": p, "num_classes": c, "classes": classes.tolist()},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))

@@ -21,7 +21,7 @@ from lgrin_edge.checkpoint import CheckpointError, check_file, load_checkpoint, 
 from lgrin_edge.cli import UserError
 from lgrin_edge.compress.fold import DeployLGrIN, FoldError, fold_model, folded_arrays
 from lgrin_edge.export.targets import TARGETS, ExportContext, FollowUp, Target
-from lgrin_edge.export.tolerances import FOLD
+from lgrin_edge.export.tolerances import C_REPRODUCTION, FOLD, VERIFY
 from lgrin_edge.export.verify import compare
 
 SAMPLES = 32
@@ -372,6 +372,8 @@ def _manifest(
             "max_abs_logit": scale,
         },
         "calibration_samples": calibration_n,
+        # The numbers every check of these files uses, for the checks made elsewhere (the Android demo's).
+        "tolerances": {"fold": FOLD, "verify": VERIFY, "c_reproduction": C_REPRODUCTION},
         "artifacts": results.artifacts,
         "failed": results.failed,
         "skipped": results.skipped,

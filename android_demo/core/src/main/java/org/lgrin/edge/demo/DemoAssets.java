@@ -69,6 +69,16 @@ public final class DemoAssets {
         return s;
     }
 
+    /** How closely a backend must reproduce the packed reference logits: the export's own tolerance. */
+    public double referenceTolerance() throws AssetException {
+        String v = props.getProperty("reference.tolerance");
+        try {
+            return Double.parseDouble(v);
+        } catch (NullPointerException | NumberFormatException e) {
+            throw new AssetException(PROPERTIES + ": 'reference.tolerance' is missing or not a number: " + v);
+        }
+    }
+
     public int intProperty(String key) throws AssetException {
         String v = props.getProperty(key);
         try {
