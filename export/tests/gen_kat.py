@@ -1,7 +1,9 @@
 """Regenerate the known-answer data in export/tests/data (run from the repository root).
 
 The expected logits come from numpy: the float32 reference forward and the int8 simulation, never from
-the C runtime itself. tests/export/test_c_runtime.py checks that the committed files are current.
+the C runtime itself. tests/export/test_c_runtime.py checks that the committed files are current. The
+last line of each .txt is the tolerance every reader (the C tests, the Java test, pytest) applies,
+relative to 1 + |logit|: lgrin_edge.export.tolerances.C_REPRODUCTION.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from lgrin_edge.export.c_runtime import (
     reference_forward,
     simulate_int8,
 )
+from lgrin_edge.export.tolerances import C_REPRODUCTION
 
 KAT_DIMS = {"M": 6, "P": 3, "C": 4, "eta": (5, 3), "L": 2, "seed": 7}
 # int8 only, sized for the vector kernels: full and partial row tiles (M = 30), branch widths that are
@@ -34,9 +37,11 @@ def kat_files() -> dict[str, bytes]:
     x = (mean + std * rng.normal(size=(1, d["M"], d["P"]))).astype(np.float32)
     want32 = reference_forward(arrays, x)[0]
     want8 = simulate_int8(quantize(arrays, cal), x)[0]
-    lines = [f"{d['M']} {d['P']} {d['C']}"] + [
-        " ".join(f"{v:.9g}" for v in a) for a in (x.ravel(), want32, want8)
-    ]
+    lines = (
+        [f"{d['M']} {d['P']} {d['C']}"]
+        + [" ".join(f"{v:.9g}" for v in a) for a in (x.ravel(), want32, want8)]
+        + [f"{C_REPRODUCTION!r}"]
+    )
     t = TILE_DIMS
     t_arrays, t_mean, t_std = random_folded_arrays(
         t["M"], t["P"], t["C"], eta=t["eta"], L=t["L"], seed=t["seed"]
@@ -45,9 +50,11 @@ def kat_files() -> dict[str, bytes]:
     t_cal = (t_mean + t_std * rng.normal(size=(64, t["M"], t["P"]))).astype(np.float32)
     t_x = (t_mean + t_std * rng.normal(size=(t["N"], t["M"], t["P"]))).astype(np.float32)
     t_want = simulate_int8(quantize(t_arrays, t_cal), t_x)
-    t_lines = [f"{t['M']} {t['P']} {t['C']} {t['N']}"] + [
-        " ".join(f"{v:.9g}" for v in a) for a in (t_x.ravel(), t_want.ravel())
-    ]
+    t_lines = (
+        [f"{t['M']} {t['P']} {t['C']} {t['N']}"]
+        + [" ".join(f"{v:.9g}" for v in a) for a in (t_x.ravel(), t_want.ravel())]
+        + [f"{C_REPRODUCTION!r}"]
+    )
     return {
         "kat_fp32.lgrn": encode_model(arrays, precision="fp32"),
         "kat_int8.lgrn": encode_model(arrays, cal),

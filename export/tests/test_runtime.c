@@ -146,6 +146,13 @@ static void read_floats(FILE *f, float *x, size_t n)
         }
 }
 
+/* got within the known-answer file's tolerance of want, relative to 1 + |want| (its last line, written
+ * by gen_kat.py from lgrin_edge.export.tolerances.C_REPRODUCTION) */
+static int close_enough(float got, float want, float tolerance)
+{
+    return fabsf(got - want) <= tolerance * (1.0f + fabsf(want));
+}
+
 /* softmax of the C logits got against exp in double; sums to one */
 static void check_softmax(const float *got, unsigned C)
 {
@@ -181,7 +188,7 @@ static void test_known_answer(const char *dir, const blob *fp, const blob *q8)
 {
     char path[4096];
     unsigned M, P, C, i;
-    float *x, *want32, *want8, *got;
+    float *x, *want32, *want8, *got, tol;
     lgrin_model m32, m8;
     void *ws;
     size_t wsn;
@@ -200,6 +207,7 @@ static void test_known_answer(const char *dir, const blob *fp, const blob *q8)
     read_floats(f, x, (size_t)M * P);
     read_floats(f, want32, C);
     read_floats(f, want8, C);
+    read_floats(f, &tol, 1);
     fclose(f);
 
     CHECK(lgrin_load(&m32, fp->words, fp->len) == LGRIN_OK, "fp32 load");
@@ -212,12 +220,10 @@ static void test_known_answer(const char *dir, const blob *fp, const blob *q8)
 
     CHECK(lgrin_run(&m32, ws, wsn, x, got) == LGRIN_OK, "fp32 run");
     for (i = 0; i < C; i++)
-        CHECK(fabsf(got[i] - want32[i]) <= 1e-4f * (1.0f + fabsf(want32[i])), "fp32 logit %u: %g vs %g", i,
-              got[i], want32[i]);
+        CHECK(close_enough(got[i], want32[i], tol), "fp32 logit %u: %g vs %g", i, got[i], want32[i]);
     CHECK(lgrin_run(&m8, ws, wsn, x, got) == LGRIN_OK, "int8 run");
     for (i = 0; i < C; i++)
-        CHECK(fabsf(got[i] - want8[i]) <= 1e-4f * (1.0f + fabsf(want8[i])), "int8 logit %u: %g vs %g", i,
-              got[i], want8[i]);
+        CHECK(close_enough(got[i], want8[i], tol), "int8 logit %u: %g vs %g", i, got[i], want8[i]);
 
     check_softmax(got, C);
     check_run_errors(&m32, &m8, ws, wsn, x);
@@ -235,7 +241,7 @@ static void test_tiles(const char *dir)
 {
     char path[4096];
     unsigned M, P, C, N, i;
-    float *x, *want, *got;
+    float *x, *want, *got, tol;
     lgrin_model m;
     blob b = read_file(dir, "kat_tiles_int8.lgrn");
     void *ws;
@@ -252,13 +258,13 @@ static void test_tiles(const char *dir)
     got = (float *)malloc(sizeof(float) * N * C);
     read_floats(f, x, (size_t)N * M * P);
     read_floats(f, want, (size_t)N * C);
+    read_floats(f, &tol, 1);
     fclose(f);
     CHECK(lgrin_load(&m, b.words, b.len) == LGRIN_OK, "tiles: load");
     ws = malloc(lgrin_workspace_size(&m));
     CHECK(lgrin_run_batch(&m, ws, lgrin_workspace_size(&m), x, N, got) == LGRIN_OK, "tiles: run");
     for (i = 0; i < N * C; i++)
-        CHECK(fabsf(got[i] - want[i]) <= 1e-4f * (1.0f + fabsf(want[i])), "tiles: logit %u: %g vs %g", i, got[i],
-              want[i]);
+        CHECK(close_enough(got[i], want[i], tol), "tiles: logit %u: %g vs %g", i, got[i], want[i]);
     free(ws);
     free(x);
     free(want);

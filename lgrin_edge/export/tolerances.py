@@ -1,7 +1,7 @@
 """Every numerical tolerance of the export, in one place, with why it has its value.
 
-The exporters, the verification, the robustness matrix and the tests read these names; the Java tests
-of the JNI bridge read C_REPRODUCTION from the files the export writes beside the model.
+The exporters, the verification, the robustness matrix and the tests read these names; the C and Java
+tests read C_REPRODUCTION from the files the export and gen_kat.py write (never a number of their own).
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ MAX_ACCURACY_DELTA = 0.005
 # only if the others are near 1 (the int8 promise is a property of the recipe, not of a lucky model).
 MIN_MEAN_AGREEMENT = 0.995
 
-# The C runtime built elsewhere (JNI on Android, the desktop JVM tests) must reproduce the logits the
-# export's own build of it gave (samples.npz logits_c), up to this, relative to 1 + |logit|: the same
-# integer layers, the float pooling and classifier summed in another order by other compilers.
+# The C runtime built elsewhere must reproduce the logits it is checked against up to this: the same
+# integer layers, the float pooling and classifier summed in another order by other compilers and
+# kernel families. Read by the C and Java known-answer tests from export/tests/data/kat*.txt (relative
+# to 1 + |logit|, written by gen_kat.py) and by the Android demo's JVM test from demo.properties
+# (absolute, against the export's own samples.npz logits_c; pack_assets.py copies it from manifest.json).
 C_REPRODUCTION = 1e-4

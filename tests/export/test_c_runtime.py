@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from lgrin_edge.export import c_runtime as cr
+from lgrin_edge.export.tolerances import C_REPRODUCTION
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")), reason="no C compiler on PATH"
@@ -205,12 +206,14 @@ def test_committed_known_answer_models_give_their_recorded_answers(tmp_path: Pat
     from float arithmetic, whose last bits differ from one CPU to the next.
     """
     data = cr.EXPORT_DIR / "tests" / "data"
-    x, want32, want8 = _kat_answers((data / "kat.txt").read_text())
+    x, want32, want8, tolerance = _kat_answers((data / "kat.txt").read_text())
+    assert tolerance.tolist() == [C_REPRODUCTION]  # what the C and Java tests apply
     m, p, _ = (int(v) for v in (data / "kat.txt").read_text().split("\n")[0].split())
     for name, want in (("kat_fp32.lgrn", want32), ("kat_int8.lgrn", want8)):
         got = cr.CModel(data / name)(x.reshape(1, m, p).astype(np.float32))[0]
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * max(1.0, float(np.abs(want).max())))
-    tx, twant = _kat_answers((data / "kat_tiles.txt").read_text())
+    tx, twant, tolerance = _kat_answers((data / "kat_tiles.txt").read_text())
+    assert tolerance.tolist() == [C_REPRODUCTION]
     m, p, _, n = (int(v) for v in (data / "kat_tiles.txt").read_text().split("\n")[0].split())
     got = cr.CModel(data / "kat_tiles_int8.lgrn")(tx.reshape(n, m, p).astype(np.float32))
     np.testing.assert_allclose(got.ravel(), twant, rtol=0, atol=1e-5 * float(np.abs(twant).max()))
