@@ -164,6 +164,12 @@ def check_options(opts: ExportOptions) -> list[str]:
     """Notes on options some requested targets ignore; ExportSetupError for one that none of them uses."""
     given = {"batch": opts.batch != 1, "sensitivity": opts.sensitivity, "static_int8": opts.static_int8}
     notes = []
+    asked = "/".join(opts.precisions)
+    idle = [t for t in opts.targets if not set(opts.precisions) & set(TARGETS[t].precisions)]
+    if idle and len(idle) == len(opts.targets):
+        raise ExportSetupError(f"--precision {asked}: there is no {asked} file for {', '.join(idle)}")
+    if idle:
+        notes.append(f"note: there is no {asked} file for {', '.join(idle)}; skipped")
     for option in (name for name, on in given.items() if on):
         flag = "--" + option.replace("_", "-")
         users = [t for t in opts.targets if TARGETS[t].honours(option)]

@@ -139,6 +139,14 @@ def test_an_option_no_requested_target_uses_is_refused_before_any_work():
         check_options(ExportOptions(["tflite"], ["int8"], sensitivity=True))
 
 
+def test_a_precision_no_requested_target_makes_is_refused_or_reported():
+    with pytest.raises(ExportSetupError, match="--precision fp32: there is no fp32 file for tensorrt, c"):
+        check_options(ExportOptions(["tensorrt", "c"], ["fp32"]))
+    assert check_options(ExportOptions(["onnx", "c"], ["fp32"])) == [
+        "note: there is no fp32 file for c; skipped"
+    ]
+
+
 def test_an_option_some_requested_targets_ignore_is_reported():
     notes = check_options(ExportOptions(["onnx", "tflite"], ["int8"], batch=4, sensitivity=True))
     assert notes == [
