@@ -116,8 +116,11 @@ def test_a_seed_gives_the_same_weights_as_before(name, opts, abs_sum, first):
     torch.manual_seed(0)
     again = [p.detach().double() for p in create_model(name, **SHAPE, **opts).parameters()]
     assert all(torch.equal(a, b) for a, b in zip(params, again, strict=True))
-    assert sum(float(p.abs().sum()) for p in params) == pytest.approx(abs_sum, rel=1e-9)
-    assert float(params[0].flatten()[0]) == pytest.approx(first, rel=1e-7)
+    # Loose enough for another CPU code path (ATEN_CPU_CAPABILITY=default draws the same numbers but
+    # scales them with other kernels: up to 5e-6 relative measured), far too tight for a changed
+    # initialisation order, which gives unrelated weights.
+    assert sum(float(p.abs().sum()) for p in params) == pytest.approx(abs_sum, rel=1e-5)
+    assert float(params[0].flatten()[0]) == pytest.approx(first, rel=1e-4)
 
 
 def test_print_shows_the_options():
