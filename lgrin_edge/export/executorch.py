@@ -23,7 +23,6 @@ The program has a fixed batch (the example's); :class:`ExecuTorchModel` runs any
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import logging
 import warnings
 from collections.abc import Iterator
@@ -37,7 +36,7 @@ from torch import nn
 from lgrin_edge.atomic import write_bytes
 from lgrin_edge.compress.fold import DeployLGrIN
 from lgrin_edge.export.errors import ExportError
-from lgrin_edge.export.runner import Runner, check_export_request, fixed_batch_example
+from lgrin_edge.export.runner import Runner, check_export_request, fixed_batch_example, package_version
 
 # The native runtime is built against one libtorch; nothing checks the match at import.
 TESTED_VERSION = "1.5.1"
@@ -50,9 +49,8 @@ class ExecuTorchError(ExportError):
 
 def executorch_status() -> tuple[bool, str]:
     """Whether ``.pte`` files can be made and run here, and a one-line reason or tool summary."""
-    try:
-        version = importlib.metadata.version("executorch")
-    except importlib.metadata.PackageNotFoundError:
+    version = package_version("executorch")
+    if version is None:
         return False, f"executorch is not installed ({INSTALL})"
     try:
         with _quiet():
@@ -175,7 +173,7 @@ def export_executorch(
         if row.occurrences_in_non_delegated_graphs:
             portable[row.op_type] = int(row.occurrences_in_non_delegated_graphs)
     facts = {
-        "tool": f"executorch {importlib.metadata.version('executorch')}, XNNPACK partitioner",
+        "tool": f"executorch {package_version('executorch')}, XNNPACK partitioner",
         "batch": int(batch),
         "graph": type(graph).__name__,
         "delegated_subgraphs": int(info.num_delegated_subgraphs),

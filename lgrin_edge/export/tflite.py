@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib.metadata
 import importlib.util
 import os
 import re

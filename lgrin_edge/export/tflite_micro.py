@@ -14,7 +14,6 @@ as much or a little less.
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from lgrin_edge.atomic import file_sha256, write_bytes
-from lgrin_edge.export.runner import Runner, dequantise_affine, quantise_affine
+from lgrin_edge.export.runner import Runner, dequantise_affine, package_version, quantise_affine
 from lgrin_edge.export.verify import compare
 
 INSTALL = "pip install 'lgrin-edge[micro]'"
@@ -37,7 +36,7 @@ def tflm_status() -> tuple[bool, str]:
     """Whether TFLite Micro's Python interpreter is installed, and a one-line reason or its version."""
     if importlib.util.find_spec("tflite_micro") is None:
         return False, f"tflite-micro is not installed ({INSTALL})"
-    return True, f"tflite-micro {importlib.metadata.version('tflite-micro')}"
+    return True, f"tflite-micro {package_version('tflite-micro') or 'unknown'}"
 
 
 def _schema():
