@@ -119,38 +119,39 @@ class _FoldRun:
     row: dict
 
 
-def _run_fold(
-    ds: SequenceDataset,
-    fold: Fold,
-    n_folds: int,
-    model_name: str,
-    model_cfg: dict,
-    cfg: TrainConfig,
-    nodes: int,
-    policy: str,
-    on_epoch: Callable[[dict], None] | None,
-) -> _FoldRun:
-    tr, va, te = (graphs_for(ds, i, nodes, policy) for i in (fold.train, fold.val, fold.test))
-    desc = f"{model_name} fold {fold.index + 1}/{n_folds}"
-    model, res = train_one(model_name, model_cfg, tr, va, cfg, desc, on_epoch)
+@dataclass(frozen=True)
+class _Training:
+    """What every fit of one protocol shares: the data, the model to build, the recipe, the graphs."""
+
+    ds: SequenceDataset
+    model_name: str
+    model_cfg: dict
+    cfg: TrainConfig
+    nodes: int
+    policy: str
+
+    def graphs(self, idx: np.ndarray) -> GraphSplit:
+        return graphs_for(self.ds, idx, self.nodes, self.policy)
+
+    def train(
+        self, tr: GraphSplit, va: GraphSplit, desc: str, on_epoch: Callable[[dict], None] | None
+    ) -> tuple[GraphModel, FitResult]:
+        return train_one(self.model_name, self.model_cfg, tr, va, self.cfg, desc, on_epoch)
+
+
+def _run_fold(t: _Training, fold: Fold, n_folds: int, on_epoch: Callable[[dict], None] | None) -> _FoldRun:
+    tr, va, te = (t.graphs(i) for i in (fold.train, fold.val, fold.test))
+    model, res = t.train(tr, va, f"{t.model_name} fold {fold.index + 1}/{n_folds}", on_epoch)
     pred = predict_logits(model, te.x).argmax(1)
-    return _FoldRun(model, res, tr, te, pred, _fold_row(fold, tr, va, te, pred, res, ds.num_classes))
+    return _FoldRun(model, res, tr, te, pred, _fold_row(fold, tr, va, te, pred, res, t.ds.num_classes))
 
 
-def _train_final(
-    ds: SequenceDataset,
-    model_name: str,
-    model_cfg: dict,
-    cfg: TrainConfig,
-    nodes: int,
-    policy: str,
-    on_epoch: Callable[[dict], None] | None,
-) -> _Deployed:
+def _train_final(t: _Training, on_epoch: Callable[[dict], None] | None) -> _Deployed:
     """k-fold's model to deploy: trained on all data less 15% held out for early stopping."""
-    all_idx = np.arange(len(ds.y))
-    train_idx, val_idx = validation_split(all_idx, ds.y, ds.groups, 0.15, cfg.seed)
-    tr, va = graphs_for(ds, train_idx, nodes, policy), graphs_for(ds, val_idx, nodes, policy)
-    model, res = train_one(model_name, model_cfg, tr, va, cfg, f"{model_name} final (all data)", on_epoch)
+    all_idx = np.arange(len(t.ds.y))
+    train_idx, val_idx = validation_split(all_idx, t.ds.y, t.ds.groups, 0.15, t.cfg.seed)
+    tr, va = t.graphs(train_idx), t.graphs(val_idx)
+    model, res = t.train(tr, va, f"{t.model_name} final (all data)", on_epoch)
     return _Deployed(model, res, tr, va, "validation split of the final model (used for early stopping only)")
 
 
@@ -175,6 +176,7 @@ def run_protocol(
     start = time.time()
     sizes = {"num_nodes": nodes, "in_features": ds.num_features, "num_classes": ds.num_classes}
     model_cfg = {**model_cfg, **sizes}
+    training = _Training(ds, model_name, model_cfg, cfg, nodes, policy)
     plan: list[Fold] = make_folds(ds, folds, cfg.seed)
     fits = len(plan) + (0 if ds.is_test is not None else 1)  # k-fold adds the final all-data model
     fold_results, y_true_all, y_pred_all = [], [], []
@@ -184,9 +186,7 @@ def run_protocol(
         plan, desc=f"{model_name} folds", disable=True if len(plan) == 1 else None, dynamic_ncols=True
     ):
         label = f"fold {fold.index + 1}"
-        run = _run_fold(
-            ds, fold, len(plan), model_name, model_cfg, cfg, nodes, policy, _labelled(on_epoch, label)
-        )
+        run = _run_fold(training, fold, len(plan), _labelled(on_epoch, label))
         histories[label] = run.fit.history
         fold_results.append(run.row)
         done = fold.index + 1
@@ -199,7 +199,7 @@ def run_protocol(
         if ds.is_test is not None:
             kept = _Deployed(run.model, run.fit, run.train, run.test, "official test split")
     if kept is None:
-        kept = _train_final(ds, model_name, model_cfg, cfg, nodes, policy, _labelled(on_epoch, "final"))
+        kept = _train_final(training, _labelled(on_epoch, "final"))
         histories["final"] = kept.fit.history
     y_true, y_pred = np.concatenate(y_true_all), np.concatenate(y_pred_all)
     return _protocol_result(ds, folds, fold_results, (y_true, y_pred), kept, histories, time.time() - start)
