@@ -1,6 +1,7 @@
 """Benchmark fixtures: checkpoints trained once per session and cached on disk, with their exports.
 
-Options: --bench-training=fast|full (epochs 40 or 150), --bench-cache=DIR, --bench-datasets=a,b. Write them
+Options: --bench-training=fast|full (epochs 40 or 150), --bench-cache=DIR, --bench-datasets=a,b,
+--bench-seeds=0,1,2,3,4 (test_accuracy.py). Write them
 with '=': `pytest --benchmark-only` from the repository root reads them before this file is loaded.
 """
 
@@ -30,6 +31,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--bench-cache", default=".lgrin_cache/bench", help="where trained checkpoints are cached"
     )
     group.addoption("--bench-datasets", default=",".join(DATASETS), help="comma-separated bundled datasets")
+    group.addoption(
+        "--bench-seeds", default="0,1,2,3,4", help="comma-separated seeds of the accuracy-over-seeds table"
+    )
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

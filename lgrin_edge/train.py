@@ -170,6 +170,20 @@ def _add_recipe_arguments(r: argparse._ArgumentGroup) -> None:
         help="learning rate of A (default: --lr)",
     )
     r.add_argument(
+        "--adj-init",
+        type=finite_float(0.0, strict=True),
+        default=argparse.SUPPRESS,
+        help="standard deviation of A's random start, N(0, s^2) (the paper: 1)",
+    )
+    r.add_argument(
+        "--lambdas",
+        type=finite_float(0.0),
+        nargs=3,
+        default=argparse.SUPPRESS,
+        metavar=("L1", "L2", "L3"),
+        help="eq. 8's weights: structure prior, ||A||_F^2, ||p||^2 (the paper: 0.1 0.1 1e-4)",
+    )
+    r.add_argument(
         "--augment",
         nargs="*",
         default=argparse.SUPPRESS,
@@ -218,16 +232,15 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
     m.add_argument("--adjacency", default="learned", choices=ADJACENCIES)
     m.add_argument("--pooling", default="learned", choices=POOLINGS, help="learned = [max | H^T p | mean]")
     m.add_argument("--sort-k", type=at_least(1), default=10, help="nodes kept by sort pooling")
-    m.add_argument(
-        "--lambdas", type=finite_float(0.0), nargs=3, default=(0.1, 0.1, 1e-4), metavar=("L1", "L2", "L3")
-    )
     b = p.add_argument_group("baseline options")
     b.add_argument("--hidden", type=at_least(1), default=None, help="BLSTM (300) / GCN (192) width")
     b.add_argument("--senet-preset", default="compact", choices=tuple(PRESETS))
 
 
 def model_config(args: argparse.Namespace) -> dict:
+    """The model's options; eq. 8's lambdas come from the recipe (or --lambdas)."""
     if args.model == "lgrin":
+        lambdas = recipe_settings(args)["lambdas"]
         return {
             "eta": tuple(args.eta),
             "num_layers": args.layers,
@@ -236,9 +249,9 @@ def model_config(args: argparse.Namespace) -> dict:
             "adjacency": args.adjacency,
             "pooling": args.pooling,
             "sort_k": args.sort_k,
-            "lambda1": args.lambdas[0],
-            "lambda2": args.lambdas[1],
-            "lambda3": args.lambdas[2],
+            "lambda1": lambdas[0],
+            "lambda2": lambdas[1],
+            "lambda3": lambdas[2],
         }
     if args.model == "senet":
         return {"preset": args.senet_preset}
@@ -348,9 +361,14 @@ def write_history_csv(path: Path, histories: dict[str, list[dict]]) -> None:
     write_bytes(path, ("\n".join(lines) + "\n").encode())
 
 
+def recipe_settings(args: argparse.Namespace) -> dict:
+    """The recipe's settings with the options given on the command line put in."""
+    return resolve(args.recipe, {k: getattr(args, k, None) for k in RECIPE_KEYS})
+
+
 def train_config(args: argparse.Namespace, device: str) -> TrainConfig:
-    """The run's TrainConfig: the recipe, with the options given on the command line put in."""
-    recipe = resolve(args.recipe, {k: getattr(args, k, None) for k in RECIPE_KEYS})
+    """The run's TrainConfig: the recipe's optimisation settings (eq. 8's lambdas go to the model)."""
+    recipe = {k: v for k, v in recipe_settings(args).items() if k != "lambdas"}
     try:
         return TrainConfig(
             **recipe,

@@ -42,7 +42,7 @@ def load_rows(path: Path) -> tuple[list[dict], dict[str, float], dict]:
             info, median = b.get("extra_info", {}), float(b["stats"]["median"])
         except (AttributeError, KeyError, TypeError, ValueError):
             raise UserError(f"{path}: benchmark {name!r} has no stats.median") from None
-        if info.get("kind") == "training":
+        if info.get("kind") in ("training", "seeds"):
             continue
         if info.get("kind") == "floor":
             if "precision" not in info or "macs" not in info:
@@ -53,7 +53,8 @@ def load_rows(path: Path) -> tuple[list[dict], dict[str, float], dict]:
             if missing:
                 raise UserError(f"{path}: benchmark {name!r} lacks {', '.join(missing)} in extra_info")
             rows.append({**info, "median_s": median})
-    if not rows and not any(b.get("extra_info", {}).get("kind") == "training" for b in data["benchmarks"]):
+    kinds = {b.get("extra_info", {}).get("kind") for b in data["benchmarks"] if isinstance(b, dict)}
+    if not rows and not kinds & {"training", "seeds"}:
         raise UserError(f"{path} holds no lgrin-edge benchmarks")
     return rows, rates, data.get("machine_info", {})
 
@@ -67,6 +68,32 @@ def training_rows(path: Path) -> list[dict]:
         if info.get("kind") == "training":
             out.append({**info, "graphs_per_s": info["batch"] / float(b["stats"]["median"])})
     return out
+
+
+def seed_rows(path: Path) -> list[dict]:
+    """The accuracy-over-seeds rows (benchmarks/test_accuracy.py), with the test-set evaluation time."""
+    data = json.loads(path.read_text())
+    return [
+        {**b["extra_info"], "median_s": float(b["stats"]["median"])}
+        for b in data.get("benchmarks", [])
+        if isinstance(b, dict) and b.get("extra_info", {}).get("kind") == "seeds"
+    ]
+
+
+def seeds_markdown(rows: list[dict]) -> str:
+    """Test accuracy per model and dataset: mean +- sample std over the seeds, the lowest, each seed."""
+    lines = [
+        "| dataset | model | params | seeds | accuracy (%) mean +- std | lowest | per seed | test-set pass |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(rows, key=lambda r: (r["dataset"], -r["accuracy_mean"])):
+        each = " ".join(f"{100 * a:.2f}" for a in r["accuracies"])
+        lines.append(
+            f"| {r['dataset']} | {r['model']} | {r['params']:,} | {len(r['seeds'])} "
+            f"| {100 * r['accuracy_mean']:.2f} +- {100 * r['accuracy_std']:.2f} "
+            f"| {100 * min(r['accuracies']):.2f} | {each} | {r['median_s'] * 1e3:.1f} ms |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def training_markdown(rows: list[dict], rates: dict[str, float]) -> str:
@@ -216,6 +243,13 @@ def _main(argv: list[str] | None = None) -> int:
         text = markdown(rows, rates, machine)
         pareto_plot(rows, args.out / "pareto.png")
         outputs.append(args.out / "pareto.png")
+    seeds = seed_rows(args.json)
+    if seeds:
+        epochs = sorted({r["epochs"] for r in seeds})
+        text += (
+            f"\n## Accuracy over seeds (default recipe, {'/'.join(map(str, epochs))} epochs, official test "
+            "split; the table above is seed 0)\n\n" + seeds_markdown(seeds)
+        )
     training = training_rows(args.json)
     if training:
         text += "\n## Training throughput (batch 32, one optimisation step)\n\n" + training_markdown(

@@ -63,7 +63,11 @@ def train_one(
     seed_everything(cfg.seed)
     model = create_model(model_name, **model_cfg)
     adj = getattr(model, "adj", None)
-    init = adj.detach().cpu().numpy().copy() if isinstance(adj, torch.nn.Parameter) else None
+    init = None
+    if isinstance(adj, torch.nn.Parameter):
+        with torch.no_grad():
+            adj.mul_(cfg.adj_init)  # the same N(0, 1) draw, so adj_init = 1 is the paper's start exactly
+        init = adj.detach().cpu().numpy().copy()
     model.norm.fit(torch.as_tensor(train.x))
     result = fit(model, train.x, train.y, val.x, val.y, cfg, desc=desc, on_epoch=on_epoch)
     result.init_adj = init  # the graph diagnostics compare the learned A with where it started

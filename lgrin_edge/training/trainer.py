@@ -58,6 +58,7 @@ class TrainConfig:
     adj_lr: float | None = None  # learning rate of A (None: lr)
     augment: tuple[str, ...] = ()  # subset of training/augment.py's AUGMENTS
     average: float = 0.0  # decay of an exponential moving average of the weights (0: off)
+    adj_init: float = 1.0  # A starts at N(0, adj_init^2): the paper's N(0, 1) draw, scaled
 
     def __post_init__(self) -> None:
         checks = {
@@ -76,6 +77,8 @@ class TrainConfig:
             raise ValueError(f"average (an EMA decay) must be in [0, 1), got {self.average}")
         if self.weight_decay < 0 or (self.adj_lr is not None and not self.adj_lr > 0):
             raise ValueError("weight_decay must be >= 0 and adj_lr > 0")
+        if not (math.isfinite(self.adj_init) and self.adj_init > 0):
+            raise ValueError(f"adj_init (the spread of A's start) must be > 0, got {self.adj_init}")
 
     def to_dict(self) -> dict:
         return asdict(self)

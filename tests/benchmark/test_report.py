@@ -41,6 +41,20 @@ def test_report_table_speedup_and_floor(tmp_path):
     assert (tmp_path / "r" / "pareto.png").stat().st_size > 1000
 
 
+def test_report_accuracy_over_seeds_table(tmp_path):
+    seeds = {
+        "kind": "seeds", "model": "lgrin", "dataset": "jv", "seeds": [0, 1, 2], "params": 1000,
+        "accuracies": [0.98, 0.99, 0.97], "accuracy_mean": 0.98, "accuracy_std": 0.01, "epochs": 150,
+    }  # fmt: skip
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"benchmarks": [{"extra_info": seeds, "stats": {"median": 2e-3}}]}))
+    assert main([str(path), "--out", str(tmp_path / "r")]) == 0
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "## Accuracy over seeds" in text and "150 epochs" in text
+    row = next(line for line in text.splitlines() if "| lgrin |" in line)
+    assert "98.00 +- 1.00" in row and "| 97.00 |" in row and "98.00 99.00 97.00" in row and "2.0 ms" in row
+
+
 def test_report_rejects_bad_json(tmp_path, capsys):
     path = tmp_path / "b.json"
     path.write_text("{not json")

@@ -25,3 +25,20 @@ def test_init_overlap_tells_init_from_learned():
     other = graph_diagnostics(np.where(rng.normal(size=(30, 30)) > 1.0, 1.0, 0.0), init)
     assert other["init_overlap"] < 0.3
     assert "edge overlap" in caption(d)
+
+
+def test_per_diagonal_overlap_sees_a_band_whose_members_the_init_chose():
+    """A prior-made band kept the init's largest entries at each distance: the whole-matrix overlap
+    reads low (the band is not where the init's largest are), the per-diagonal one reads 1."""
+    rng = np.random.default_rng(1)
+    m = 40
+    init = rng.normal(size=(m, m))
+    offset = np.abs(np.arange(m)[:, None] - np.arange(m)[None, :])
+    band = np.where((offset <= 3) & (init > 0.5), 1.0, 0.0)
+    d = graph_diagnostics(band, init)
+    assert d["init_overlap_by_offset"] == 1.0 > 0.5 > d["init_overlap"]
+    assert d["chance_overlap_by_offset"] < 0.5
+    fresh = np.where((offset <= 3) & (rng.normal(size=(m, m)) > 0.5), 1.0, 0.0)
+    shuffled = graph_diagnostics(fresh, init)
+    assert abs(shuffled["init_overlap_by_offset"] - shuffled["chance_overlap_by_offset"]) < 0.15
+    assert "per diagonal" in caption(d)

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from lgrin_edge.models import create_model
+from lgrin_edge.models.lgrin import LGrINOptions
 from lgrin_edge.train import main
 from lgrin_edge.training.recipes import RECIPE_KEYS, RECIPES, resolve
 from lgrin_edge.training.trainer import TrainConfig, adam, fit
@@ -18,6 +19,10 @@ def test_paper_recipe_is_section_iv_a():
     p = RECIPES["paper"]
     assert (p["lr"], p["lr_step"], p["schedule"], p["ce_reduction"]) == (0.01, 50, "step", "dataset")
     assert not p["augment"] and not p["weight_decay"] and not p["label_smoothing"] and not p["average"]
+    # A drawn from N(0, 1), eq. 8's weights as Section IV-A sets them (the model's own defaults)
+    assert p["adj_init"] == 1.0 and p["adj_lr"] is None
+    o = LGrINOptions(num_nodes=2, in_features=1, num_classes=2)
+    assert p["lambdas"] == (o.lambda1, o.lambda2, o.lambda3) == (0.1, 0.1, 1e-4)
 
 
 def test_overrides_replace_only_what_is_given():
@@ -35,6 +40,8 @@ def test_overrides_replace_only_what_is_given():
         {"average": 1.0},
         {"augment": ("flip",)},
         {"adj_lr": 0},
+        {"adj_init": 0.0},
+        {"adj_init": float("nan")},
     ],
 )
 def test_impossible_settings_are_refused(bad):
@@ -105,3 +112,35 @@ def test_impossible_recipe_option_is_refused_before_the_data_is_read(tmp_path, c
     assert main(["--dataset", str(missing), "--average", "1.0", "--out", str(tmp_path / "r")]) != 0
     err = capsys.readouterr().err
     assert "average" in err and "no-such-data" not in err
+
+
+def test_adj_init_scales_the_same_draw(monkeypatch):
+    """adj_init = s starts A at s times the paper's N(0, 1) draw, so s = 1 is the paper's start."""
+    from lgrin_edge.training import protocol
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 6, 2)).astype(np.float32)
+    split = protocol.GraphSplit(x, np.arange(8) % 2, np.arange(8))
+    starts = {}
+    for s in (1.0, 0.1):
+        _, res = protocol.train_one(
+            "lgrin", {"num_nodes": 6, "in_features": 2, "num_classes": 2, "eta": (4, 2)},
+            split, split, TrainConfig(epochs=1, batch_size=8, adj_init=s), "t",
+        )  # fmt: skip
+        starts[s] = res.init_adj
+    np.testing.assert_allclose(starts[0.1], 0.1 * starts[1.0], rtol=1e-6)
+
+
+def test_cli_puts_the_recipes_lambdas_and_adj_init_into_the_run(tmp_path):
+    base = ["--dataset", "synthetic", "--epochs", "1", "--eta", "4", "2", "--device", "cpu"]
+    for recipe, extra, want in [
+        ("default", [], RECIPES["default"]["lambdas"]),
+        ("paper", [], RECIPES["paper"]["lambdas"]),
+        ("default", ["--lambdas", "0.2", "0.3", "0"], (0.2, 0.3, 0.0)),
+    ]:
+        out = tmp_path / f"{recipe}{len(extra)}"
+        assert main([*base, "--recipe", recipe, *extra, "--out", str(out)]) == 0
+        config = json.loads((out / "config.json").read_text())
+        assert (config["config"]["lambda1"], config["config"]["lambda2"], config["config"]["lambda3"]) == want
+        assert config["train"]["adj_init"] == RECIPES[recipe]["adj_init"]
+        assert "lambdas" not in config["train"]  # one home: the model's options
