@@ -299,7 +299,7 @@ def _follow_up(job: _Job, target: Target, follow: FollowUp) -> tuple[list[dict],
         what = {"target": target.name, "precision": follow.precision, "artifact": follow.artifact}
         return [], [{**what, "reason": f"no verified {target.name}/{follow.precision} file to start from"}]
     held = job.held
-    return follow.run(job.ctx.out, source, held.x, held.reference, held.y, job.log)
+    return follow.run(job.ctx.out, job.stage, source, held.x, held.reference, held.y, job.log)
 
 
 def _export_artifact(job: _Job, target: Target, precision: str) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from lgrin_edge.atomic import file_sha256 as sha256
+from lgrin_edge.atomic import place
 from lgrin_edge.compress.equalize import equalize_ranges
 from lgrin_edge.compress.fold import DeployLGrIN
 from lgrin_edge.compress.rounding import round_linear_weights
@@ -96,8 +97,9 @@ class FollowUp:
     artifact: str  # its name in the manifest
     precision: str  # which of the target's files it starts from
     file: str  # what it writes beside the artifacts
-    # (out, the source file's verified entry, x, reference logits, labels, log) -> (made, not made): made
-    # records join the artifacts; not made ones are skipped ("reason") or failed ("verified" False).
+    # (out, stage, the source file's verified entry, x, reference logits, labels, log) -> (made, not
+    # made): made records join the artifacts; not made ones are skipped ("reason") or failed ("verified"
+    # False). A file is written in `stage` and moved into `out` only once it verified.
     run: Callable[..., tuple[list[dict], list[dict]]]
     load: Callable[[Path, int], Runner] | None = None  # runs the written file (benchmarks), where it can
 
@@ -199,28 +201,34 @@ ENGINE_FILE = "model_int8.engine"
 
 
 def _trt_engine(
-    out: Path, entry: dict, x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
+    out: Path, stage: Path, entry: dict, x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
 ) -> tuple[list[dict], list[dict]]:
-    """Build and verify the engine where TensorRT and CUDA exist; otherwise say why and how."""
+    """Build and verify the engine where TensorRT and CUDA exist; otherwise say why and how. The engine
+    is built in ``stage`` and replaces an earlier one in ``out`` only once it verified."""
     from lgrin_edge.export.tensorrt import TensorRTModel, build_command, build_engine, tensorrt_status
 
-    onnx_path, engine = out / entry["path"], out / ENGINE_FILE
+    onnx_path, final, staged = out / entry["path"], out / ENGINE_FILE, stage / ENGINE_FILE
     what = {"target": "tensorrt", "precision": "int8", "artifact": "engine"}
     ok, reason = tensorrt_status()
     if not ok:
-        cmd = build_command(onnx_path, engine)
+        cmd = build_command(onnx_path, final)
         log(f"no TensorRT engine built: {reason}. Build it on the target with:\n  {cmd}")
         return [], [{**what, "reason": reason, "build_command": cmd}]
-    build_engine(onnx_path, engine)
-    logits = TensorRTModel(engine)(x)
+    kept = "the earlier engine is kept" if final.exists() else "no engine written"
+    build_engine(onnx_path, staged)
     record = {
         **what,
-        "path": engine.name,
-        "bytes": engine.stat().st_size,
-        "sha256": sha256(engine),
+        "path": final.name,
+        "bytes": staged.stat().st_size,
+        "sha256": sha256(staged),
         "runtime": "tensorrt",
-        **compare(logits, reference, y, "int8"),
+        **compare(TensorRTModel(staged)(x), reference, y, "int8"),
     }
+    if not record["verified"]:
+        staged.unlink()
+        log(f"  engine NOT VERIFIED ({kept}): top-1 agreement {record['top1_agreement']:.4f}")
+        return [], [{**record, "kept": kept}]
+    place(staged, final)
     return [record], []
 
 
@@ -266,8 +274,9 @@ TFLM_HEADER = "model_int8_tflm.h"
 
 
 def _tflm(
-    out: Path, entry: dict, x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
+    out: Path, stage: Path, entry: dict, x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
 ) -> tuple[list[dict], list[dict]]:
+    # The resolver header is written (atomically) only after TFLite Micro verified the file: no staging.
     from lgrin_edge.export.tflite_micro import tflm_follow_up
 
     return tflm_follow_up(out, entry, TFLM_HEADER, x, reference, y, log)

@@ -203,3 +203,39 @@ def test_standalone_builder_script(tmp_path, capsys):
     else:
         assert rc in (1, 2) and "error:" in capsys.readouterr().err
         assert not (tmp_path / "m.engine").exists()
+
+
+@pytest.mark.parametrize("agrees", [True, False])
+def test_engine_is_staged_and_placed_only_once_verified(tmp_path, monkeypatch, agrees):
+    """File handling of the engine follow-up, on a machine without TensorRT: the builder and runner are
+    stand-ins (this checks where bytes go, not TensorRT), so an engine that does not verify leaves the
+    earlier one in place and nothing behind in the staging folder."""
+    from lgrin_edge.export import targets, tensorrt
+
+    out, stage = tmp_path / "dist", tmp_path / "dist" / ".stage"
+    stage.mkdir(parents=True)
+    (out / "model_int8_qdq.onnx").write_bytes(b"onnx")
+    earlier = out / targets.ENGINE_FILE
+    earlier.write_bytes(b"earlier engine")
+    reference = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]] * 5
+    seen = []
+    monkeypatch.setattr(tensorrt, "tensorrt_status", lambda: (True, "stand-in"))
+    monkeypatch.setattr(
+        tensorrt, "build_engine", lambda src, dst: (seen.append(dst), dst.write_bytes(b"new"))
+    )
+    monkeypatch.setattr(
+        tensorrt, "TensorRTModel", lambda path: lambda x: reference if agrees else reference[:, ::-1].copy()
+    )
+    entry = {"path": "model_int8_qdq.onnx"}
+    made, not_made = targets._trt_engine(
+        out, stage, entry, np.zeros((4, 2, 2)), reference, [0, 1, 2, 0], print
+    )
+    assert seen == [stage / targets.ENGINE_FILE]  # built in the staging folder, not over the earlier file
+    assert not list(stage.iterdir())
+    if agrees:
+        assert made and made[0]["verified"] and not not_made and earlier.read_bytes() == b"new"
+    else:
+        assert (
+            not made and not_made[0]["verified"] is False and "earlier engine is kept" in not_made[0]["kept"]
+        )
+        assert earlier.read_bytes() == b"earlier engine"
