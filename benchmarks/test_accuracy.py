@@ -17,8 +17,9 @@ import torch
 from lgrin_edge.benchmark.threads import one_thread
 from lgrin_edge.checkpoint import load_checkpoint
 
-# The models the README compares (the paper-scale SENet is timed in test_latency at seed 0 only: at
-# 26.6M parameters one run trains for tens of minutes on two cores).
+# The models the README compares. The paper-scale SENet is timed in test_latency at seed 0 only: at
+# 26.6M parameters one 150-epoch run takes about 17 min (BasicMotions) and 40 min (JapaneseVowels) on
+# one thread of the AMD EPYC here, so five seeds of both would add nearly five hours.
 MODELS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "lgrin": ("lgrin", ()),
     "gcn": ("gcn", ()),
