@@ -24,7 +24,7 @@ def plot_adjacency(adj: np.ndarray, path: str | Path, title: str, note: str = ""
     ax.set_xlabel("node j (frame)")
     ax.set_ylabel("node i (frame)")
     fig.colorbar(im, ax=ax, fraction=0.046, label="relu(A)_ij")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_confusion(cm: np.ndarray, classes: list[str], path: str | Path, title: str) -> None:
@@ -44,7 +44,7 @@ def plot_confusion(cm: np.ndarray, classes: list[str], path: str | Path, title: 
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_curves(histories: dict[str, list[dict]], path: str | Path, title: str) -> None:
@@ -75,10 +75,10 @@ def plot_curves(histories: dict[str, list[dict]], path: str | Path, title: str) 
         left.legend(fontsize=7)
     right.legend(fontsize=7, loc="lower right", ncol=2 if len(histories) > 5 else 1)
     fig.suptitle(title)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
-def _save(fig: plt.Figure, path: str | Path) -> None:
+def save_figure(fig: plt.Figure, path: str | Path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")

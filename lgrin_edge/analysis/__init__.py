@@ -1,0 +1,1 @@
+"""The paper's analyses (Section IV-D) as functions the commands call."""
