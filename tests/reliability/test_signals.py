@@ -16,7 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def interrupt(cmd: list[str], ready: str, cwd: Path) -> tuple[int, str]:
-    """Run ``cmd``, send SIGINT once ``ready`` appears on its output (plus a moment), return rc and stderr."""
+    """Run ``cmd``, send SIGINT once ``ready`` appears on its output (plus a moment), return rc and stderr.
+
+    The child gets SIGINT's default disposition, as a command typed in a terminal has: a test run started
+    in the background (``pytest &`` in a script) ignores SIGINT, and its children would inherit that."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", *cmd],
@@ -25,6 +28,7 @@ def interrupt(cmd: list[str], ready: str, cwd: Path) -> tuple[int, str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdout is not None
     for line in proc.stdout:
