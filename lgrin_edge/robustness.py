@@ -27,6 +27,7 @@ from lgrin_edge.atomic import write_bytes, write_json
 from lgrin_edge.cli import Parser, at_least, run
 from lgrin_edge.export.targets import TARGET_NAMES
 from lgrin_edge.export.tolerances import MAX_ACCURACY_DELTA, MIN_MEAN_AGREEMENT, VERIFY
+from lgrin_edge.training.recipes import RECIPES
 
 CPU_PATHS = ("detected", "default")
 
@@ -58,6 +59,7 @@ def run_cell(
     run: bool = True,
     dist: str = "dist",
     targets: tuple[str, ...] = ("all",),
+    recipe: str = "default",
 ) -> dict:
     """Train + export one cell (or reuse its finished folders); returns its rows.
 
@@ -72,7 +74,7 @@ def run_cell(
         env = cell_env(threads, cpu)
         py = sys.executable
         train = [py, "-m", "lgrin_edge.train", "--dataset", dataset, "--seed", str(seed)]
-        train += ["--epochs", str(epochs), "--out", str(cell / "run"), "--device", "cpu"]
+        train += ["--epochs", str(epochs), "--recipe", recipe, "--out", str(cell / "run"), "--device", "cpu"]
         export = [py, "-m", "lgrin_edge.export", "--checkpoint", str(cell / "run"), "--target", *targets]
         export += ["--out", str(cell / dist)]
         trained = (cell / "run" / "config.json").is_file()
@@ -165,6 +167,12 @@ def _parser() -> Parser:
     p.add_argument("--cpu", nargs="+", default=list(CPU_PATHS), choices=CPU_PATHS, help="torch CPU code path")
     p.add_argument("--epochs", type=at_least(1), default=150)
     p.add_argument(
+        "--recipe",
+        default="default",
+        choices=tuple(RECIPES),
+        help="training recipe of every cell (docs/model.md)",
+    )
+    p.add_argument(
         "--dist",
         default="dist",
         help="export folder name inside each cell; a new name re-exports finished trainings with the "
@@ -197,6 +205,7 @@ def _run_cells(
             run=not args.report_only,
             dist=args.dist,
             targets=tuple(args.targets),
+            recipe=args.recipe,
         )
         rows += result.get("rows", [])
         if result.get("missing"):

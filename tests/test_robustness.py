@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,18 @@ def test_report_only_reads_finished_cells_from_the_named_dist(tmp_path: Path) ->
     assert json.loads((tmp_path / "results-v2.json").read_text())["bar_met"] is True
     # A cell without that export is reported missing, and the run fails.
     assert robustness.main([*args, "--seeds", "0", "1", "--threads", "1", "--cpu", "detected"]) == 1
+
+
+def test_cells_train_with_the_named_recipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--recipe reaches every cell's training command (the command itself is not run here)."""
+    seen: list[list[str]] = []
+
+    def fake_run(cmd, **kwargs):
+        seen.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1)  # training "fails": the cell stops after it
+
+    monkeypatch.setattr(robustness.subprocess, "run", fake_run)
+    result = robustness.run_cell(tmp_path, "synthetic", 0, 1, "detected", 1, recipe="graph")
+    assert "error" in result
+    train = seen[0]
+    assert "lgrin_edge.train" in train and train[train.index("--recipe") + 1] == "graph"

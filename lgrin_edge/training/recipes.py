@@ -43,10 +43,7 @@ RECIPES: dict[str, dict] = {
     },
     # Label smoothing 0.1 and cyclic shifts of the node order, the two additions that each raised
     # JapaneseVowels' mean test accuracy over seeds 0-4 (docs/model.md: 95.46% -> 96.97% and 97.41%
-    # alone, 98.43% together; BasicMotions 99.0% -> 100% on every seed). A starts at N(0, 0.1^2), moves
-    # at twice the network's learning rate and eq. 8's structure weight is 0.01: with the paper's N(0, 1)
-    # start and Adam's bounded steps, the entries that survive are those that started large; with these,
-    # the data and eq. 8 decide (docs/model.md, "What makes A learn").
+    # alone, 98.43% together; BasicMotions 99.0% -> 100% on every seed).
     "default": {
         "epochs": 150,
         "lr": 0.01,
@@ -55,13 +52,20 @@ RECIPES: dict[str, dict] = {
         "schedule": "step",
         "weight_decay": 0.0,
         "label_smoothing": 0.1,
-        "adj_lr": 0.02,
+        "adj_lr": None,
         "augment": ("shift",),
         "average": 0.0,
-        "adj_init": 0.1,
-        "lambdas": (0.01, 0.1, 1e-4),
+        "adj_init": 1.0,
+        "lambdas": (0.1, 0.1, 1e-4),
     },
 }
+# The default plus three settings of A's optimisation: A starts at N(0, 0.1^2) instead of N(0, 1),
+# moves at twice the network's learning rate, and eq. 8's structure weight lambda1 is 0.01. With the
+# paper's start, Adam's bounded steps leave mostly the entries that started large; with these, the
+# surviving entries owe nothing to the draw and the graph is local (docs/model.md, "What makes A
+# learn"). Not the default: on torch's portable CPU code path two of five BasicMotions seeds train to
+# 95% and their int8 files miss the agreement bar (docs/robustness.md).
+RECIPES["graph"] = {**RECIPES["default"], "adj_lr": 0.02, "adj_init": 0.1, "lambdas": (0.01, 0.1, 1e-4)}
 
 
 def describe(name: str) -> str:

@@ -134,7 +134,7 @@ def test_adj_init_scales_the_same_draw(monkeypatch):
 def test_cli_puts_the_recipes_lambdas_and_adj_init_into_the_run(tmp_path):
     base = ["--dataset", "synthetic", "--epochs", "1", "--eta", "4", "2", "--device", "cpu"]
     for recipe, extra, want in [
-        ("default", [], RECIPES["default"]["lambdas"]),
+        ("graph", [], RECIPES["graph"]["lambdas"]),
         ("paper", [], RECIPES["paper"]["lambdas"]),
         ("default", ["--lambdas", "0.2", "0.3", "0"], (0.2, 0.3, 0.0)),
     ]:
