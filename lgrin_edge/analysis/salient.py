@@ -48,7 +48,9 @@ def salient_nodes(model: torch.nn.Module, x: np.ndarray, batch: int = 256) -> Sa
     nodes, shares, wins, predicted = [], [], [], []
     for start in range(0, len(x), batch):
         xb = torch.from_numpy(np.ascontiguousarray(x[start : start + batch], dtype=np.float32))
-        h = model.node_embeddings(xb).double()  # (B, M, F)
+        embeddings = model.node_embeddings(xb)  # (B, M, F)
+        predicted.append(model.classifier(model.pool(embeddings)).argmax(1).numpy())  # forward, from H
+        h = embeddings.double()
         top = h.max(1, keepdim=True).values
         # A feature equal on every node (a ReLU that is 0 everywhere) says nothing about position; a max
         # that several nodes reach (a node and the neighbours its 1-hop max pool copied) is shared.
@@ -59,7 +61,6 @@ def salient_nodes(model: torch.nn.Module, x: np.ndarray, batch: int = 256) -> Sa
         nodes.append(count.argmax(1).numpy())
         shares.append((count.max(1).values / informative.sum(1).clamp_min(1.0)).numpy())
         wins.append(count.numpy())
-        predicted.append(model(xb).argmax(1).numpy())
     if not nodes:
         raise UserError("no graphs to explain (the data holds no sequences)")
     return Salient(*(np.concatenate(a) for a in (nodes, shares, wins, predicted)))

@@ -32,8 +32,7 @@ def plot_histograms(hist: dict[str, list[int]], path: str | Path, title: str) ->
     for ax in axes[-1]:
         ax.set_xlabel("salient node (position)")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    save_figure(fig, path)
+    save_figure(fig, path)  # lays the figure out, then writes it atomically
 
 
 def plot_examples(examples: list[dict], path: str | Path, title: str) -> None:
@@ -62,5 +61,4 @@ def plot_examples(examples: list[dict], path: str | Path, title: str) -> None:
     for ax in axes.flat[len(examples) :]:
         ax.axis("off")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    save_figure(fig, path)
+    save_figure(fig, path)  # lays the figure out, then writes it atomically

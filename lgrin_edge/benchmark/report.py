@@ -59,25 +59,24 @@ def load_rows(path: Path) -> tuple[list[dict], dict[str, float], dict]:
     return rows, rates, data.get("machine_info", {})
 
 
-def training_rows(path: Path) -> list[dict]:
-    """The training-throughput rows (benchmarks/test_training.py): graphs/s per configuration and threads."""
-    data = json.loads(path.read_text())
-    out = []
-    for b in data.get("benchmarks", []):
-        info = b.get("extra_info", {}) if isinstance(b, dict) else {}
-        if info.get("kind") == "training":
-            out.append({**info, "graphs_per_s": info["batch"] / float(b["stats"]["median"])})
-    return out
-
-
-def seed_rows(path: Path) -> list[dict]:
-    """The accuracy-over-seeds rows (benchmarks/test_accuracy.py), with the test-set evaluation time."""
+def _kind_rows(path: Path, kind: str) -> list[dict]:
+    """The extra_info of every benchmark of ``kind``, with its median time as ``median_s``."""
     data = json.loads(path.read_text())
     return [
         {**b["extra_info"], "median_s": float(b["stats"]["median"])}
         for b in data.get("benchmarks", [])
-        if isinstance(b, dict) and b.get("extra_info", {}).get("kind") == "seeds"
+        if isinstance(b, dict) and b.get("extra_info", {}).get("kind") == kind
     ]
+
+
+def training_rows(path: Path) -> list[dict]:
+    """The training-throughput rows (benchmarks/test_training.py): graphs/s per configuration and threads."""
+    return [{**r, "graphs_per_s": r["batch"] / r["median_s"]} for r in _kind_rows(path, "training")]
+
+
+def seed_rows(path: Path) -> list[dict]:
+    """The accuracy-over-seeds rows (benchmarks/test_accuracy.py), with the test-set evaluation time."""
+    return _kind_rows(path, "seeds")
 
 
 def seeds_markdown(rows: list[dict]) -> str:

@@ -16,8 +16,14 @@ class Fixed(torch.nn.Module):
     def node_embeddings(self, x: torch.Tensor) -> torch.Tensor:
         return self.h[: len(x)]
 
+    def pool(self, h: torch.Tensor) -> torch.Tensor:
+        return h.max(1).values
+
+    def classifier(self, g: torch.Tensor) -> torch.Tensor:
+        return g[:, :2]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.h[: len(x)].max(1).values[:, :2]
+        return self.classifier(self.pool(self.node_embeddings(x)))
 
 
 def test_the_node_that_wins_most_features_is_salient_and_constant_features_do_not_count():
