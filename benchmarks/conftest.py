@@ -87,10 +87,11 @@ class RunCache:
                 raise RuntimeError(f"training {model} on {dataset} failed")
         return out
 
-    def export(self, run: Path, targets: list[str]) -> dict:
+    def export(self, run: Path, targets: list[str], static_int8: bool = False) -> dict:
+        """The run's exports of ``targets`` (``static_int8``: the full-integer files, in dist-static)."""
         from lgrin_edge.export.pipeline import run_export
 
-        dist = run / "dist"
+        dist = run / ("dist-static" if static_int8 else "dist")
         manifest_path = dist / "manifest.json"
         if manifest_path.exists():
             manifest = json.loads(manifest_path.read_text())
@@ -98,7 +99,10 @@ class RunCache:
             if set(targets) <= {e["target"] for e in entries}:
                 return manifest
         # A baseline's int8 may miss the tolerance: it is timed all the same (the report marks it).
-        return run_export(run, targets, ["fp32", "int8"], dist, log=lambda *_: None, keep_unverified=True)
+        precisions = ["int8"] if static_int8 else ["fp32", "int8"]
+        return run_export(
+            run, targets, precisions, dist, log=lambda *_: None, keep_unverified=True, static_int8=static_int8
+        )
 
 
 @pytest.fixture(scope="session")

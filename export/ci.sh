@@ -61,21 +61,31 @@ if [ "$fuzz_rc" -ne 0 ]; then
   exit "$fuzz_rc"
 fi
 
-echo "== code size (-O2, text of the runtime objects; goal <= 32768 bytes)"
-# Every kernel family is compiled (warnings are errors) whatever this machine's CPU, so a vector path
-# that only some CPUs run still builds; the tests run the ones this CPU (or qemu) has.
+echo "== code size (text of the runtime objects)"
+# Goals: a dispatching build (every family of its architecture, -O2) <= 49152 bytes: three x86 families
+# at about 9 KB each plus the shared loader and run paths measured 32.6 KB, and 48 KB keeps headroom for a
+# further family while the code stays under half of the smallest exported model (about 105 KB). A
+# single-family build (-DLGRIN_SINGLE_FAMILY) <= 32768 bytes at -O2, and the microcontroller build
+# (Cortex-M4, -Os) <= 12288 bytes. Warnings are errors, and every family compiles whatever this machine's
+# CPU, so a vector path that only some CPUs run still builds; the tests run the ones this CPU (or qemu) has.
 objs="$classes/obj"
-for spec in "x86-64-portable gcc -mtune=generic" "x86-64-avx2 gcc -march=haswell" \
-  "x86-64-avx512-vnni gcc -march=icelake-server" "aarch64-neon aarch64-linux-gnu-gcc -march=armv8-a" \
-  "aarch64-sdot aarch64-linux-gnu-gcc -march=armv8.2-a+dotprod"; do
-  read -r name cc flag <<<"$spec"
+for spec in "x86-64-dispatch 49152 gcc -O2" "aarch64-dispatch 49152 aarch64-linux-gnu-gcc -O2" \
+  "android-arm64-dispatch 49152 clang-14 -O2 --target=aarch64-linux-android24 -ffreestanding" \
+  "x86-64-portable 32768 gcc -O2 -DLGRIN_SINGLE_FAMILY" \
+  "x86-64-avx2 32768 gcc -O2 -DLGRIN_SINGLE_FAMILY -march=haswell" \
+  "x86-64-avx512-vnni 32768 gcc -O2 -DLGRIN_SINGLE_FAMILY -march=icelake-server" \
+  "aarch64-neon 32768 aarch64-linux-gnu-gcc -O2 -DLGRIN_SINGLE_FAMILY -march=armv8-a" \
+  "aarch64-sdot 32768 aarch64-linux-gnu-gcc -O2 -DLGRIN_SINGLE_FAMILY -march=armv8.2-a+dotprod" \
+  "cortex-m4 12288 clang-14 -Os -DLGRIN_SINGLE_FAMILY --target=thumbv7em-none-eabihf -mcpu=cortex-m4 -ffreestanding"; do
+  read -r name goal cc flags <<<"$spec"
   mkdir -p "$objs/$name"
   for src in export/src/*.c; do
-    "$cc" -std=c99 -O2 -ffp-contract=off -Wall -Wextra -Werror "$flag" -Iexport/include \
+    # shellcheck disable=SC2086 # flags is a list
+    "$cc" -std=c99 $flags -ffp-contract=off -Wall -Wextra -Werror -Iexport/include \
       -c "$src" -o "$objs/$name/$(basename "$src" .c).o"
   done
   text=$(size "$objs/$name"/*.o | awk 'NR > 1 {t += $1} END {print t}')
-  echo "runtime text, $name: $text bytes"
-  test "$text" -le 32768
+  echo "runtime text, $name: $text bytes (goal <= $goal)"
+  test "$text" -le "$goal"
 done
 echo "== export/ci.sh passed"

@@ -57,19 +57,21 @@ def compile_library(
     include: Path | None = None,
     cc: str | None = None,
     force: bool = False,
+    depends: Sequence[Path] = (),
 ) -> Path:
-    """Compile ``sources`` (.c files and the headers they use) into ``lib<name>-<hash>.so`` in the cache."""
+    """Compile ``sources`` (.c files) into ``lib<name>-<hash>.so`` in the cache; ``depends`` (the headers
+    and included files they use) count towards the hash only."""
     cc = find_compiler(cc)
     if not cc:
         raise RuntimeError("no C compiler found: install gcc or clang, or set CC")
-    missing = [str(s) for s in sources if not Path(s).is_file()]
+    missing = [str(s) for s in (*sources, *depends) if not Path(s).is_file()]
     if missing:
         raise RuntimeError(f"C sources not found: {missing}")
     flags = [f for f in flags if not f.startswith("-march") or accepts(cc, f)]
     digest = hashlib.sha256()
     for part in (*flags, cc, sys.platform, cpu_id()):
         digest.update(part.encode() + b"\0")
-    for src in sources:
+    for src in (*sources, *depends):
         digest.update(Path(src).read_bytes())
     suffix = ".dylib" if sys.platform == "darwin" else ".so"
     out = cache_root() / name / f"lib{name}-{digest.hexdigest()[:16]}{suffix}"
@@ -77,7 +79,7 @@ def compile_library(
         return out
     with atomic_path(out) as tmp:
         cmd = [cc, *flags, *(["-I", str(include)] if include else []), "-o", str(tmp)]
-        cmd += [str(s) for s in sources if str(s).endswith(".c")]
+        cmd += [str(s) for s in sources]
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if res.returncode != 0:
             raise RuntimeError(f"building {name} failed ({' '.join(cmd)}):\n{res.stderr}")

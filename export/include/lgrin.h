@@ -46,7 +46,8 @@ enum lgrin_status {
     LGRIN_E_ALIGN = -9,     /* model buffer or workspace not suitably aligned */
     LGRIN_E_WORKSPACE = -10, /* workspace smaller than lgrin_workspace_size() */
     LGRIN_E_INPUT = -11,    /* input contains NaN or infinity */
-    LGRIN_E_ENDIAN = -12    /* big-endian host: the format is little-endian */
+    LGRIN_E_ENDIAN = -12,   /* big-endian host: the format is little-endian */
+    LGRIN_E_KERNEL = -13    /* kernel family not in this build, or this CPU cannot run it */
 };
 
 /* Per-branch tensors of one graph convolution MLP (eq. 4). int8 models use m/s (requantisation
@@ -61,6 +62,8 @@ typedef struct lgrin_layer {
     lgrin_branch br[2];
 } lgrin_layer;
 
+struct lgrin_kernels; /* one kernel family's functions (lgrin_dispatch.c) */
+
 /* Filled by lgrin_load(); treat as opaque, read dimensions through the accessors. */
 typedef struct lgrin_model {
     uint32_t precision, M, P, C, L, K, eta[2];
@@ -73,9 +76,11 @@ typedef struct lgrin_model {
     const float *cls_s;     /* int8: per-class scales of cls_q */
     const float *out_scale; /* int8: per-feature scales of the last layer's activations (F_L) */
     lgrin_layer layer[LGRIN_MAX_LAYERS];
+    const struct lgrin_kernels *kernels; /* the kernel family lgrin_run() uses */
 } lgrin_model;
 
-/* Validate buf (len bytes, 4-byte aligned) and fill *model. Never reads outside [buf, buf + len).
+/* Validate buf (len bytes, 4-byte aligned) and fill *model, choosing the fastest kernel family this CPU
+ * runs (lgrin_kernel_name()). Never reads outside [buf, buf + len).
  * On error the contents of *model are unspecified. */
 int lgrin_load(lgrin_model *model, const void *buf, size_t len);
 
@@ -93,6 +98,22 @@ int lgrin_run(const lgrin_model *model, void *workspace, size_t workspace_len, c
 /* n inferences: x is n x M x P, logits n x C. Stops at the first failing sample. */
 int lgrin_run_batch(const lgrin_model *model, void *workspace, size_t workspace_len, const float *x,
                     size_t n, float *logits);
+
+/* Kernel families. Every build holds the families of its architecture, each compiled for its own
+ * instruction set: on x86-64 "vnni" (AVX-512 VNNI), "avx2" and "portable"; on aarch64 "sdot" (Armv8.2
+ * dot product) and "neon"; elsewhere "portable". lgrin_load() chooses the best one the CPU runs (CPUID
+ * and XGETBV; on aarch64 the ID register Linux exposes). All compute the same int8 results bit for bit.
+ * A build with -DLGRIN_SINGLE_FAMILY holds only the family its compiler flags target. */
+
+/* The family the model runs with; NULL if model is NULL. */
+const char *lgrin_kernel_name(const lgrin_model *model);
+
+/* Run the model with the family `name` instead (tests, comparisons); LGRIN_E_KERNEL where this build does
+ * not hold it or this CPU cannot run it. */
+int lgrin_use_kernels(lgrin_model *model, const char *name);
+
+/* The families this build holds, best first, separated by single spaces (e.g. "vnni avx2 portable"). */
+const char *lgrin_kernel_families(void);
 
 /* Numerically stable softmax; probs may alias logits. */
 void lgrin_softmax(const float *logits, uint32_t n, float *probs);

@@ -214,6 +214,7 @@ int lgrin_load(lgrin_model *model, const void *buf, size_t len)
     c.off = LGRIN_HEADER_SIZE;
     layout(m, &c);
     if (!check_values(m)) return LGRIN_E_VALUE;
+    m->kernels = lgrin_best_kernels();
     return LGRIN_OK;
 }
 
@@ -239,6 +240,7 @@ const char *lgrin_strerror(int status)
     case LGRIN_E_WORKSPACE: return "workspace too small";
     case LGRIN_E_INPUT: return "input contains NaN or infinity";
     case LGRIN_E_ENDIAN: return "big-endian host not supported";
+    case LGRIN_E_KERNEL: return "kernel family not in this build or not supported by this CPU";
     default: return "unknown error";
     }
 }

@@ -42,11 +42,6 @@ size_t lgrin_buffer_size(const lgrin_model *m, size_t *x_offset, size_t *logits_
     return w.total;
 }
 
-const char *lgrin_kernel_family(void)
-{
-    return LGRIN_VNNI ? "vnni" : LGRIN_AVX2 ? "avx2" : LGRIN_SDOT ? "sdot" : LGRIN_NEON ? "neon" : "portable";
-}
-
 /* ---- int8 ---------------------------------------------------------------------------------- */
 
 static int8_t quant_in(float v)
@@ -62,6 +57,7 @@ static int8_t quant_in(float v)
 static void layer_int8(const lgrin_model *m, uint32_t l, uint8_t *ws, const lgrin_layout *w, const int8_t *h,
                        int8_t *o)
 {
+    const lgrin_kernels *k = m->kernels;
     const lgrin_layer *ly = &m->layer[l];
     const uint32_t M = m->M, F = m->F[l], Fo = m->F[l + 1];
     int32_t *acc = (int32_t *)(ws + w->acc);
@@ -69,32 +65,33 @@ static void layer_int8(const lgrin_model *m, uint32_t l, uint8_t *ws, const lgri
     uint8_t *xu = ws + w->xu;
     uint32_t i, b;
     for (i = 0; i < M; i++) {
-        lgrin_adj_row(acc, (const int8_t *)m->adj + (size_t)i * M, h, M, F, (uint32_t *)(ws + w->nz));
-        lgrin_rq_row(acc, ly->adj_m[i], ly->adj_s[i], F, ah + (size_t)i * F);
+        k->adj_row(acc, (const int8_t *)m->adj + (size_t)i * M, h, M, F, (uint32_t *)(ws + w->nz));
+        k->rq_row(acc, ly->adj_m[i], ly->adj_s[i], F, ah + (size_t)i * F);
     }
     for (b = 0; b < 2; b++) {
         const lgrin_branch *br = &ly->br[b];
         const uint32_t e = m->eta[b];
-        lgrin_gemm8((const int8_t *)br->w1, (const int32_t *)br->b1, br->m1, br->s1, ah, F, 1, M, F, e, y1, e, xu,
+        k->gemm8((const int8_t *)br->w1, (const int32_t *)br->b1, br->m1, br->s1, ah, F, 1, M, F, e, y1, e, xu,
                     acc);
-        lgrin_gemm8((const int8_t *)br->w2, (const int32_t *)br->b2, br->m2, br->s2, y1, e, 0, M, e, e,
+        k->gemm8((const int8_t *)br->w2, (const int32_t *)br->b2, br->m2, br->s2, y1, e, 0, M, e, e,
                     o + (b ? m->eta[0] : 0u), Fo, xu, acc);
     }
     for (i = 0; i < M; i++)
-        lgrin_maxpool_row(o + (size_t)i * Fo + m->eta[0] + m->eta[1], h, m->nbr + (size_t)i * m->K, m->K, F);
+        k->maxpool_row(o + (size_t)i * Fo + m->eta[0] + m->eta[1], h, m->nbr + (size_t)i * m->K, m->K, F);
 }
 
 /* The graph embedding: max and plain sum in int32 (exact, and vectorisable: no float reduction order to
  * keep), the p-weighted sum in float, each dequantised with the last layer's per-feature scales. */
 static void pool_int8(const lgrin_model *m, uint8_t *ws, const lgrin_layout *w, const int8_t *h, float *g)
 {
+    const lgrin_kernels *k = m->kernels;
     const uint32_t F = m->F[m->L];
     const float *s = m->out_scale;
     float *restrict gp = g + F;
     int32_t *imax = (int32_t *)(ws + w->acc), *isum = imax + F;
     uint32_t f;
-    lgrin_max_sum_pool(imax, isum, h, m->M, F);
-    lgrin_weighted_pool(gp, m->pool_p, h, m->M, F);
+    k->max_sum_pool(imax, isum, h, m->M, F);
+    k->weighted_pool(gp, m->pool_p, h, m->M, F);
     for (f = 0; f < F; f++) {
         g[f] = (float)imax[f] * s[f];
         gp[f] *= s[f];
@@ -116,21 +113,22 @@ static void input_int8(const lgrin_model *m, const float *x, int8_t *h)
 static void layer_fp32(const lgrin_model *m, uint32_t l, uint8_t *ws, const lgrin_layout *w, const float *h,
                        float *o)
 {
+    const lgrin_kernels *k = m->kernels;
     const lgrin_layer *ly = &m->layer[l];
     const uint32_t M = m->M, F = m->F[l], Fo = m->F[l + 1];
     float *ah = (float *)(ws + w->ah), *y1 = (float *)(ws + w->y1);
     uint32_t i, b;
-    for (i = 0; i < M; i++) lgrin_adj_row_f(ah + (size_t)i * F, (const float *)m->adj + (size_t)i * M, h, M, F);
+    for (i = 0; i < M; i++) k->adj_row_f(ah + (size_t)i * F, (const float *)m->adj + (size_t)i * M, h, M, F);
     for (i = 0; i < M; i++) {
         float *row = o + (size_t)i * Fo;
         for (b = 0; b < 2; b++) {
             const lgrin_branch *br = &ly->br[b];
             const uint32_t e = m->eta[b];
-            lgrin_linearf((const float *)br->w1, (const float *)br->b1, ah + (size_t)i * F, F, e, y1);
-            lgrin_linearf((const float *)br->w2, (const float *)br->b2, y1, e, e, row);
+            k->linearf((const float *)br->w1, (const float *)br->b1, ah + (size_t)i * F, F, e, y1);
+            k->linearf((const float *)br->w2, (const float *)br->b2, y1, e, e, row);
             row += e;
         }
-        lgrin_maxpool_row_f(row, h, m->nbr + (size_t)i * m->K, m->K, F);
+        k->maxpool_row_f(row, h, m->nbr + (size_t)i * m->K, m->K, F);
     }
 }
 
@@ -146,6 +144,7 @@ static void input_fp32(const lgrin_model *m, const float *x, float *h)
 /* The input's affine map, the layers (h and o swap places), the graph embedding g, the classifier. */
 static void run(const lgrin_model *m, uint8_t *ws, const float *x, float *logits)
 {
+    const lgrin_kernels *k = m->kernels;
     const int q = m->precision == LGRIN_INT8;
     float *g;
     uint8_t *h, *o;
@@ -171,15 +170,15 @@ static void run(const lgrin_model *m, uint8_t *ws, const float *x, float *logits
     if (q)
         pool_int8(m, ws, &w, (const int8_t *)h, g);
     else
-        lgrin_pool_f(g, m->pool_p, (const float *)h, m->M, m->F[m->L]);
-    lgrin_classify(m, g, logits);
+        k->pool_f(g, m->pool_p, (const float *)h, m->M, m->F[m->L]);
+    k->classify(m, g, logits);
 }
 
 /* ---- entry points ---------------------------------------------------------------------------- */
 
 int lgrin_run(const lgrin_model *m, void *ws, size_t ws_len, const float *x, float *logits)
 {
-    if (!m || !ws || !x || !logits) return LGRIN_E_ARG;
+    if (!m || !ws || !x || !logits || !m->kernels) return LGRIN_E_ARG;
     if (((uintptr_t)ws & 3u) != 0u || ((uintptr_t)x & 3u) != 0u || ((uintptr_t)logits & 3u) != 0u)
         return LGRIN_E_ALIGN;
     if (ws_len < lgrin_workspace_size(m)) return LGRIN_E_WORKSPACE;

@@ -1,7 +1,8 @@
-/* Kernel tests: each kernel of the library this is linked with (one kernel family per build, see
- * CMakeLists.txt) against a scalar reference written here, on shapes that leave partial vector tiles.
- * Integer kernels and the float row helpers must match exactly; the float dot product, whose summation
- * order is the family's own, within rounding. Exits 77 (skipped) where this CPU cannot run the family. */
+/* Kernel tests: each kernel of one kernel family of the library (lgrin_test_kernels FAMILY; default: the
+ * family lgrin_load chooses) against a scalar reference written here, on shapes that leave partial
+ * vector tiles. Integer kernels and the float row helpers must match exactly; the float dot product,
+ * whose summation order is the family's own, within rounding. Exits 77 (skipped) where this CPU cannot
+ * run the family; checks the library's CPU detection against the compiler runtime's. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "lgrin_internal.h"
 
 static int failures = 0;
+static const lgrin_kernels *kern; /* the family under test */
 
 #define CHECK(cond, ...)                                                                                   \
     do {                                                                                                   \
@@ -94,7 +96,7 @@ static void test_rq_row(void)
         rnd_rq(&m, &s);
         for (f = 0; f < n; f++) acc[f] = (int32_t)rnd() >> (rnd() % 31u);
         if (trial == 0) acc[0] = INT32_MIN;
-        lgrin_rq_row(acc, m, s, n, y);
+        kern->rq_row(acc, m, s, n, y);
         for (f = 0; f < n; f++)
             CHECK(y[f] == ref_rq(acc[f], m, s, -127), "rq_row n=%u f=%u acc=%d m=%d s=%d: %d, want %d", n, f,
                   acc[f], m, s, y[f], ref_rq(acc[f], m, s, -127));
@@ -154,7 +156,7 @@ static void run_gemm(const gemm_case *c)
         if (rnd() % 8u == 0) rnd_rq(&m[o], &s[o]);
     }
     memset(y, 0x55, (size_t)c->rows * c->ldy);
-    lgrin_gemm8(w4, bias, m, s, x, c->ldx, c->x_signed, c->rows, c->in, c->out, y, c->ldy, xu, acc);
+    kern->gemm8(w4, bias, m, s, x, c->ldx, c->x_signed, c->rows, c->in, c->out, y, c->ldy, xu, acc);
     check_gemm(c, x, w, bias, m, s, y);
     free(x), free(w), free(w4), free(y), free(bias), free(m), free(s), free(acc), free(xu);
 }
@@ -192,7 +194,7 @@ static void test_adj_row(void)
         uint32_t *nz = alloc(4u * M);
         fill8(adj, M, 1, 127, rnd() % 101u);
         fill8(h, (size_t)M * F, -127, 127, 20u);
-        lgrin_adj_row(acc, adj, h, M, F, nz);
+        kern->adj_row(acc, adj, h, M, F, nz);
         for (f = 0; f < F; f++) {
             int32_t want = 0;
             for (j = 0; j < M; j++) want += adj[j] * h[(size_t)j * F + f];
@@ -211,7 +213,7 @@ static void test_maxpool_row(void)
         int32_t *nbr = alloc(4u * K);
         fill8(h, (size_t)M * F, -127, 127, 20u);
         for (k = 0; k < K; k++) nbr[k] = (int32_t)(rnd() % M);
-        lgrin_maxpool_row(row, h, nbr, K, F);
+        kern->maxpool_row(row, h, nbr, K, F);
         for (f = 0; f < F; f++) {
             int32_t want = -128;
             for (k = 0; k < K; k++) want = h[(size_t)nbr[k] * F + f] > want ? h[(size_t)nbr[k] * F + f] : want;
@@ -231,8 +233,8 @@ static void test_pools_int8(void)
         float *p = alloc(4u * M), *gp = alloc(4u * F);
         fill8(h, (size_t)M * F, -127, 127, 20u);
         fillf(p, M);
-        lgrin_max_sum_pool(imax, isum, h, M, F);
-        lgrin_weighted_pool(gp, p, h, M, F);
+        kern->max_sum_pool(imax, isum, h, M, F);
+        kern->weighted_pool(gp, p, h, M, F);
         for (f = 0; f < F; f++) {
             int32_t mx = -128, sum = 0;
             float wsum = 0.0f;
@@ -261,9 +263,9 @@ static void test_graph_float(void)
         fillf(adj, M), fillf(h, (size_t)M * F), fillf(p, M);
         for (i = 0; i < M; i++) adj[i] = rnd() % 2u ? 0.0f : adj[i];
         for (k = 0; k < K; k++) nbr[k] = (int32_t)(rnd() % M);
-        lgrin_adj_row_f(acc, adj, h, M, F);
-        lgrin_maxpool_row_f(row, h, nbr, K, F);
-        lgrin_pool_f(g, p, h, M, F);
+        kern->adj_row_f(acc, adj, h, M, F);
+        kern->maxpool_row_f(row, h, nbr, K, F);
+        kern->pool_f(g, p, h, M, F);
         for (f = 0; f < F; f++) {
             float a = 0.0f, mx = h[(size_t)nbr[0] * F + f], gmax = h[f], gp = 0.0f, gs = 0.0f;
             for (i = 0; i < M; i++) {
@@ -299,13 +301,13 @@ static void test_dense(void)
             mag += fabs((double)a[i] * b[i]);
             part[i < n - n % 8u ? i % 8u : 0] += (float)q[i] * b[i]; /* eight partial sums, tail on the first */
         }
-        CHECK(fabs(lgrin_dotf(a, b, n) - want) <= 1e-5 * mag + 1e-30, "dotf n=%u: %.9g, want %.9g", n,
-              lgrin_dotf(a, b, n), want);
+        CHECK(fabs(kern->dotf(a, b, n) - want) <= 1e-5 * mag + 1e-30, "dotf n=%u: %.9g, want %.9g", n,
+              kern->dotf(a, b, n), want);
         y = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
-        CHECK(lgrin_dotq8f(q, b, n) == y, "dotq8f n=%u: %.9g, want %.9g", n, lgrin_dotq8f(q, b, n), y);
+        CHECK(kern->dotq8f(q, b, n) == y, "dotq8f n=%u: %.9g, want %.9g", n, kern->dotq8f(q, b, n), y);
         if (n > 0) {
             const float bias = -(float)(want / 2.0), out0 = (float)fmax(want + bias, 0.0);
-            lgrin_linearf(a, &bias, b, n, 1u, &y);
+            kern->linearf(a, &bias, b, n, 1u, &y);
             CHECK(fabs(y - out0) <= 1e-5 * mag + 1e-30, "linearf n=%u: %.9g, want %.9g", n, y, out0);
         }
         free(a), free(b), free(q);
@@ -349,13 +351,16 @@ static void test_helpers(void)
     CHECK(lgrin_buffer_size(NULL, NULL, NULL) == 0u, "buffer size of NULL");
 }
 
-/* whether this CPU runs the family the library was built for */
+/* whether this CPU runs a family, as the compiler's runtime (libgcc, auxv) sees it: an oracle for the
+ * library's own detection */
 static int cpu_runs(const char *family)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    if (strcmp(family, "avx2") == 0) return __builtin_cpu_supports("avx2");
+    if (strcmp(family, "avx2") == 0)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2");
     if (strcmp(family, "vnni") == 0)
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        return cpu_runs("avx2") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
                __builtin_cpu_supports("avx512vnni");
 #endif
 #if defined(__aarch64__) && defined(__linux__)
@@ -364,16 +369,31 @@ static int cpu_runs(const char *family)
     return 1;
 }
 
-int main(void)
+/* every family of the build is found by name exactly where the oracle says this CPU runs it */
+static void test_detection(void)
 {
-    const char *family = lgrin_kernel_family();
-    if (strcmp(LGRIN_TEST_FAMILY, "default") != 0 && strcmp(LGRIN_TEST_FAMILY, family) != 0) {
-        fprintf(stderr, "built for %s, but the library runs the %s kernels\n", LGRIN_TEST_FAMILY, family);
+    char list[64];
+    char *name;
+    strncpy(list, lgrin_kernel_families(), sizeof list - 1u);
+    list[sizeof list - 1u] = '\0';
+    for (name = strtok(list, " "); name; name = strtok(NULL, " "))
+        CHECK((lgrin_kernels_named(name) != NULL) == cpu_runs(name), "detection of %s: library %d, CPU %d", name,
+              lgrin_kernels_named(name) != NULL, cpu_runs(name));
+    CHECK(lgrin_best_kernels() != NULL && cpu_runs(lgrin_best_kernels()->name), "best family");
+}
+
+int main(int argc, char **argv)
+{
+    const char *family = argc > 1 ? argv[1] : lgrin_best_kernels()->name;
+    test_detection();
+    if (!strstr(lgrin_kernel_families(), family)) {
+        fprintf(stderr, "the %s kernels are not in this build (%s)\n", family, lgrin_kernel_families());
         return 1;
     }
-    if (!cpu_runs(family)) {
+    kern = lgrin_kernels_named(family);
+    if (!kern) {
         printf("skipped: this CPU does not run the %s kernels\n", family);
-        return 77;
+        return failures ? 1 : 77;
     }
     test_rq_row();
     test_gemm8();

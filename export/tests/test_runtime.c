@@ -1,5 +1,8 @@
-/* C tests for the runtime: loader error codes, exhaustive truncation and byte flips, known answers.
- * Usage: lgrin_test DATA_DIR (holding kat_fp32.lgrn, kat_int8.lgrn and kat.txt from gen_kat.py). */
+/* C tests for the runtime: loader error codes, exhaustive truncation and byte flips, known answers, the
+ * kernel family API.
+ * Usage: lgrin_test DATA_DIR [FAMILY] (DATA_DIR holding kat_fp32.lgrn, kat_int8.lgrn and kat.txt from
+ * gen_kat.py). With FAMILY the known answers are computed by that kernel family (lgrin_use_kernels), and
+ * the test is skipped (exit 77) where this CPU cannot run it; without, by the family lgrin_load chose. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +12,7 @@
 #include "lgrin.h"
 
 static int failures = 0;
+static const char *family = NULL; /* the kernel family to run, NULL: lgrin_load's choice */
 
 #define CHECK(cond, ...)                                                                                   \
     do {                                                                                                   \
@@ -19,6 +23,14 @@ static int failures = 0;
             fputc('\n', stderr);                                                                           \
         }                                                                                                  \
     } while (0)
+
+/* the model runs with the family under test */
+static void use_family(lgrin_model *m, const char *what)
+{
+    if (family) CHECK(lgrin_use_kernels(m, family) == LGRIN_OK, "%s: use the %s kernels", what, family);
+    CHECK(lgrin_kernel_name(m) != NULL && (!family || strcmp(lgrin_kernel_name(m), family) == 0),
+          "%s: runs the %s kernels", what, lgrin_kernel_name(m) ? lgrin_kernel_name(m) : "(none)");
+}
 
 typedef struct blob {
     uint32_t *words; /* uint32_t storage keeps the bytes 4-byte aligned */
@@ -212,6 +224,8 @@ static void test_known_answer(const char *dir, const blob *fp, const blob *q8)
 
     CHECK(lgrin_load(&m32, fp->words, fp->len) == LGRIN_OK, "fp32 load");
     CHECK(lgrin_load(&m8, q8->words, q8->len) == LGRIN_OK, "int8 load");
+    use_family(&m32, "fp32");
+    use_family(&m8, "int8");
     CHECK(lgrin_num_nodes(&m8) == M && lgrin_num_features(&m8) == P && lgrin_num_classes(&m8) == C, "dims");
     CHECK(lgrin_precision(&m32) == LGRIN_FP32 && lgrin_precision(&m8) == LGRIN_INT8, "precision");
     wsn = lgrin_workspace_size(&m32);
@@ -261,6 +275,7 @@ static void test_tiles(const char *dir)
     read_floats(f, &tol, 1);
     fclose(f);
     CHECK(lgrin_load(&m, b.words, b.len) == LGRIN_OK, "tiles: load");
+    use_family(&m, "tiles");
     ws = malloc(lgrin_workspace_size(&m));
     CHECK(lgrin_run_batch(&m, ws, lgrin_workspace_size(&m), x, N, got) == LGRIN_OK, "tiles: run");
     for (i = 0; i < N * C; i++)
@@ -272,19 +287,48 @@ static void test_tiles(const char *dir)
     free(b.words);
 }
 
+/* The family API: lgrin_load chose the first family of the build's list this CPU runs; unknown names
+ * and null arguments are refused. */
+static void test_kernel_api(const blob *b)
+{
+    lgrin_model m;
+    const char *list = lgrin_kernel_families();
+    CHECK(lgrin_load(&m, b->words, b->len) == LGRIN_OK, "api: load");
+    CHECK(list[0] != '\0' && lgrin_kernel_name(&m) != NULL && strstr(list, lgrin_kernel_name(&m)) != NULL,
+          "api: %s is one of '%s'", lgrin_kernel_name(&m), list);
+    CHECK(lgrin_use_kernels(&m, "no-such-family") == LGRIN_E_KERNEL, "api: unknown family");
+    CHECK(lgrin_use_kernels(&m, NULL) == LGRIN_E_ARG && lgrin_use_kernels(NULL, "portable") == LGRIN_E_ARG,
+          "api: null arguments");
+    CHECK(lgrin_kernel_name(NULL) == NULL, "api: name of NULL");
+    CHECK(strcmp(lgrin_strerror(LGRIN_E_KERNEL), "kernel family not in this build or not supported by this CPU") == 0,
+          "api: strerror");
+    printf("kernel families in this build: %s; lgrin_load chose %s\n", list, lgrin_kernel_name(&m));
+}
+
 int main(int argc, char **argv)
 {
     blob fp, q8;
     static const char check[] = "123456789";
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s DATA_DIR\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s DATA_DIR [FAMILY]\n", argv[0]);
         return 2;
+    }
+    if (argc == 3) {
+        lgrin_model probe;
+        family = argv[2];
+        q8 = read_file(argv[1], "kat_int8.lgrn");
+        if (lgrin_load(&probe, q8.words, q8.len) == LGRIN_OK && lgrin_use_kernels(&probe, family) != LGRIN_OK) {
+            printf("skipped: the %s kernels are not in this build or this CPU cannot run them\n", family);
+            return 77;
+        }
+        free(q8.words);
     }
     CHECK(lgrin_crc32(0u, check, 9u) == 0xcbf43926u, "crc32 check value");
     fp = read_file(argv[1], "kat_fp32.lgrn");
     q8 = read_file(argv[1], "kat_int8.lgrn");
     test_loader(&fp, "fp32");
     test_loader(&q8, "int8");
+    test_kernel_api(&q8);
     test_known_answer(argv[1], &fp, &q8);
     test_tiles(argv[1]);
     free(fp.words);
@@ -293,6 +337,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
     }
-    printf("all C runtime tests passed\n");
+    printf("all C runtime tests passed (%s kernels)\n", family ? family : "chosen");
     return 0;
 }

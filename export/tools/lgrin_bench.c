@@ -3,7 +3,9 @@
  *   lgrin_bench MODEL.lgrn [ITERATIONS]
  *
  * Runs one thread on a fixed pseudo-random input (uniform in [-1, 1)) and prints the best of five
- * timed rounds, in microseconds per inference. Hosted tool (stdio, malloc, POSIX clock). */
+ * timed rounds, in microseconds per inference, and the kernel family that ran: lgrin_load's choice, or
+ * the one named by the environment variable LGRIN_KERNELS (e.g. LGRIN_KERNELS=portable). Hosted tool
+ * (stdio, malloc, getenv, POSIX clock). */
 #define _POSIX_C_SOURCE 200112L
 #include "lgrin.h"
 
@@ -82,6 +84,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", argv[1], lgrin_strerror(rc));
         return 1;
     }
+    if (getenv("LGRIN_KERNELS") && (rc = lgrin_use_kernels(m, getenv("LGRIN_KERNELS"))) != LGRIN_OK) {
+        fprintf(stderr, "LGRIN_KERNELS=%s: %s (this build: %s)\n", getenv("LGRIN_KERNELS"), lgrin_strerror(rc),
+                lgrin_kernel_families());
+        return 1;
+    }
     n = (size_t)lgrin_num_nodes(m) * lgrin_num_features(m);
     ws_len = lgrin_workspace_size(m);
     ws = malloc(ws_len);
@@ -97,9 +104,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "lgrin_run: %s\n", lgrin_strerror(rc));
         return 1;
     }
-    printf("%s: %.2f us per inference (M=%u, P=%u, %s, best of 5 x %ld)\n", argv[1], best * 1e6,
+    printf("%s: %.2f us per inference (M=%u, P=%u, %s, %s kernels, best of 5 x %ld)\n", argv[1], best * 1e6,
            lgrin_num_nodes(m), lgrin_num_features(m), lgrin_precision(m) == LGRIN_INT8 ? "int8" : "fp32",
-           iters);
+           lgrin_kernel_name(m), iters);
     free(logits);
     free(x);
     free(ws);

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lgrin_edge.atomic import atomic_path, write_bytes
+from lgrin_edge.benchmark.peak import peak
+from lgrin_edge.benchmark.peers import peers_markdown
 from lgrin_edge.cli import Parser, UserError, run
 
 if TYPE_CHECKING:
@@ -240,6 +242,7 @@ def _main(argv: list[str] | None = None) -> int:
     if rows:
         enrich(rows, rates)
         text = markdown(rows, rates, machine)
+        text += "\n" + peers_markdown(rows, rates, peak())
         pareto_plot(rows, args.out / "pareto.png")
         outputs.append(args.out / "pareto.png")
     seeds = seed_rows(args.json)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import itertools
-import platform
 import struct
 import zlib
 from collections.abc import Mapping
@@ -26,7 +25,7 @@ from lgrin_edge.atomic import write_bytes
 from lgrin_edge.cli import UserError
 from lgrin_edge.compress.rounding import gptq_int8, row_scales
 from lgrin_edge.export.runner import Runner
-from lgrin_edge.native import compile_library, cpu_id
+from lgrin_edge.native import compile_library
 
 __all__ = [
     "ERROR_NAMES",
@@ -63,21 +62,35 @@ ERROR_NAMES: dict[int, tuple[str, str]] = {
     -10: ("LGRIN_E_WORKSPACE", "workspace too small"),
     -11: ("LGRIN_E_INPUT", "input contains NaN or infinity"),
     -12: ("LGRIN_E_ENDIAN", "big-endian host not supported"),
+    -13: ("LGRIN_E_KERNEL", "kernel family not in this build or not supported by this CPU"),
 }
 
 # The C sources travel inside the package (lgrin_edge/c_sources links to export/ in the repository and
 # is copied into wheels as package data), so the c target works from a wheel install too.
 EXPORT_DIR = Path(__file__).resolve().parents[1] / "c_sources"
+# The translation units: the loader, the run paths, the kernel dispatch and one file per kernel family
+# (each compiles src/kernels/ for its own instruction set); the headers and kernel files they include
+# only count towards the build's cache key.
 _SOURCES = (
-    "include/lgrin.h",
-    "src/lgrin_internal.h",
-    "src/lgrin_requant.h",
     "src/lgrin_model.c",
     "src/lgrin_run.c",
-    "src/lgrin_gemm8.c",
-    "src/lgrin_requant.c",
-    "src/lgrin_graph.c",
-    "src/lgrin_dense.c",
+    "src/lgrin_dispatch.c",
+    "src/lgrin_family_vnni.c",
+    "src/lgrin_family_avx2.c",
+    "src/lgrin_family_portable.c",
+    "src/lgrin_family_sdot.c",
+    "src/lgrin_family_neon.c",
+)
+_INCLUDED = (
+    "include/lgrin.h",
+    "src/lgrin_internal.h",
+    "src/kernels/lgrin_family.h",
+    "src/kernels/lgrin_family.c",
+    "src/kernels/lgrin_requant.h",
+    "src/kernels/lgrin_requant.c",
+    "src/kernels/lgrin_gemm8.c",
+    "src/kernels/lgrin_graph.c",
+    "src/kernels/lgrin_dense.c",
 )
 # -ffp-contract=off: no fused multiply-add, so the input quantisation rounds exactly as simulate_int8.
 _CFLAGS = ("-std=c99", "-O3", "-funroll-loops", "-fPIC", "-shared", "-ffp-contract=off")
@@ -510,39 +523,40 @@ def write_c_model(
 # Building and running the shared library
 
 
-# Kernel families of the runtime (export/README.md, "Speed and size"): "native" compiles for this CPU and
-# so gets the best kernel it has (AVX-512 VNNI, AVX2, else portable); the others pin one, for tests and
-# for comparing them on one machine.
-KERNELS: dict[str, tuple[str, ...]] = {
-    "native": ("-march=native",),
-    "avx2": ("-march=haswell",),
-    "portable": ("-march=native", "-DLGRIN_PORTABLE"),
+# Builds of the runtime (export/README.md, "Kernel families"). "dispatch" (default) is what every CMake
+# preset builds: all kernel families of this architecture in one library, no -march, the family chosen
+# at load from what the CPU reports (CModel(kernels=...) forces one). "native" is the single family that
+# -march=native targets, the reference the dispatching build is measured against.
+BUILDS: dict[str, tuple[str, ...]] = {
+    "dispatch": (),
+    "native": ("-march=native", "-DLGRIN_SINGLE_FAMILY"),
 }
 
 
-def cpu_has_avx2() -> bool:
-    """Whether this machine can run the AVX2 kernel (x86-64 with the avx2 CPU flag)."""
-    return platform.machine().lower() in ("x86_64", "amd64") and " avx2" in cpu_id()
-
-
-def build_library(cc: str | None = None, force: bool = False, kernel: str = "native") -> Path:
+def build_library(cc: str | None = None, force: bool = False, build: str = "dispatch") -> Path:
     """Compile the runtime into a shared library in the cache folder and return its path.
 
-    ``kernel`` is a key of ``KERNELS``: "native" (default) builds for this CPU; "avx2" and "portable" pin
-    the AVX2 or the plain C kernels. The file name is keyed on a hash of the sources, compiler and flags,
-    so edits trigger a rebuild. Concurrent builders each compile to a private temporary file and
+    ``build`` is a key of ``BUILDS``. The file name is keyed on a hash of the sources, compiler, flags and
+    CPU, so edits trigger a rebuild. Concurrent builders each compile to a private temporary file and
     atomically rename it.
     """
-    if kernel not in KERNELS:
-        raise ValueError(f"unknown C runtime kernel {kernel!r}; choose from {sorted(KERNELS)}")
-    if kernel == "avx2" and not cpu_has_avx2():
-        raise RuntimeError("the avx2 kernel needs an x86-64 CPU with AVX2")
-    # Built for the CPU it runs on (the library never leaves this machine).
+    if build not in BUILDS:
+        raise ValueError(f"unknown C runtime build {build!r}; choose from {sorted(BUILDS)}")
     sources = [EXPORT_DIR / src for src in _SOURCES]
-    if not all(src.is_file() for src in sources):
-        raise RuntimeError(f"C runtime sources not found under {EXPORT_DIR}: {_SOURCES}")
-    flags = [*_CFLAGS, *KERNELS[kernel]]
-    return compile_library("c_runtime", sources, flags, include=EXPORT_DIR / "include", cc=cc, force=force)
+    included = [EXPORT_DIR / src for src in _INCLUDED]
+    if not all(src.is_file() for src in (*sources, *included)):
+        raise RuntimeError(f"C runtime sources not found under {EXPORT_DIR}: {_SOURCES + _INCLUDED}")
+    flags = [*_CFLAGS, *BUILDS[build]]
+    return compile_library(
+        "c_runtime", sources, flags, include=EXPORT_DIR / "include", cc=cc, force=force, depends=included
+    )
+
+
+def kernel_families(library: Path | None = None) -> list[str]:
+    """The kernel families a build of the runtime holds, best first (not all of them run on every CPU)."""
+    return (
+        _load_library(Path(library) if library else build_library()).lgrin_kernel_families().decode().split()
+    )
 
 
 _LIBS: dict[Path, ctypes.CDLL] = {}
@@ -562,6 +576,12 @@ def _load_library(path: Path) -> ctypes.CDLL:
         lib.lgrin_softmax.restype = None
         lib.lgrin_model_struct_size.argtypes = []
         lib.lgrin_model_struct_size.restype = sz
+        lib.lgrin_kernel_name.argtypes = [vp]
+        lib.lgrin_kernel_name.restype = ctypes.c_char_p
+        lib.lgrin_use_kernels.argtypes = [vp, ctypes.c_char_p]
+        lib.lgrin_use_kernels.restype = i32
+        lib.lgrin_kernel_families.argtypes = []
+        lib.lgrin_kernel_families.restype = ctypes.c_char_p
         for fn in ("lgrin_num_nodes", "lgrin_num_features", "lgrin_num_classes", "lgrin_precision"):
             getattr(lib, fn).argtypes = [vp]
             getattr(lib, fn).restype = u32
@@ -577,9 +597,15 @@ def _aligned(nbytes: int) -> np.ndarray:
 
 
 class CModel(Runner):
-    """A model file run by the C runtime through ctypes; thread-safe, batches split over threads."""
+    """A model file run by the C runtime through ctypes; thread-safe, batches split over threads.
 
-    def __init__(self, model_path: Path, num_threads: int = 1, library: Path | None = None) -> None:
+    ``kernels`` names a kernel family to run instead of the one the runtime chose for this CPU
+    (``kernel_families()``); a family this build lacks or this CPU cannot run is refused.
+    """
+
+    def __init__(
+        self, model_path: Path, num_threads: int = 1, library: Path | None = None, kernels: str | None = None
+    ) -> None:
         if num_threads < 1:
             raise ValueError(f"num_threads must be >= 1, got {num_threads}")
         self.path = Path(model_path)
@@ -593,6 +619,12 @@ class CModel(Runner):
         if rc != 0:
             raise CModelFileError(self.path, rc)
         m = self._model.ctypes.data
+        if kernels is not None and self._lib.lgrin_use_kernels(m, kernels.encode()) != 0:
+            raise ValueError(
+                f"the C runtime cannot run the {kernels!r} kernels here: this build holds "
+                f"{self._lib.lgrin_kernel_families().decode()}, and not all of them run on every CPU"
+            )
+        self.kernels = self._lib.lgrin_kernel_name(m).decode()
         self.num_nodes = int(self._lib.lgrin_num_nodes(m))
         self.num_features = int(self._lib.lgrin_num_features(m))
         self.num_classes = int(self._lib.lgrin_num_classes(m))
@@ -604,6 +636,9 @@ class CModel(Runner):
     def workspace_bytes(self) -> int:
         """Workspace one inference needs (the runtime allocates nothing itself)."""
         return self._ws_size
+
+    def facts(self) -> dict:
+        return {"kernels": self.kernels, "workspace_bytes": self._ws_size}
 
     def _run(self, x: np.ndarray, out: np.ndarray) -> None:
         ws = _aligned(self._ws_size)

@@ -319,7 +319,11 @@ def _export_artifact(job: _Job, target: Target, precision: str) -> None:
     kept = "the earlier file is kept" if final.exists() else "no file written"
     try:
         info = target.export(ctx, precision, path)
-        logits = np.asarray(target.load(path, opts.threads)(held.x), dtype=np.float32)
+        runner = target.load(path, opts.threads)
+        logits = np.asarray(runner(held.x), dtype=np.float32)
+        info = {**info, **runner.facts()}
+        if "kernels" in info:
+            log(f"  ran with the {info['kernels']} kernels")
     except Exception as e:
         error = f"{type(e).__name__}: {e}"
         results.failed.append({**entry, "path": final.name, "verified": False, "kept": kept, "error": error})

@@ -111,3 +111,7 @@ class Runner:
     def _invoke(self, chunk: np.ndarray) -> np.ndarray:
         """(b, M, P) float32 -> (b, C) logits for one chunk (b = ``batch`` for a fixed-batch file)."""
         raise NotImplementedError
+
+    def facts(self) -> dict:
+        """What the runtime chose or needs for this file on this machine (the manifest records it)."""
+        return {}

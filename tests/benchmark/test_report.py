@@ -71,3 +71,42 @@ def test_macs_count_by_hand():
     cfg = {"num_nodes": 4, "in_features": 3, "num_classes": 2, "eta": (5, 2), "num_layers": 1}
     # A H: 4*4*3; G1: 4*3*5 + 4*5*5; G2: 4*3*2 + 4*2*2; p^T H: 4*(5+2+3); classifier 3*10*2
     assert lgrin_macs(cfg) == 48 + 60 + 100 + 24 + 16 + 40 + 60
+
+
+def test_report_sets_the_c_runtime_against_its_peers(tmp_path):
+    """The peers section: per-sample latency, the ratio to the fastest peer, the dispatching library
+    against -march=native, and the microcontroller memory."""
+    c = {"macs": 100_000}
+    data = {
+        "benchmarks": [
+            {
+                "extra_info": {"kind": "floor", "precision": "int8", "macs": 1_000_000},
+                "stats": {"median": 1e-3},
+            },
+            bench("lgrin", "litert", "int8", 3e-5, target="tflite", macs=100_000),
+            bench("lgrin", "onnxruntime", "int8", 6e-5, target="onnx", macs=100_000),
+            bench("lgrin", "lgrin-c", "int8", 2e-5, target="c", kernel="vnni", **c),
+            bench("lgrin", "lgrin-c", "int8", 1.9e-5, target="c (native)", **c),
+            bench("lgrin", "lgrin-c", "int8", 64e-5, batch=64, target="c (dispatch)", **c),
+            bench(
+                "lgrin",
+                "tflm",
+                "int8",
+                1e-3,
+                target="tflite-micro",
+                arena_bytes=49312,
+                c_workspace_bytes=9000,
+            ),
+        ]
+    }
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data))
+    assert main([str(path), "--out", str(tmp_path / "r")]) == 0
+    text = (tmp_path / "r" / "report.md").read_text()
+    section = text[text.index("## The C runtime and its peers") :]
+    row = next(line for line in section.splitlines() if line.startswith("| c int8 |"))
+    assert "| 20.0 us | 1.50x |" in row  # 30 us LiteRT / 20 us
+    assert "| 0.2 |" in row  # 20 us against 1e5 MACs at 1e9 MAC/s (= 100 us)
+    assert "Fastest peer: tflite int8 (30.0 us per sample)" in section
+    assert "+5.3% against the -march=native build" in section
+    assert "C runtime workspace 9,000 B, TensorFlow Lite Micro arena 49,312 B" in section

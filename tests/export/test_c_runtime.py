@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import platform
 import shutil
 from pathlib import Path
 
@@ -66,15 +67,45 @@ def test_int8_is_bit_exact_with_simulation_and_agrees_with_fp32(
 ODD_SHAPES = [(30, 7, (48, 20), 3), (5, 3, (16, 64), 1), (1, 4, (4, 32), 2)]
 
 
-@pytest.mark.parametrize("kernel", sorted(cr.KERNELS))
+_ARCH = platform.machine().lower()
+# The families a build of this architecture holds, best first.
+FAMILIES = (
+    ("vnni", "avx2", "portable")
+    if _ARCH in ("x86_64", "amd64")
+    else ("sdot", "neon")
+    if _ARCH in ("aarch64", "arm64")
+    else ("portable",)
+)
+# What each family needs, in /proc/cpuinfo's words: the oracle for the runtime's own CPU detection.
+NEEDS = {
+    "avx2": {"avx2", "fma", "bmi2"},
+    "vnni": {"avx2", "fma", "bmi2", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni"},
+    "sdot": {"asimddp"},
+}
+
+
+def _cpu_flags() -> set[str]:
+    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    return {w for line in text.splitlines() if line.startswith(("flags", "Features")) for w in line.split()}
+
+
+def _runnable(model_file: Path, family: str) -> cr.CModel:
+    try:
+        return cr.CModel(model_file, kernels=family)
+    except ValueError:
+        pytest.skip(
+            f"this CPU cannot run the {family} kernels (the library holds them: {cr.kernel_families()})"
+        )
+
+
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize(("M", "P", "eta", "L"), ODD_SHAPES)
-def test_int8_odd_shapes_are_bit_exact_in_every_kernel(
-    tmp_path: Path, M: int, P: int, eta: tuple[int, int], L: int, kernel: str
+def test_int8_odd_shapes_are_bit_exact_in_every_kernel_family(
+    tmp_path: Path, M: int, P: int, eta: tuple[int, int], L: int, family: str
 ) -> None:
     """Widths that are not multiples of 64, 16 or 8, node counts that leave partial row tiles, inputs
-    whose width is not a multiple of four: every kernel family must give the integers of simulate_int8."""
-    if kernel == "avx2" and not cr.cpu_has_avx2():
-        pytest.skip("the AVX2 kernel needs an x86-64 CPU with AVX2; this machine has none")
+    whose width is not a multiple of four: every kernel family of the one dispatching library must give
+    the integers of simulate_int8."""
     arrays, mean, std = cr.random_folded_arrays(M, P, 5, eta=eta, L=L, seed=M)
     rng = np.random.default_rng(1)
     cal = (mean + std * rng.normal(size=(64, M, P))).astype(np.float32)
@@ -82,13 +113,37 @@ def test_int8_odd_shapes_are_bit_exact_in_every_kernel(
     model_file = tmp_path / "m.lgrn"
     cr.write_c_model(arrays, cal, model_file)
     sim = cr.simulate_int8(cr.quantize(arrays, cal), test)
-    got = cr.CModel(model_file, library=cr.build_library(kernel=kernel))(test)
-    np.testing.assert_allclose(got, sim, rtol=0, atol=1e-5 * np.abs(sim).max())
+    model = _runnable(model_file, family)
+    assert model.kernels == family
+    np.testing.assert_allclose(model(test), sim, rtol=0, atol=1e-5 * np.abs(sim).max())
 
 
-def test_unknown_kernel_is_named() -> None:
-    with pytest.raises(ValueError, match="unknown C runtime kernel 'neon'"):
-        cr.build_library(kernel="neon")
+@pytest.mark.skipif(not Path("/proc/cpuinfo").is_file(), reason="the oracle reads /proc/cpuinfo (Linux only)")
+def test_dispatch_holds_every_family_and_picks_the_best_this_cpu_runs(paper_int8) -> None:
+    """The library lists the families of this architecture, best first; a model runs with the first one
+    whose instructions /proc/cpuinfo lists, and a family the CPU lacks is refused; the single-family
+    -march=native build agrees with the chosen family bit for bit."""
+    _, _, test, path = paper_int8
+    assert tuple(cr.kernel_families()) == FAMILIES
+    flags = _cpu_flags()
+    runnable = [f for f in FAMILIES if NEEDS.get(f, set()) <= flags]
+    chosen = cr.CModel(path)
+    assert chosen.kernels == runnable[0]
+    for family in FAMILIES:
+        if family in runnable:
+            assert cr.CModel(path, kernels=family).kernels == family
+        else:
+            with pytest.raises(ValueError, match=f"cannot run the '{family}' kernels"):
+                cr.CModel(path, kernels=family)
+    native = cr.CModel(path, library=cr.build_library(build="native"))
+    np.testing.assert_array_equal(native(test), chosen(test))
+
+
+def test_unknown_build_and_family_are_named(paper_int8) -> None:
+    with pytest.raises(ValueError, match="unknown C runtime build 'neon'"):
+        cr.build_library(build="neon")
+    with pytest.raises(ValueError, match="cannot run the 'mmx' kernels here: this build holds"):
+        cr.CModel(paper_int8[3], kernels="mmx")
 
 
 def test_threads_and_probabilities(paper_int8) -> None:

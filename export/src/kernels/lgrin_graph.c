@@ -4,7 +4,7 @@
  * With AVX-512 the int8 steps use masked loads and stores (the tail of a row never touches memory past
  * it), so short rows vectorise too and -O2 builds, which gcc does not auto-vectorise, run as fast as -O3
  * ones. */
-#include "lgrin_internal.h"
+#include "lgrin_family.h"
 
 #if LGRIN_VNNI
 /* lanes16 for the 16 lanes that start `skip` elements into `left` remaining ones */
@@ -22,7 +22,7 @@ LGRIN_ALWAYS_INLINE __m256i load8x8(const int8_t *p) /* 8 int8 widened to int32 
 #endif
 
 /* relu(A) is often sparse, so the nonzero columns are listed first (in nz). */
-void lgrin_adj_row(int32_t *restrict acc, const int8_t *adj, const int8_t *restrict h, uint32_t M, size_t F,
+LGRIN_KERNEL void lgrin_adj_row(int32_t *restrict acc, const int8_t *adj, const int8_t *restrict h, uint32_t M, size_t F,
                    uint32_t *nz)
 {
     uint32_t j, n = 0, t;
@@ -77,7 +77,7 @@ void lgrin_adj_row(int32_t *restrict acc, const int8_t *adj, const int8_t *restr
 }
 
 /* The float row skips the zero entries in place: its workspace has no room for the list. */
-void lgrin_adj_row_f(float *restrict acc, const float *adj, const float *restrict h, uint32_t M, size_t F)
+LGRIN_KERNEL void lgrin_adj_row_f(float *restrict acc, const float *adj, const float *restrict h, uint32_t M, size_t F)
 {
     uint32_t j;
     size_t f;
@@ -90,7 +90,7 @@ void lgrin_adj_row_f(float *restrict acc, const float *adj, const float *restric
     }
 }
 
-void lgrin_maxpool_row(int8_t *restrict row, const int8_t *restrict h, const int32_t *nbr, uint32_t K, size_t F)
+LGRIN_KERNEL void lgrin_maxpool_row(int8_t *restrict row, const int8_t *restrict h, const int32_t *nbr, uint32_t K, size_t F)
 {
     uint32_t k;
     size_t f;
@@ -119,7 +119,7 @@ void lgrin_maxpool_row(int8_t *restrict row, const int8_t *restrict h, const int
 #endif
 }
 
-void lgrin_maxpool_row_f(float *restrict row, const float *restrict h, const int32_t *nbr, uint32_t K, size_t F)
+LGRIN_KERNEL void lgrin_maxpool_row_f(float *restrict row, const float *restrict h, const int32_t *nbr, uint32_t K, size_t F)
 {
     uint32_t k;
     size_t f;
@@ -131,7 +131,7 @@ void lgrin_maxpool_row_f(float *restrict row, const float *restrict h, const int
 }
 
 /* exact in int32 */
-void lgrin_max_sum_pool(int32_t *restrict imax, int32_t *restrict isum, const int8_t *restrict h, uint32_t M,
+LGRIN_KERNEL void lgrin_max_sum_pool(int32_t *restrict imax, int32_t *restrict isum, const int8_t *restrict h, uint32_t M,
                         size_t F)
 {
     uint32_t i;
@@ -164,7 +164,7 @@ void lgrin_max_sum_pool(int32_t *restrict imax, int32_t *restrict isum, const in
 }
 
 /* in float, nodes in order (each lane sums in the scalar order) */
-void lgrin_weighted_pool(float *restrict gp, const float *p, const int8_t *restrict h, uint32_t M, size_t F)
+LGRIN_KERNEL void lgrin_weighted_pool(float *restrict gp, const float *p, const int8_t *restrict h, uint32_t M, size_t F)
 {
     uint32_t i;
     size_t f;
@@ -185,7 +185,7 @@ void lgrin_weighted_pool(float *restrict gp, const float *p, const int8_t *restr
 }
 
 /* g = [max over nodes | p-weighted sum | mean over nodes], F each, summed in node order */
-void lgrin_pool_f(float *g, const float *p, const float *h, uint32_t M, size_t F)
+LGRIN_KERNEL void lgrin_pool_f(float *g, const float *p, const float *h, uint32_t M, size_t F)
 {
     uint32_t i;
     size_t f;

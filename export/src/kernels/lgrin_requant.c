@@ -1,7 +1,7 @@
 /* lgrin_requant.c - requantisation of one row of relu(A) @ H accumulators (freestanding: no libc calls). */
 #include "lgrin_requant.h"
 
-void lgrin_rq_row(const int32_t *acc, int32_t m, int32_t s, uint32_t n, int8_t *y)
+LGRIN_KERNEL void lgrin_rq_row(const int32_t *acc, int32_t m, int32_t s, uint32_t n, int8_t *y)
 {
     uint32_t f = 0;
 #if LGRIN_VNNI

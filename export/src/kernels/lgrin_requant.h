@@ -3,7 +3,7 @@
 #ifndef LGRIN_REQUANT_H
 #define LGRIN_REQUANT_H
 
-#include "lgrin_internal.h"
+#include "lgrin_family.h"
 
 /* round(acc * m * 2^-s), halves away from zero, clamped to lo..127; unsigned shifts avoid
  * implementation-defined behaviour of >> on negative numbers. |acc| < 2^31 and m < 2^31 keep the product

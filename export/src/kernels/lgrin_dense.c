@@ -1,10 +1,10 @@
 /* lgrin_dense.c - float dot products: the float MLP layers and the classifier of both precisions
  * (freestanding: no libc calls). */
-#include "lgrin_internal.h"
+#include "lgrin_family.h"
 
 /* Eight partial sums: float addition is not associative, so compilers only vectorise a reduction
  * that is already written in parallel form. */
-float lgrin_dotf(const float *a, const float *b, uint32_t n)
+LGRIN_KERNEL float lgrin_dotf(const float *a, const float *b, uint32_t n)
 {
 #if LGRIN_VNNI
     /* gcc -O3 turns the portable loop below into shuffles; the intrinsic form is 4x faster */
@@ -31,7 +31,7 @@ float lgrin_dotf(const float *a, const float *b, uint32_t n)
 /* int8 weights times float inputs, eight partial sums (as the portable lgrin_dotf): the classifier of
  * int8 files computes in float from int8-stored weights, so no activation scale has to serve its
  * concatenated poolings. */
-float lgrin_dotq8f(const int8_t *q, const float *x, uint32_t n)
+LGRIN_KERNEL float lgrin_dotq8f(const int8_t *q, const float *x, uint32_t n)
 {
     float p[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
     uint32_t k = 0, j;
@@ -41,7 +41,7 @@ float lgrin_dotq8f(const int8_t *q, const float *x, uint32_t n)
     return ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
 }
 
-void lgrin_linearf(const float *w, const float *bias, const float *x, uint32_t in, uint32_t out, float *y)
+LGRIN_KERNEL void lgrin_linearf(const float *w, const float *bias, const float *x, uint32_t in, uint32_t out, float *y)
 {
     uint32_t o;
     for (o = 0; o < out; o++) {
@@ -50,7 +50,7 @@ void lgrin_linearf(const float *w, const float *bias, const float *x, uint32_t i
     }
 }
 
-void lgrin_classify(const lgrin_model *m, const float *g, float *logits)
+LGRIN_KERNEL void lgrin_classify(const lgrin_model *m, const float *g, float *logits)
 {
     const uint32_t n = 3u * m->F[m->L];
     uint32_t c;

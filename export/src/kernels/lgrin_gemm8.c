@@ -278,8 +278,8 @@ static void tile_n4x8(N_TILE_ARGS)
 #define N_ROW(xr, a0, a1)                                                                                   \
     do {                                                                                                   \
         const int8x16_t xb = N_XB(xr);                                                                     \
-        a0 = vdotq_s32(a0, w0, xb);                                                                        \
-        a1 = vdotq_s32(a1, w1, xb);                                                                        \
+        a0 = lgrin_sdot(a0, w0, xb);                                                                        \
+        a1 = lgrin_sdot(a1, w1, xb);                                                                        \
     } while (0)
         N_ROW(x0, a00, a01);
         N_ROW(x1, a10, a11);
@@ -379,7 +379,7 @@ static void gemm8_portable(const int8_t *w4, const int32_t *bias, const int32_t 
     }
 }
 
-void lgrin_gemm8(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s, const int8_t *x,
+LGRIN_KERNEL void lgrin_gemm8(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s, const int8_t *x,
                  uint32_t ldx, int x_signed, uint32_t rows, uint32_t in, uint32_t out, int8_t *y, uint32_t ldy,
                  uint8_t *xu, int32_t *acc)
 {

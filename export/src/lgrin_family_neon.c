@@ -1,0 +1,3 @@
+/* lgrin_family_neon.c - the kernels for every aarch64 CPU (NEON). */
+#define LGRIN_FAMILY_NEON 1
+#include "kernels/lgrin_family.c"

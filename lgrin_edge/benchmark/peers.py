@@ -1,0 +1,98 @@
+"""The report's section on the C runtime against the runtimes a user would pick instead (its peers).
+
+Per dataset and batch: every L-GrIN row, per-sample latency, the ratio to the fastest peer, multiples of
+both compute floors (the GEMM rates measured in the run; the ISA's nominal peak, peak.py); then the
+dispatching library against the -march=native build, and the memory a microcontroller must provide (the C
+runtime's workspace, TFLite Micro's tensor arena).
+"""
+
+from __future__ import annotations
+
+from lgrin_edge.benchmark.peak import Peak
+
+
+def is_c(row: dict) -> bool:
+    return str(row.get("target", "")).split(" ")[0] == "c"
+
+
+def _label(r: dict) -> str:
+    threads = f", {r['threads']} threads" if r.get("threads", 1) > 1 else ""
+    return f"{r.get('target', r['runtime'])} {r['precision']}{threads}"
+
+
+def _table(rows: list[dict], rates: dict[str, float], peak: Peak) -> list[str]:
+    peers = [r for r in rows if not is_c(r)]
+    fastest = min(peers, key=lambda r: r["per_sample_s"]) if peers else None
+    lines = [
+        "| runtime | runtime version, kernels | per sample | vs fastest peer | x GEMM floor | x ISA floor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in sorted(rows, key=lambda r: r["per_sample_s"]):
+        vs = f"{fastest['per_sample_s'] / r['per_sample_s']:.2f}x" if fastest else "-"
+        floors = []
+        for rate in (rates.get(r["precision"]), peak.rates.get(r["precision"])):
+            ok = rate and r.get("macs") and r.get("threads", 1) == 1
+            floors.append(f"{r['per_sample_s'] / (r['macs'] / rate):.1f}" if ok else "-")
+        lines.append(
+            f"| {_label(r)} | {r['runtime']} | {r['per_sample_s'] * 1e6:.1f} us | {vs} "
+            f"| {floors[0]} | {floors[1]} |"
+        )
+    if fastest:
+        lines.append(
+            f"\nFastest peer: {_label(fastest)} ({fastest['per_sample_s'] * 1e6:.1f} us per sample)."
+        )
+    return lines
+
+
+def _memory(rows: list[dict]) -> list[str]:
+    micro = [r for r in rows if "arena_bytes" in r]
+    return [
+        f"- {r['dataset']}: C runtime workspace {r['c_workspace_bytes']:,} B, TensorFlow Lite Micro arena "
+        f"{r['arena_bytes']:,} B (full-integer .tflite, {r['bytes']:,} B)"
+        for r in micro
+        if r.get("c_workspace_bytes")
+    ]
+
+
+def _native_gap(rows: list[dict]) -> list[str]:
+    out = []
+    for r in rows:
+        if r.get("target") != "c (native)":
+            continue
+        match = [
+            d
+            for d in rows
+            if d["dataset"] == r["dataset"]
+            and d["batch"] == r["batch"]
+            and d.get("threads", 1) == r.get("threads", 1)
+            and d.get("target") in ("c", "c (dispatch)")
+        ]
+        for d in match:
+            gap = d["median_s"] / r["median_s"] - 1
+            out.append(
+                f"- {r['dataset']} batch {r['batch']}: dispatching library ({d.get('kernel') or 'chosen'} "
+                f"kernels, row '{d['target']}') {gap:+.1%} against the -march=native build"
+            )
+    return out
+
+
+def peers_markdown(rows: list[dict], rates: dict[str, float], peak: Peak) -> str:
+    """The section's markdown from the report's inference rows."""
+    lgrin = [{**r, "per_sample_s": r["median_s"] / r["batch"]} for r in rows if r["model"] == "lgrin"]
+    if not any(is_c(r) for r in lgrin):
+        return ""
+    lines = ["## The C runtime and its peers (L-GrIN, one thread unless stated)", ""]
+    lines.append(f"ISA floor: {peak.describe()}.")
+    measured = ", ".join(f"{p} {v / 1e9:.0f} GMAC/s" for p, v in sorted(rates.items()))
+    lines.append(f"GEMM floor: measured in this run, {measured or 'not measured'}.")
+    for dataset in sorted({r["dataset"] for r in lgrin}):
+        for batch in sorted({r["batch"] for r in lgrin if r["dataset"] == dataset}):
+            sel = [r for r in lgrin if r["dataset"] == dataset and r["batch"] == batch]
+            lines += ["", f"### {dataset}, batch {batch}", "", *_table(sel, rates, peak)]
+    gap = _native_gap(lgrin)
+    if gap:
+        lines += ["", "Dispatching library (what every CMake preset builds) against -march=native:", "", *gap]
+    memory = _memory(lgrin)
+    if memory:
+        lines += ["", "Memory a microcontroller provides beside the model's constants:", "", *memory]
+    return "\n".join(lines) + "\n"
