@@ -40,6 +40,7 @@ from lgrin_edge.training.protocol import ProtocolResult, run_protocol
 from lgrin_edge.training.recipes import RECIPE_KEYS, RECIPES, describe, resolve
 from lgrin_edge.training.trainer import (
     AUTOCASTS,
+    BATCHINGS,
     CE_REDUCTIONS,
     SCHEDULES,
     SELECTIONS,
@@ -170,6 +171,12 @@ def _add_recipe_arguments(r: argparse._ArgumentGroup) -> None:
         help="learning rate of A (default: --lr)",
     )
     r.add_argument(
+        "--adj-eps",
+        type=finite_float(0.0, strict=True),
+        default=argparse.SUPPRESS,
+        help="Adam's epsilon for A (default 1e-8): gradients below it take proportionally smaller steps",
+    )
+    r.add_argument(
         "--adj-init",
         type=finite_float(0.0, strict=True),
         default=argparse.SUPPRESS,
@@ -189,6 +196,12 @@ def _add_recipe_arguments(r: argparse._ArgumentGroup) -> None:
         default=argparse.SUPPRESS,
         choices=AUGMENTS,
         help="training-time augmentation (training/augment.py); give none to switch the recipe's off",
+    )
+    r.add_argument(
+        "--batching",
+        default=argparse.SUPPRESS,
+        choices=BATCHINGS,
+        help="fixed: batches of --batch-size and a smaller last one; even: as many batches, sizes within one",
     )
     r.add_argument(
         "--average",

@@ -7,7 +7,9 @@
  *   2. lgrin_load() validates it and fills a caller-provided lgrin_model (pointers into the buffer);
  *   3. lgrin_workspace_size() tells how many bytes one inference needs; provide them (8-byte aligned);
  *   4. lgrin_run() turns one float32 (M x P) input into C float32 logits.
- * A loaded model is read-only, so several threads may run it at once, each with its own workspace.
+ * A loaded model is read-only, so several threads may run it at once, each with its own workspace: the
+ * batch pattern is one contiguous slice of the batch and one workspace per thread, each thread calling
+ * lgrin_run_batch() on its slice (export/README.md measures it at 1 and 2 threads).
  * The file format and the int8 arithmetic are described in export/README.md.
  */
 #ifndef LGRIN_H
@@ -109,7 +111,7 @@ int lgrin_run_batch(const lgrin_model *model, void *workspace, size_t workspace_
 const char *lgrin_kernel_name(const lgrin_model *model);
 
 /* Run the model with the family `name` instead (tests, comparisons); LGRIN_E_KERNEL where this build does
- * not hold it or this CPU cannot run it. */
+ * not hold it or this CPU cannot run it. It writes to the model: call it before threads share the model. */
 int lgrin_use_kernels(lgrin_model *model, const char *name);
 
 /* The families this build holds, best first, separated by single spaces (e.g. "vnni avx2 portable"). */

@@ -20,10 +20,12 @@ RECIPE_KEYS = (
     "weight_decay",
     "label_smoothing",
     "adj_lr",
+    "adj_eps",
     "augment",
     "average",
     "adj_init",
     "lambdas",
+    "batching",
 )
 
 RECIPES: dict[str, dict] = {
@@ -36,10 +38,12 @@ RECIPES: dict[str, dict] = {
         "weight_decay": 0.0,
         "label_smoothing": 0.0,
         "adj_lr": None,
+        "adj_eps": None,
         "augment": (),
         "average": 0.0,
         "adj_init": 1.0,
         "lambdas": (0.1, 0.1, 1e-4),
+        "batching": "fixed",
     },
     # Label smoothing 0.1 and cyclic shifts of the node order, the two additions that each raised
     # JapaneseVowels' mean test accuracy over seeds 0-4 (docs/model.md: 95.46% -> 96.97% and 97.41%
@@ -53,10 +57,12 @@ RECIPES: dict[str, dict] = {
         "weight_decay": 0.0,
         "label_smoothing": 0.1,
         "adj_lr": None,
+        "adj_eps": None,
         "augment": ("shift",),
         "average": 0.0,
         "adj_init": 1.0,
         "lambdas": (0.1, 0.1, 1e-4),
+        "batching": "fixed",
     },
 }
 # The default plus three settings of A's optimisation: A starts at N(0, 0.1^2) instead of N(0, 1),

@@ -24,6 +24,7 @@ CE_REDUCTIONS = ("dataset", "sum", "mean")
 AUTOCASTS = ("none", "bf16")
 SELECTIONS = ("accuracy", "loss", "last")
 SCHEDULES = ("step", "cosine")
+BATCHINGS = ("fixed", "even")
 # Parameters eq. 8 regularises itself (A, p): decoupled weight decay leaves them to it.
 STRUCTURE_PARAMS = ("adj", "pool_p")
 
@@ -56,9 +57,16 @@ class TrainConfig:
     weight_decay: float = 0.0  # decoupled (AdamW) on the network weights; A and p keep eq. 8's terms
     label_smoothing: float = 0.0
     adj_lr: float | None = None  # learning rate of A (None: lr)
+    # Adam's epsilon for A (None: torch's 1e-8). Adam steps every entry by about its learning rate whatever
+    # the gradient's size, so eq. 8's small constant pull weighs as much as the classification gradient;
+    # a larger epsilon makes steps of gradients below it proportional to them.
+    adj_eps: float | None = None
     augment: tuple[str, ...] = ()  # subset of training/augment.py's AUGMENTS
     average: float = 0.0  # decay of an exponential moving average of the weights (0: off)
     adj_init: float = 1.0  # A starts at N(0, adj_init^2): the paper's N(0, 1) draw, scaled
+    # "fixed": batches of batch_size and a smaller last one (34 graphs: 32 + 2); "even": the same number
+    # of batches with sizes that differ by one at most (17 + 17), so no step follows a handful of graphs.
+    batching: str = "fixed"
 
     def __post_init__(self) -> None:
         checks = {
@@ -66,6 +74,7 @@ class TrainConfig:
             "autocast": (self.autocast, AUTOCASTS),
             "select": (self.select, SELECTIONS),
             "schedule": (self.schedule, SCHEDULES),
+            "batching": (self.batching, BATCHINGS),
         }
         for name, (value, allowed) in checks.items():
             if value not in allowed:
@@ -77,6 +86,8 @@ class TrainConfig:
             raise ValueError(f"average (an EMA decay) must be in [0, 1), got {self.average}")
         if self.weight_decay < 0 or (self.adj_lr is not None and not self.adj_lr > 0):
             raise ValueError("weight_decay must be >= 0 and adj_lr > 0")
+        if self.adj_eps is not None and not (math.isfinite(self.adj_eps) and self.adj_eps > 0):
+            raise ValueError(f"adj_eps (Adam's epsilon for A) must be > 0, got {self.adj_eps}")
         if not (math.isfinite(self.adj_init) and self.adj_init > 0):
             raise ValueError(f"adj_init (the spread of A's start) must be > 0, got {self.adj_init}")
 
@@ -104,24 +115,30 @@ def resolve_device(name: str) -> str:
 
 
 def adam(
-    model: nn.Module, lr: float, weight_decay: float = 0.0, adj_lr: float | None = None
+    model: nn.Module,
+    lr: float,
+    weight_decay: float = 0.0,
+    adj_lr: float | None = None,
+    adj_eps: float | None = None,
 ) -> torch.optim.Optimizer:
     """The paper's optimiser (AdamW where ``weight_decay`` is set: decoupled decay of the network weights,
-    not of A and p). ``adj_lr`` gives A a learning rate of its own. The fused kernel (one pass over all
-    parameters) is about 10% of a JapaneseVowels step faster than the per-tensor loop on CPU
-    (docs/training-speed.md); it needs every parameter floating point on one CPU or CUDA device."""
+    not of A and p). ``adj_lr`` and ``adj_eps`` give A a learning rate and an epsilon of its own. The
+    fused kernel (one pass over all parameters) is about 10% of a JapaneseVowels step faster than the
+    per-tensor loop on CPU (docs/training-speed.md); it needs every parameter floating point on one CPU
+    or CUDA device."""
     named = list(model.named_parameters())
     params = [p for _, p in named]
     devices = {p.device.type for p in params}
     fused = len(devices) == 1 and devices <= {"cpu", "cuda"} and all(p.is_floating_point() for p in params)
-    if not weight_decay and adj_lr is None:
+    if not weight_decay and adj_lr is None and adj_eps is None:
         return torch.optim.Adam(params, lr=lr, fused=fused)
     structure = {name: p for name, p in named if name in STRUCTURE_PARAMS}
     groups = [{"params": [p for name, p in named if name not in structure], "weight_decay": weight_decay}]
     if "pool_p" in structure:
         groups.append({"params": [structure["pool_p"]], "weight_decay": 0.0})
     if "adj" in structure:
-        groups.append({"params": [structure["adj"]], "weight_decay": 0.0, "lr": adj_lr or lr})
+        group = {"params": [structure["adj"]], "weight_decay": 0.0, "lr": adj_lr or lr}
+        groups.append({**group, "eps": adj_eps} if adj_eps is not None else group)
     return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay, fused=fused)
 
 
@@ -162,6 +179,14 @@ def _autocast(mode: str, device: torch.device) -> contextlib.AbstractContextMana
     return contextlib.nullcontext()
 
 
+def _batches(perm: torch.Tensor, size: int, batching: str) -> list[torch.Tensor]:
+    """The epoch's batches of ``perm``: ``fixed`` sizes with a remainder, or ``even`` sizes (as many)."""
+    if batching == "fixed":
+        return [perm[i : i + size] for i in range(0, len(perm), size)]
+    count = -(-len(perm) // size)
+    return [perm[len(perm) * k // count : len(perm) * (k + 1) // count] for k in range(count)]
+
+
 def _train_epoch(
     model: GraphModel,
     opt: torch.optim.Optimizer,
@@ -181,8 +206,7 @@ def _train_epoch(
     model.train()
     perm = torch.randperm(len(xt), generator=gen).to(device)
     total, n = 0.0, 0
-    for i in range(0, len(perm), cfg.batch_size):
-        idx = perm[i : i + cfg.batch_size]
+    for idx in _batches(perm, cfg.batch_size, cfg.batching):
         if len(idx) < 2 and len(perm) > 1:
             continue  # a batch of one breaks batch-norm statistics in the SENet baseline
         # "dataset": the batch sum times N / B estimates eq. 7's sum over all N training graphs.
@@ -292,7 +316,7 @@ def fit(
     yt = torch.as_tensor(train_y, dtype=torch.long, device=device)
     xv = torch.as_tensor(val_x, dtype=torch.float32, device=device)
     yv = torch.as_tensor(val_y, dtype=torch.long, device=device)
-    opt = adam(model, cfg.lr, cfg.weight_decay, cfg.adj_lr)
+    opt = adam(model, cfg.lr, cfg.weight_decay, cfg.adj_lr, cfg.adj_eps)
     sched = _scheduler(opt, cfg)
     augment = Augmenter(cfg.augment, xt, cfg.seed)
     ema = _moving_average(model, cfg.average)
