@@ -653,7 +653,8 @@ class CModel(Runner):
         # the buffers' addresses through __array_interface__: a third of .ctypes.data's cost, which counts
         # at batch 1 (a JapaneseVowels inference takes under 30 us)
         x_ptr, out_ptr = x.__array_interface__["data"][0], out.__array_interface__["data"][0]
-        rc = self._lib.lgrin_run_batch(self._model_ptr, self._workspace(), self._ws_size, x_ptr, len(x), out_ptr)
+        ws = self._workspace()
+        rc = self._lib.lgrin_run_batch(self._model_ptr, ws, self._ws_size, x_ptr, len(x), out_ptr)
         if rc != 0:
             name, meaning = ERROR_NAMES.get(rc, ("LGRIN_E_UNKNOWN", "unknown error"))
             raise RuntimeError(f"C runtime failed: {meaning} ({name}, code {rc})")
@@ -670,7 +671,8 @@ class CModel(Runner):
         if "_pool" not in self.__dict__:
             self._pool = ThreadPoolExecutor(self.num_threads, thread_name_prefix="lgrin-c")
         bounds = np.linspace(0, len(x), threads + 1).astype(int)
-        jobs = [self._pool.submit(self._run, x[a:b], out[a:b]) for a, b in itertools.pairwise(bounds) if b > a]
+        slices = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+        jobs = [self._pool.submit(self._run, x[a:b], out[a:b]) for a, b in slices]
         for job in jobs:
             job.result()
         return out
