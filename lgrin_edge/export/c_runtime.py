@@ -632,6 +632,8 @@ class CModel(Runner):
         self.input_shape = (self.num_nodes, self.num_features)
         self.precision = "int8" if self._lib.lgrin_precision(m) == 1 else "fp32"
         self._ws_size = int(self._lib.lgrin_workspace_size(m))
+        self._local = threading.local()  # each thread's workspace
+        self._pool: ThreadPoolExecutor | None = None  # made by the first batch split over threads
 
     @property
     def workspace_bytes(self) -> int:
@@ -643,11 +645,12 @@ class CModel(Runner):
 
     def _workspace(self) -> int:
         """This thread's workspace (one per thread: the runtime's thread-safe pattern), made once."""
-        local = self.__dict__.setdefault("_local", threading.local())
-        if not hasattr(local, "ws"):
-            local.ws = _aligned(self._ws_size)
-            local.ptr = local.ws.ctypes.data
-        return local.ptr
+        try:
+            return self._local.ptr
+        except AttributeError:
+            self._local.ws = _aligned(self._ws_size)
+            self._local.ptr = self._local.ws.ctypes.data
+            return self._local.ptr
 
     def _run(self, x: np.ndarray, out: np.ndarray) -> None:
         # the buffers' addresses through __array_interface__: a third of .ctypes.data's cost, which counts
@@ -668,7 +671,7 @@ class CModel(Runner):
             return out
         # ctypes drops the GIL during the call, so threads run the C code in parallel; the pool (and so
         # each thread's workspace) lives as long as the model
-        if "_pool" not in self.__dict__:
+        if self._pool is None:
             self._pool = ThreadPoolExecutor(self.num_threads, thread_name_prefix="lgrin-c")
         bounds = np.linspace(0, len(x), threads + 1).astype(int)
         slices = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
