@@ -67,6 +67,7 @@ int main(int argc, char **argv)
     size_t n, i, ws_len, len;
     long iters = argc > 2 ? atol(argv[2]) : 10000;
     unsigned seed = 1u;
+    const char *family = getenv("LGRIN_KERNELS"); /* unset or empty: lgrin_load's choice */
     double best;
     int rc;
     if (argc < 2 || iters < 1) {
@@ -84,9 +85,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", argv[1], lgrin_strerror(rc));
         return 1;
     }
-    if (getenv("LGRIN_KERNELS") && (rc = lgrin_use_kernels(m, getenv("LGRIN_KERNELS"))) != LGRIN_OK) {
-        fprintf(stderr, "LGRIN_KERNELS=%s: %s (this build: %s)\n", getenv("LGRIN_KERNELS"), lgrin_strerror(rc),
-                lgrin_kernel_families());
+    if (family && *family && (rc = lgrin_use_kernels(m, family)) != LGRIN_OK) {
+        fprintf(stderr, "LGRIN_KERNELS=%s: %s (this build: %s)\n", family, lgrin_strerror(rc), lgrin_kernel_families());
         return 1;
     }
     n = (size_t)lgrin_num_nodes(m) * lgrin_num_features(m);
