@@ -85,7 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--epochs", type=at_least(1), help="epochs of every cell (default: the recipe's, 150)")
     p.add_argument("--batch-size", type=at_least(1), default=32, help="graphs per step (default 32)")
-    p.add_argument("--select", default="last", choices=SELECTIONS, help="weights kept (as train's --select)")
+    p.add_argument(
+        "--select",
+        default="last",
+        choices=SELECTIONS,
+        help="weights kept, as train's --select (default last)",
+    )
     p.add_argument("--nodes", type=at_least(1), help="M; default: as train (the longest sequence, <= 120)")
     p.add_argument(
         "--long-policy",
