@@ -240,13 +240,14 @@ def report(args: argparse.Namespace, grid: Grid, cells: dict, protocols: dict, r
     files = [f"{grid.name}.md", f"{grid.name}.csv", f"{grid.name}.json"] + ([f"{grid.name}.png"] * grid.plot)
     # The manifest first: a report file it lists is the sweep's own, so a later run may replace it.
     write_json(args.out / MANIFEST, {"reports": sorted(set(written_reports(args.out)) | set(files))})
-    epochs = next(iter(cells.values()))[0].settings["train"]["epochs"]
+    counts = sorted({c.settings["train"]["epochs"] for cs in cells.values() for c in cs})
+    epochs = "/".join(map(str, counts)) + " epochs" + (" (per row)" if len(counts) > 1 else "")
     intro = [
         f"Command: `python -m lgrin_edge.sweep {' '.join(run_info['argv'])}`",
         "",
         f"Accuracy: mean +- standard deviation over {len(args.seeds)} seed(s) x the folds of each dataset's "
         f"protocol ({'; '.join(f'{Path(d).stem}: {p}' for d, p in protocols.items())}), recipe "
-        f"{args.recipe}, {epochs} epochs. Params: trainable parameters.",
+        f"{args.recipe}, {epochs}. Params: trainable parameters.",
         f"CPU: {run_info['cpu']}; backend: {run_info['backend']}.",
     ]
     write_markdown(args.out / files[0], grid.title, intro, table, list(grid.notes))
