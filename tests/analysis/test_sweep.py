@@ -124,3 +124,19 @@ def test_ray_backend_starts_and_stops_its_own_local_instance(tmp_path, capsys):
     (cell,) = [json.loads(b) for b in cell_files(out).values()]
     assert cell["fold"] == 0 and cell["seed"] == 0 and 0 <= cell["accuracy"] <= 1
     assert json.loads((out / "tiny.json").read_text())["backend"] == "ray"
+
+
+def test_help_explains_every_option():
+    from lgrin_edge.sweep import build_parser
+
+    for action in build_parser()._actions:
+        assert action.help and len(action.help) > 10, action.dest
+
+
+def test_bad_input_is_one_line_and_creates_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert sweep("nope", out) == 2
+    assert sweep("transfer", out) == 2  # needs --init-from
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "not a built-in grid" in err[0] and "--init-from" in err[1]
+    assert not out.exists()
