@@ -38,6 +38,8 @@ def ray_available() -> bool:
 
 def choose_backend(name: str, address: str | None) -> tuple[str, str]:
     """The backend to use and a line saying which (and why, when Ray is absent)."""
+    if name == "local" and address is not None:
+        raise UserError("--address names a Ray cluster; it needs --backend ray (or auto), not local")
     if name == "ray" or address is not None:
         if not ray_available():
             raise UserError(f"--backend ray{' (--address)' if address else ''} needs Ray. {RAY_MISSING}")

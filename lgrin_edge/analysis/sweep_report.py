@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lgrin_edge.analysis.grids import Grid, Row
+from lgrin_edge.analysis.grids import Grid
 from lgrin_edge.atomic import write_bytes
 
 CSV_COLUMNS = (
@@ -161,10 +161,6 @@ def plot_sections(grid: Grid, datasets: list[str], summaries: list[Summary], pat
         ax.legend(fontsize=8)
     fig.suptitle(grid.title, fontsize=10)
     save_figure(fig, path)
-
-
-def row_by_name(grid: Grid) -> dict[str, Row]:
-    return {r.name: r for r in grid.rows}
 
 
 def write_markdown(path: Path, title: str, intro: list[str], table: str, notes: list[str]) -> None:

@@ -140,3 +140,8 @@ def test_bad_input_is_one_line_and_creates_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "not a built-in grid" in err[0] and "--init-from" in err[1]
     assert not out.exists()
+
+
+def test_an_address_with_the_local_backend_is_refused():
+    with pytest.raises(backends.UserError, match="--address"):
+        backends.choose_backend("local", "ray://head:10001")
