@@ -34,7 +34,8 @@ def sweep(grid: str, out: Path, *extra: str) -> int:
 def test_local_backend_cells_are_folds_of_train_and_a_rerun_skips_them(tmp_path, capsys):
     grid = grid_file(tmp_path, [{"name": "paper", **TINY}, {"name": "mean pool", "pooling": "mean", **TINY}])
     out = tmp_path / "out"
-    assert sweep(grid, out, "--backend", "local", "--workers", "1") == 0
+    # 2 threads per cell, as this test session's own training below (conftest): the same arithmetic.
+    assert sweep(grid, out, "--backend", "local", "--workers", "1", "--cpus-per-task", "2") == 0
     first = cell_files(out)
     assert len(first) == 2
     said = capsys.readouterr().out
