@@ -47,6 +47,7 @@ from lgrin_edge.cli import Parser, UserError, at_least, finite_float, run
 from lgrin_edge.data import DATASET_NAMES, load_dataset
 from lgrin_edge.data.graph import LONG_POLICIES, default_nodes
 from lgrin_edge.data.splits import protocol_name
+from lgrin_edge.models.lgrin import LGrINOptions
 from lgrin_edge.training.recipes import RECIPE_KEYS, RECIPES, resolve
 from lgrin_edge.training.trainer import SELECTIONS, TrainConfig
 from lgrin_edge.training.transfer import load_source
@@ -157,7 +158,8 @@ def _row_settings(args: argparse.Namespace, row: Row, ds, what: str) -> dict:
         TrainConfig(**train, device="cpu")  # refuse impossible values now, not in a worker
     except ValueError as e:
         raise UserError(f"{what}: {e}") from e
-    model = {"lambda1": lam[0], "lambda2": lam[1], "lambda3": lam[2]}
+    # Every option spelt out: rows that differ only in naming a default share their cells.
+    model = LGrINOptions.defaults() | {"lambda1": lam[0], "lambda2": lam[1], "lambda3": lam[2]}
     model |= {k: s[k] for k in MODEL_KEYS if k in s}
     nodes = args.nodes or default_nodes(ds.default_nodes)[0]
     source = None

@@ -146,3 +146,11 @@ def test_bad_input_is_one_line_and_creates_nothing(tmp_path, capsys):
 def test_an_address_with_the_local_backend_is_refused():
     with pytest.raises(backends.UserError, match="--address"):
         backends.choose_backend("local", "ray://head:10001")
+
+
+def test_rows_that_only_name_a_default_share_their_cells(tmp_path, capsys):
+    rows = [{"name": "implicit", **TINY}, {"name": "explicit", "conv": "gstar", "pooling": "learned", **TINY}]
+    out = tmp_path / "out"
+    assert sweep(grid_file(tmp_path, rows), out, "--backend", "local", "--workers", "1") == 0
+    assert "2 rows x 1 dataset(s) = 1 cells" in capsys.readouterr().out
+    assert len(cell_files(out)) == 1
