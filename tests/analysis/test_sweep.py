@@ -154,3 +154,21 @@ def test_rows_that_only_name_a_default_share_their_cells(tmp_path, capsys):
     assert sweep(grid_file(tmp_path, rows), out, "--backend", "local", "--workers", "1") == 0
     assert "2 rows x 1 dataset(s) = 1 cells" in capsys.readouterr().out
     assert len(cell_files(out)) == 1
+
+
+def test_data_without_an_official_split_gives_one_cell_per_fold_of_the_group_aware_protocol(tmp_path):
+    import numpy as np
+
+    from lgrin_edge.data import make_synthetic
+
+    ds = make_synthetic(n=48, with_groups=True)
+    data = tmp_path / "grouped.npz"
+    np.savez(data, x=ds.x, y=ds.y, lengths=ds.lengths, groups=ds.groups)
+    out = tmp_path / "out"
+    args = ["--grid", grid_file(tmp_path, [{"name": "paper", **TINY}]), "--dataset", str(data)]
+    assert main([*args, "--folds", "2", "--epochs", "2", "--out", str(out), "--backend", "local"]) == 0
+    cells = [json.loads(b) for b in cell_files(out).values()]
+    assert sorted(c["fold"] for c in cells) == [0, 1]
+    assert all(c["n_test"] == 24 for c in cells)  # two disjoint halves, every group on one side
+    report = json.loads((out / "tiny.json").read_text())
+    assert report["protocols"] == {str(data): "2-fold-group-stratified"}
