@@ -17,13 +17,13 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from lgrin_edge.atomic import write_bytes, write_json
+from lgrin_edge.benchmark.threads import cpu_description
 from lgrin_edge.cli import Parser, at_least, run
 from lgrin_edge.export.targets import TARGET_NAMES
 from lgrin_edge.export.tolerances import MAX_ACCURACY_DELTA, MIN_MEAN_AGREEMENT, VERIFY
@@ -139,17 +139,6 @@ def summarise(rows: list[dict]) -> tuple[str, bool]:
 
 def _targets(rows: list[dict]) -> list[str]:
     return sorted({r["target"] for r in rows})
-
-
-def cpu_description() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return platform.processor() or platform.machine()
-    model = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "unknown")
-    flags = next((ln.split(":", 1)[1].split() for ln in info if ln.startswith("flags")), [])
-    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni")
-    return f"{model} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
 
 
 def _parser() -> Parser:

@@ -47,6 +47,7 @@ from lgrin_edge.training.trainer import (
     TrainConfig,
     resolve_device,
 )
+from lgrin_edge.training.transfer import FINETUNES, TRANSFER_NORMS, Source, load_source
 
 CALIBRATION_MAX = 512
 # What a run folder holds; only such a folder may be replaced (with --overwrite).
@@ -94,7 +95,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_optimisation_arguments(p)
     _add_recipe_arguments(p.add_argument_group("recipe options (each overrides the --recipe's value)"))
     _add_model_arguments(p)
+    _add_transfer_arguments(p.add_argument_group("cross-corpus transfer (docs/analyses.md)"))
     return p
+
+
+def _add_transfer_arguments(t: argparse._ArgumentGroup) -> None:
+    t.add_argument(
+        "--init-from",
+        type=Path,
+        metavar="RUN",
+        help="start from this L-GrIN run folder (trained on another corpus): the model and its options "
+        "are RUN's, the classifier is new for this dataset's classes; needs the same features per frame",
+    )
+    t.add_argument(
+        "--finetune",
+        choices=FINETUNES,
+        help="with --init-from: classifier (the default) = freeze RUN's A, p and inception layers and "
+        "train a new classifier only (the paper's Table VIII); all = train every layer from RUN's weights",
+    )
+    t.add_argument(
+        "--transfer-norm",
+        choices=TRANSFER_NORMS,
+        help="with --init-from: input normalisation fitted on this dataset's training graphs (target, the "
+        "default) or kept from RUN (source)",
+    )
 
 
 def _add_optimisation_arguments(p: argparse.ArgumentParser) -> None:
@@ -250,8 +274,10 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
     b.add_argument("--senet-preset", default="compact", choices=tuple(PRESETS))
 
 
-def model_config(args: argparse.Namespace) -> dict:
-    """The model's options; eq. 8's lambdas come from the recipe (or --lambdas)."""
+def model_config(args: argparse.Namespace, source: Source | None = None) -> dict:
+    """The model's options; eq. 8's lambdas come from the recipe (or --lambdas); with --init-from, RUN's."""
+    if source is not None:
+        return source.model_config()
     if args.model == "lgrin":
         lambdas = recipe_settings(args)["lambdas"]
         return {
@@ -283,10 +309,9 @@ def library_versions() -> dict:
     }
 
 
-def save_run(
-    out: Path, args: argparse.Namespace, ds, res: ProtocolResult, nodes: int, cfg: TrainConfig
-) -> dict:
-    model = res.final_model.cpu()
+def run_meta(args: argparse.Namespace, ds, res: ProtocolResult, nodes: int, cfg: TrainConfig,
+             source: Source | None = None) -> dict:  # fmt: skip
+    """What config.json records beside the model: the data, M, the recipe, where the run started."""
     meta = {
         "dataset": args.dataset,
         "classes": ds.classes,
@@ -295,6 +320,13 @@ def save_run(
         "train": {"recipe": args.recipe, **cfg.to_dict()},
         "eval_data": res.final_eval_kind,
     }
+    return meta if source is None else {**meta, "init_from": source.describe()}
+
+
+def save_run(out: Path, args: argparse.Namespace, ds, res: ProtocolResult, nodes: int, cfg: TrainConfig,
+             source: Source | None = None) -> dict:  # fmt: skip
+    model = res.final_model.cpu()
+    meta = run_meta(args, ds, res, nodes, cfg, source)
     rng = np.random.default_rng(cfg.seed)
     pick = np.sort(rng.permutation(len(res.final_train.x))[:CALIBRATION_MAX])
     write_npz(out / "calibration.npz", x=res.final_train.x[pick], y=res.final_train.y[pick])
@@ -323,6 +355,7 @@ def save_run(
             "eval_data": res.final_eval_kind,
         },
         "versions": library_versions(),
+        **{k: v for k, v in meta.items() if k == "init_from"},
     }
     learned_graph = args.model == "lgrin" and model.config["adjacency"] != "weighted"
     if learned_graph:
@@ -426,10 +459,8 @@ def check_graph_size(args: argparse.Namespace, nodes: int, features: int) -> Non
         )
 
 
-def _main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    out = args.out or Path("runs") / f"{Path(args.dataset).stem}-{args.model}"
-    # Options and the output folder are checked before any data is read or any folder is created.
+def _check_outputs(args: argparse.Namespace, out: Path) -> None:
+    """The run folder and the TensorBoard folder can be written (before any data is read)."""
     check_folder_target(out, RUN_FILES, args.overwrite, "training run", "--overwrite")
     if args.tensorboard is not None:
         if importlib.util.find_spec("tensorboard") is None:
@@ -438,6 +469,35 @@ def _main(argv: list[str] | None = None) -> int:
             )
         if args.tensorboard.exists() and not args.tensorboard.is_dir():
             raise UserError(f"--tensorboard {args.tensorboard} exists and is not a folder")
+
+
+def _source(args: argparse.Namespace) -> Source | None:
+    """The run --init-from names (refused in one line unless it is an L-GrIN checkpoint), or None."""
+    if args.init_from is None:
+        if args.finetune or args.transfer_norm:
+            raise UserError("--finetune and --transfer-norm apply with --init-from RUN only")
+        return None
+    if args.model != "lgrin":
+        raise UserError(f"--init-from starts an L-GrIN from an L-GrIN run; --model is {args.model}")
+    return load_source(args.init_from, args.finetune or "classifier", args.transfer_norm or "target")
+
+
+def _nodes(args: argparse.Namespace, ds, source: Source | None) -> tuple[int, str]:
+    """M and why: --init-from's graphs, --nodes, or the dataset's default."""
+    if source is not None:
+        source.check_data(ds.num_features, args.nodes, ds.name)
+        return source.num_nodes, f"from {source.run}"
+    if args.nodes:
+        return args.nodes, "--nodes"
+    return default_nodes(ds.default_nodes)
+
+
+def _main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = args.out or Path("runs") / f"{Path(args.dataset).stem}-{args.model}"
+    # Options and the output folder are checked before any data is read or any folder is created.
+    _check_outputs(args, out)
+    source = _source(args)
     device = resolve_device(args.device)
     cfg = train_config(args, device)  # impossible recipe settings are refused before any data is read
     ds = load_dataset(args.dataset)
@@ -448,11 +508,9 @@ def _main(argv: list[str] | None = None) -> int:
             f"{', '.join(empty[:5])}",
             file=sys.stderr,
         )
-    if args.nodes:
-        nodes, why = args.nodes, "--nodes"
-    else:
-        nodes, why = default_nodes(ds.default_nodes)
-    check_graph_size(args, nodes, ds.num_features)
+    nodes, why = _nodes(args, ds, source)
+    if source is None:
+        check_graph_size(args, nodes, ds.num_features)
     print(
         f"{args.model} on {ds.name}: {len(ds.y)} sequences, {ds.num_features} features, "
         f"{ds.num_classes} classes, M = {nodes} nodes ({why}), device {device}"
@@ -463,13 +521,13 @@ def _main(argv: list[str] | None = None) -> int:
         with tensorboard_logger(args.tensorboard) as on_epoch:
             try:
                 res = run_protocol(
-                    ds, args.model, model_config(args), cfg, nodes, args.folds, args.long_policy,
-                    on_epoch=on_epoch,
+                    ds, args.model, model_config(args, source), cfg, nodes, args.folds, args.long_policy,
+                    on_epoch=on_epoch, start=source,
                 )  # fmt: skip
             except (ValueError, FloatingPointError) as e:  # the data cannot train this model
                 raise UserError(str(e)) from e
         with staged_folder(out) as stage:
-            metrics = save_run(stage, args, ds, res, nodes, cfg)
+            metrics = save_run(stage, args, ds, res, nodes, cfg, source)
     print(
         f"{res.protocol}: accuracy {metrics['accuracy']:.4f}, unweighted accuracy "
         f"{metrics['unweighted_accuracy']:.4f}, {metrics['params']:,} parameters, {metrics['seconds']} s"

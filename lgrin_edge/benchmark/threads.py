@@ -1,9 +1,11 @@
-"""Single-thread timing context for benchmarks."""
+"""Timing context for benchmarks (torch threads) and the description of the CPU that timings name."""
 
 from __future__ import annotations
 
 import contextlib
+import platform
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
 
@@ -22,3 +24,14 @@ def torch_threads(n: int) -> Iterator[None]:
 def one_thread() -> contextlib.AbstractContextManager[None]:
     """Run on one torch thread (single-core latency)."""
     return torch_threads(1)
+
+
+def cpu_description() -> str:
+    try:
+        info = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or platform.machine()
+    model = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "unknown")
+    flags = next((ln.split(":", 1)[1].split() for ln in info if ln.startswith("flags")), [])
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni")
+    return f"{model} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"

@@ -17,6 +17,7 @@ from lgrin_edge.data.splits import Fold, make_folds, protocol_name, validation_s
 from lgrin_edge.models import GraphModel, count_parameters, create_model
 from lgrin_edge.training.metrics import accuracy, confusion_matrix, unweighted_accuracy
 from lgrin_edge.training.trainer import FitResult, TrainConfig, fit, predict_logits, seed_everything
+from lgrin_edge.training.transfer import Source
 
 
 @dataclass
@@ -59,16 +60,22 @@ def train_one(
     cfg: TrainConfig,
     desc: str,
     on_epoch: Callable[[dict], None] | None = None,
+    start: Source | None = None,
 ) -> tuple[GraphModel, FitResult]:
+    """Build, initialise and fit one model; ``start`` begins it from another run (transfer.py)."""
     seed_everything(cfg.seed)
     model = create_model(model_name, **model_cfg)
     adj = getattr(model, "adj", None)
     init = None
-    if isinstance(adj, torch.nn.Parameter):
+    if start is not None:
+        start.apply(model, train.x)
+    elif isinstance(adj, torch.nn.Parameter):
         with torch.no_grad():
             adj.mul_(cfg.adj_init)  # the same N(0, 1) draw, so adj_init = 1 is the paper's start exactly
+    if isinstance(adj, torch.nn.Parameter):
         init = adj.detach().cpu().numpy().copy()
-    model.norm.fit(torch.as_tensor(train.x))
+    if start is None:
+        model.norm.fit(torch.as_tensor(train.x))
     result = fit(model, train.x, train.y, val.x, val.y, cfg, desc=desc, on_epoch=on_epoch)
     result.init_adj = init  # the graph diagnostics compare the learned A with where it started
     return model, result
@@ -133,6 +140,7 @@ class _Training:
     cfg: TrainConfig
     nodes: int
     policy: str
+    start: Source | None = None
 
     def graphs(self, idx: np.ndarray) -> GraphSplit:
         return graphs_for(self.ds, idx, self.nodes, self.policy)
@@ -140,7 +148,7 @@ class _Training:
     def train(
         self, tr: GraphSplit, va: GraphSplit, desc: str, on_epoch: Callable[[dict], None] | None
     ) -> tuple[GraphModel, FitResult]:
-        return train_one(self.model_name, self.model_cfg, tr, va, self.cfg, desc, on_epoch)
+        return train_one(self.model_name, self.model_cfg, tr, va, self.cfg, desc, on_epoch, self.start)
 
 
 def _run_fold(t: _Training, fold: Fold, n_folds: int, on_epoch: Callable[[dict], None] | None) -> _FoldRun:
@@ -169,18 +177,18 @@ def run_protocol(
     policy: str = "resample",
     log=print,
     on_epoch: Callable[[str, dict], None] | None = None,
+    start: Source | None = None,
 ) -> ProtocolResult:
     """Train and test on every fold; then return the model to deploy. ``on_epoch(fit, row)`` gets every
     epoch's history row of every fit ("fold 1", ..., "final") as it is made.
 
     With an official split the deployed model is the fold model (trained on the training split only).
     With k-fold, a final model is trained on all data (a validation part held out for stopping), and
-    its held-out validation graphs serve as the export's verification data.
+    its held-out validation graphs serve as the export's verification data. ``start``: every fit begins
+    from that run (cross-corpus transfer).
     """
-    start = time.time()
-    sizes = {"num_nodes": nodes, "in_features": ds.num_features, "num_classes": ds.num_classes}
-    model_cfg = {**model_cfg, **sizes}
-    training = _Training(ds, model_name, model_cfg, cfg, nodes, policy)
+    began = time.time()
+    training = _training(ds, model_name, model_cfg, cfg, nodes, policy, start)
     plan: list[Fold] = make_folds(ds, folds, cfg.seed)
     fits = len(plan) + (0 if ds.is_test is not None else 1)  # k-fold adds the final all-data model
     fold_results, y_true_all, y_pred_all = [], [], []
@@ -196,7 +204,7 @@ def run_protocol(
         done = fold.index + 1
         log(
             f"  fold {done}/{len(plan)}: test accuracy {run.row['accuracy']:.4f} "
-            f"(best epoch {run.fit.best_epoch})" + _time_left(start, done, fits)
+            f"(best epoch {run.fit.best_epoch})" + _time_left(began, done, fits)
         )
         y_true_all.append(run.test.y)
         y_pred_all.append(run.pred)
@@ -206,7 +214,42 @@ def run_protocol(
         kept = _train_final(training, _labelled(on_epoch, "final"))
         histories["final"] = kept.fit.history
     y_true, y_pred = np.concatenate(y_true_all), np.concatenate(y_pred_all)
-    return _protocol_result(ds, folds, fold_results, (y_true, y_pred), kept, histories, time.time() - start)
+    return _protocol_result(ds, folds, fold_results, (y_true, y_pred), kept, histories, time.time() - began)
+
+
+def _training(
+    ds: SequenceDataset,
+    model_name: str,
+    model_cfg: dict,
+    cfg: TrainConfig,
+    nodes: int,
+    policy: str,
+    start: Source | None,
+) -> _Training:
+    sizes = {"num_nodes": nodes, "in_features": ds.num_features, "num_classes": ds.num_classes}
+    return _Training(ds, model_name, {**model_cfg, **sizes}, cfg, nodes, policy, start)
+
+
+def run_fold(
+    ds: SequenceDataset,
+    model_name: str,
+    model_cfg: dict,
+    cfg: TrainConfig,
+    nodes: int,
+    fold: int,
+    folds: int = 5,
+    policy: str = "resample",
+    start: Source | None = None,
+) -> dict:
+    """Fold ``fold`` of :func:`run_protocol` alone (the same folds for the same seed, the same training):
+    its metrics entry plus the model's trainable and total parameter counts. The sweep's unit of work."""
+    training = _training(ds, model_name, model_cfg, cfg, nodes, policy, start)
+    plan = make_folds(ds, folds, cfg.seed)
+    if not 0 <= fold < len(plan):
+        raise ValueError(f"fold {fold} does not exist: {ds.name} has {len(plan)} fold(s) under this protocol")
+    run = _run_fold(training, plan[fold], len(plan), None)
+    total = sum(p.numel() for p in run.model.parameters())
+    return {**run.row, "params": count_parameters(run.model), "total_params": total}
 
 
 def _protocol_result(

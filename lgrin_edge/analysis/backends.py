@@ -1,0 +1,98 @@
+"""Where the sweep's cells run: Ray tasks (a local Ray instance, or a cluster with an address) or a
+local process pool. Both yield each cell's outcome as it finishes, so the driver can store it at once.
+
+Ray is imported only here and only when asked for: the sweep works without it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import importlib.util
+import multiprocessing
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lgrin_edge.analysis.cells import Cell, run_cell
+from lgrin_edge.cli import UserError
+
+BACKENDS = ("auto", "ray", "local")
+RAY_MISSING = "Ray is not installed: pip install 'lgrin-edge[ray]'"
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Per task: CPU threads and GPUs; ``workers``: tasks at once on a local backend."""
+
+    workers: int
+    cpus: int = 1
+    gpus: float = 0.0
+
+    @property
+    def device(self) -> str:
+        return "cuda" if self.gpus > 0 else "cpu"
+
+
+def ray_available() -> bool:
+    return importlib.util.find_spec("ray") is not None
+
+
+def choose_backend(name: str, address: str | None) -> tuple[str, str]:
+    """The backend to use and a line saying which (and why, when Ray is absent)."""
+    if name == "local" and address is not None:
+        raise UserError("--address names a Ray cluster; it needs --backend ray (or auto), not local")
+    if name == "ray" or address is not None:
+        if not ray_available():
+            raise UserError(f"--backend ray{' (--address)' if address else ''} needs Ray. {RAY_MISSING}")
+        return "ray", f"backend: Ray ({'cluster at ' + address if address else 'a local Ray instance'})"
+    if name == "auto" and ray_available():
+        return "ray", "backend: Ray (a local Ray instance)"
+    why = "" if name == "local" else f" ({RAY_MISSING} to run the cells as Ray tasks)"
+    return "local", f"backend: local process pool{why}"
+
+
+Outcome = tuple[Cell, dict | None, BaseException | None]
+
+
+def run_local(cells: list[Cell], res: Resources) -> Iterator[Outcome]:
+    """The cells on a pool of ``res.workers`` fresh processes (spawned: torch's threads do not survive
+    a fork safely)."""
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=res.workers, mp_context=ctx) as pool:
+        futures = {pool.submit(run_cell, c, res.cpus, res.device): c for c in cells}
+        try:
+            for fut in cf.as_completed(futures):
+                err = fut.exception()
+                yield futures[fut], None if err else fut.result(), err
+        finally:
+            for fut in futures:
+                fut.cancel()  # Ctrl-C or an error in the driver: queued cells do not start
+
+
+def run_ray(cells: list[Cell], res: Resources, address: str | None) -> Iterator[Outcome]:
+    """The cells as Ray tasks with ``res.cpus`` CPUs and ``res.gpus`` GPUs each. Without an address a
+    local Ray instance of ``res.workers * res.cpus`` CPUs is started (and stopped at the end)."""
+    import ray
+
+    if address is None:
+        ray.init(
+            num_cpus=res.workers * res.cpus,
+            num_gpus=int(res.gpus * res.workers) or None,
+            include_dashboard=False,
+            log_to_driver=False,
+        )
+    else:
+        ray.init(address=address, log_to_driver=False)
+    try:
+        task = ray.remote(num_cpus=res.cpus, num_gpus=res.gpus, max_retries=0)(run_cell)
+        pending = {task.remote(c, res.cpus, res.device): c for c in cells}
+        while pending:
+            (ref,), _ = ray.wait(list(pending), num_returns=1)
+            cell = pending.pop(ref)
+            try:
+                yield cell, ray.get(ref), None
+            except ray.exceptions.RayTaskError as e:
+                yield cell, None, e.cause if isinstance(e.cause, BaseException) else e
+            except ray.exceptions.RayError as e:  # a worker died, a node was lost
+                yield cell, None, e
+    finally:
+        ray.shutdown()  # with an address this disconnects; the cluster keeps running
