@@ -30,11 +30,31 @@ LGRIN_KERNEL float lgrin_dotf(const float *a, const float *b, uint32_t n)
 
 /* int8 weights times float inputs, eight partial sums (as the portable lgrin_dotf): the classifier of
  * int8 files computes in float from int8-stored weights, so no activation scale has to serve its
- * concatenated poolings. */
+ * concatenated poolings. Every family adds in this order, so all give the same logits bit for bit: the
+ * vector loops hold partial sum j in lane j (multiply, then add: no fused multiply-add). Compilers do not
+ * vectorise the portable loop's int8-to-float products themselves: the scalar loop was a fifth of a
+ * JapaneseVowels inference (perf), which this loop takes from 28.8 to 24.3 us with the vnni kernels. */
 LGRIN_KERNEL float lgrin_dotq8f(const int8_t *q, const float *x, uint32_t n)
 {
     float p[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
     uint32_t k = 0, j;
+#if LGRIN_VNNI || LGRIN_AVX2
+    __m256 v = _mm256_setzero_ps();
+    for (; k + 8u <= n; k += 8u) {
+        const __m256 w = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + k))));
+        v = _mm256_add_ps(v, _mm256_mul_ps(w, _mm256_loadu_ps(x + k)));
+    }
+    _mm256_storeu_ps(p, v);
+#elif LGRIN_NEON
+    float32x4_t lo = vdupq_n_f32(0.0f), hi = lo;
+    for (; k + 8u <= n; k += 8u) {
+        const int16x8_t w = vmovl_s8(vld1_s8(q + k));
+        lo = vaddq_f32(lo, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(w))), vld1q_f32(x + k)));
+        hi = vaddq_f32(hi, vmulq_f32(vcvtq_f32_s32(vmovl_high_s16(w)), vld1q_f32(x + k + 4)));
+    }
+    vst1q_f32(p, lo);
+    vst1q_f32(p + 4, hi);
+#endif
     for (; k + 8u <= n; k += 8u)
         for (j = 0; j < 8u; j++) p[j] += (float)q[k + j] * x[k + j];
     for (; k < n; k++) p[0] += (float)q[k] * x[k];
