@@ -63,7 +63,7 @@ fi
 
 echo "== code size (text of the runtime objects)"
 # Goals: a dispatching build (every family of its architecture, -O2) <= 49152 bytes: three x86 families
-# at about 9 KB each plus the shared loader and run paths measured 32.6 KB, and 48 KB keeps headroom for a
+# at about 9 KB each plus the shared loader and run paths measured 32.5 KB, and 48 KB keeps headroom for a
 # further family while the code stays under half of the smallest exported model (about 105 KB). A
 # single-family build (-DLGRIN_SINGLE_FAMILY) <= 32768 bytes at -O2, and the microcontroller build
 # (Cortex-M4, -Os) <= 12288 bytes. Warnings are errors, and every family compiles whatever this machine's
