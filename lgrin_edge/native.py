@@ -29,6 +29,19 @@ def cpu_id() -> str:
         return platform.processor() + platform.machine()
 
 
+def cpu_flags(cpuinfo: str | None = None) -> set[str]:
+    """The instruction-set flags /proc/cpuinfo lists (x86 'flags', Arm 'Features'); ``cpuinfo`` given: that
+    text's (another machine's, for tests). Empty where the file does not exist."""
+    if cpuinfo is None:
+        path = Path("/proc/cpuinfo")
+        cpuinfo = path.read_text() if path.is_file() else ""
+    flags: set[str] = set()
+    for line in cpuinfo.splitlines():
+        if line.startswith(("flags", "Features")):
+            flags |= set(line.split(":", 1)[1].split())
+    return flags
+
+
 def cache_root() -> Path:
     env = os.environ.get("LGRIN_CACHE_DIR")
     return Path(env) if env else Path.home() / ".cache" / "lgrin_edge"

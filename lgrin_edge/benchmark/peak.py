@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from lgrin_edge.native import cpu_flags
+
 
 @dataclass(frozen=True)
 class Peak:
@@ -63,10 +65,7 @@ def peak(cpuinfo: str | None = None, machine: str | None = None) -> Peak:
     """This machine's nominal peak (``cpuinfo``/``machine`` given: that machine's, for tests)."""
     text = _cpuinfo() if cpuinfo is None else cpuinfo
     arch = (machine or platform.machine()).lower()
-    flags = set()
-    for line in text.splitlines():
-        if line.startswith(("flags", "Features")):
-            flags |= set(line.split(":", 1)[1].split())
+    flags = cpu_flags(text)
     amd = "AuthenticAMD" in text
     clock = _clock_hz(text, sysfs=cpuinfo is None)
     if arch in ("aarch64", "arm64"):

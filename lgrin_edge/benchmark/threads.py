@@ -9,6 +9,8 @@ from pathlib import Path
 
 import torch
 
+from lgrin_edge.native import cpu_flags
+
 
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
@@ -32,6 +34,6 @@ def cpu_description() -> str:
     except OSError:
         return platform.processor() or platform.machine()
     model = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "unknown")
-    flags = next((ln.split(":", 1)[1].split() for ln in info if ln.startswith("flags")), [])
+    flags = cpu_flags("\n".join(info))
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni")
     return f"{model} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"

@@ -321,9 +321,10 @@ def _export_artifact(job: _Job, target: Target, precision: str) -> None:
         info = target.export(ctx, precision, path)
         runner = target.load(path, opts.threads)
         logits = np.asarray(runner(held.x), dtype=np.float32)
-        info = {**info, **runner.facts()}
-        if "kernels" in info:
-            log(f"  ran with the {info['kernels']} kernels")
+        facts = runner.facts()
+        info = {**info, **facts}
+        if facts:
+            log("  runtime: " + ", ".join(f"{k} {v}" for k, v in facts.items()))
     except Exception as e:
         error = f"{type(e).__name__}: {e}"
         results.failed.append({**entry, "path": final.name, "verified": False, "kept": kept, "error": error})

@@ -12,6 +12,7 @@ import pytest
 
 from lgrin_edge.export import c_runtime as cr
 from lgrin_edge.export.tolerances import C_REPRODUCTION
+from lgrin_edge.native import cpu_flags
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")), reason="no C compiler on PATH"
@@ -84,11 +85,6 @@ NEEDS = {
 }
 
 
-def _cpu_flags() -> set[str]:
-    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
-    return {w for line in text.splitlines() if line.startswith(("flags", "Features")) for w in line.split()}
-
-
 def _runnable(model_file: Path, family: str) -> cr.CModel:
     try:
         return cr.CModel(model_file, kernels=family)
@@ -125,7 +121,7 @@ def test_dispatch_holds_every_family_and_picks_the_best_this_cpu_runs(paper_int8
     -march=native build agrees with the chosen family bit for bit."""
     _, _, test, path = paper_int8
     assert tuple(cr.kernel_families()) == FAMILIES
-    flags = _cpu_flags()
+    flags = cpu_flags()
     runnable = [f for f in FAMILIES if NEEDS.get(f, set()) <= flags]
     chosen = cr.CModel(path)
     assert chosen.kernels == runnable[0]
