@@ -48,7 +48,7 @@ from lgrin_edge.data import DATASET_NAMES, load_dataset
 from lgrin_edge.data.graph import LONG_POLICIES, default_nodes
 from lgrin_edge.data.splits import protocol_name
 from lgrin_edge.models.lgrin import LGrINOptions
-from lgrin_edge.training.recipes import RECIPE_KEYS, RECIPES, resolve
+from lgrin_edge.training.recipes import RECIPE_KEYS, RECIPES, model_lambdas, resolve, train_settings
 from lgrin_edge.training.trainer import SELECTIONS, TrainConfig
 from lgrin_edge.training.transfer import load_source
 
@@ -153,15 +153,15 @@ def _row_settings(args: argparse.Namespace, row: Row, ds, what: str) -> dict:
     overrides = {"epochs": args.epochs} | {k: s[k] for k in RECIPE_KEYS if k in s}
     try:
         recipe = resolve(args.recipe, overrides)
-        lam = recipe.pop("lambdas")
-        train = {**recipe, "batch_size": args.batch_size, "select": args.select}
+        train = {**train_settings(recipe), "batch_size": args.batch_size, "select": args.select}
         TrainConfig(**train, device="cpu")  # refuse impossible values now, not in a worker
+        nodes = args.nodes or default_nodes(ds.default_nodes)[0]
+        lambdas = model_lambdas(recipe, nodes)
     except ValueError as e:
         raise UserError(f"{what}: {e}") from e
     # Every option spelt out: rows that differ only in naming a default share their cells.
-    model = LGrINOptions.defaults() | {"lambda1": lam[0], "lambda2": lam[1], "lambda3": lam[2]}
+    model = LGrINOptions.defaults() | lambdas
     model |= {k: s[k] for k in MODEL_KEYS if k in s}
-    nodes = args.nodes or default_nodes(ds.default_nodes)[0]
     source = None
     if "init_from" in s:
         if any(k in s for k in MODEL_KEYS):

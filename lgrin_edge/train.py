@@ -37,7 +37,15 @@ from lgrin_edge.training.augment import AUGMENTS
 from lgrin_edge.training.graph_stats import caption, graph_diagnostics
 from lgrin_edge.training.plots import plot_adjacency, plot_confusion, plot_curves
 from lgrin_edge.training.protocol import ProtocolResult, run_protocol
-from lgrin_edge.training.recipes import RECIPE_KEYS, RECIPES, describe, resolve
+from lgrin_edge.training.recipes import (
+    RECIPE_KEYS,
+    RECIPES,
+    STRUCTURE_UNITS,
+    describe,
+    model_lambdas,
+    resolve,
+    train_settings,
+)
 from lgrin_edge.training.trainer import (
     AUTOCASTS,
     BATCHINGS,
@@ -204,7 +212,13 @@ def _add_recipe_arguments(r: argparse._ArgumentGroup) -> None:
         "--adj-init",
         type=finite_float(0.0, strict=True),
         default=argparse.SUPPRESS,
-        help="standard deviation of A's random start, N(0, s^2) (the paper: 1)",
+        help="standard deviation of A's random start, N(mean, s^2) (the paper: 1)",
+    )
+    r.add_argument(
+        "--adj-mean",
+        type=finite_float(),
+        default=argparse.SUPPRESS,
+        help="centre of A's random start, N(mean, s^2) (the paper: 0)",
     )
     r.add_argument(
         "--lambdas",
@@ -212,7 +226,14 @@ def _add_recipe_arguments(r: argparse._ArgumentGroup) -> None:
         nargs=3,
         default=argparse.SUPPRESS,
         metavar=("L1", "L2", "L3"),
-        help="eq. 8's weights: structure prior, ||A||_F^2, ||p||^2 (the paper: 0.1 0.1 1e-4)",
+        help="eq. 8's weights: structure prior, ||A||_F^2, ||p||^2 (the paper: 0.1 0.1 1e-4, in frames)",
+    )
+    r.add_argument(
+        "--structure-units",
+        default=argparse.SUPPRESS,
+        choices=STRUCTURE_UNITS,
+        help="what L1 weighs: frames, (i-j)^2 as eq. 9 writes it (the paper); sequence, ((i-j)/M)^2, "
+        "so the model's lambda1 is L1 / M^2 and one value suits any M (the default recipe)",
     )
     r.add_argument(
         "--augment",
@@ -274,12 +295,12 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
     b.add_argument("--senet-preset", default="compact", choices=tuple(PRESETS))
 
 
-def model_config(args: argparse.Namespace, source: Source | None = None) -> dict:
-    """The model's options; eq. 8's lambdas come from the recipe (or --lambdas); with --init-from, RUN's."""
+def model_config(args: argparse.Namespace, nodes: int, source: Source | None = None) -> dict:
+    """The model's options; eq. 8's lambdas come from the recipe (or --lambdas, --structure-units) for
+    graphs of ``nodes`` nodes; with --init-from, RUN's."""
     if source is not None:
         return source.model_config()
     if args.model == "lgrin":
-        lambdas = recipe_settings(args)["lambdas"]
         return {
             "eta": tuple(args.eta),
             "num_layers": args.layers,
@@ -288,9 +309,7 @@ def model_config(args: argparse.Namespace, source: Source | None = None) -> dict
             "adjacency": args.adjacency,
             "pooling": args.pooling,
             "sort_k": args.sort_k,
-            "lambda1": lambdas[0],
-            "lambda2": lambdas[1],
-            "lambda3": lambdas[2],
+            **model_lambdas(recipe_settings(args), nodes),
         }
     if args.model == "senet":
         return {"preset": args.senet_preset}
@@ -360,7 +379,7 @@ def save_run(out: Path, args: argparse.Namespace, ds, res: ProtocolResult, nodes
     learned_graph = args.model == "lgrin" and model.config["adjacency"] != "weighted"
     if learned_graph:
         adj = torch.relu(model.adj).detach().numpy()
-        metrics["graph"] = graph_diagnostics(adj, res.final_fit.init_adj)
+        metrics["graph"] = graph_diagnostics(adj, res.final_fit.init_adj, res.final_fit.prior_adj)
     metrics["history"] = res.histories
     write_json(out / "metrics.json", metrics)
     write_history_csv(out / "history.csv", res.histories)
@@ -414,7 +433,7 @@ def recipe_settings(args: argparse.Namespace) -> dict:
 
 def train_config(args: argparse.Namespace, device: str) -> TrainConfig:
     """The run's TrainConfig: the recipe's optimisation settings (eq. 8's lambdas go to the model)."""
-    recipe = {k: v for k, v in recipe_settings(args).items() if k != "lambdas"}
+    recipe = train_settings(recipe_settings(args))
     try:
         return TrainConfig(
             **recipe,
@@ -515,13 +534,17 @@ def _main(argv: list[str] | None = None) -> int:
         f"{args.model} on {ds.name}: {len(ds.y)} sequences, {ds.num_features} features, "
         f"{ds.num_classes} classes, M = {nodes} nodes ({why}), device {device}"
     )
+    config = model_config(args, nodes, source)
+    if "lambda1" in config:
+        weights = ", ".join(f"{k} {config[k]:.4g}" for k in ("lambda1", "lambda2", "lambda3"))
+        print(f"recipe {args.recipe}; eq. 8: {weights}")
     with exclusive(out, "run folder"):
         # Checked again under the lock: another run may have finished into it meanwhile.
         check_folder_target(out, RUN_FILES, args.overwrite, "training run", "--overwrite")
         with tensorboard_logger(args.tensorboard) as on_epoch:
             try:
                 res = run_protocol(
-                    ds, args.model, model_config(args, source), cfg, nodes, args.folds, args.long_policy,
+                    ds, args.model, config, cfg, nodes, args.folds, args.long_policy,
                     on_epoch=on_epoch, start=source,
                 )  # fmt: skip
             except (ValueError, FloatingPointError) as e:  # the data cannot train this model

@@ -138,7 +138,9 @@ def _lambdas() -> Grid:
         for v in LAMBDA_VALUES:
             lam = list(PAPER_LAMBDAS)
             lam[i] = v
-            rows.append(Row(f"{symbol} = {v:g}", {"lambdas": lam}, (f"{v:g}",), symbol))
+            # In eq. 9's own units whatever the recipe's, so the values are the paper's.
+            settings = {"lambdas": lam, "structure_units": "frames"}
+            rows.append(Row(f"{symbol} = {v:g}", settings, (f"{v:g}",), symbol))
     return Grid("lambdas", "Fig. 6: the weights of eq. 8's loss terms", tuple(rows), ("value",), plot=True)
 
 

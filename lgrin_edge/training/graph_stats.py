@@ -7,7 +7,9 @@ import numpy as np
 BANDS = (1, 2, 5)
 
 
-def graph_diagnostics(adj: np.ndarray, init: np.ndarray | None = None) -> dict:
+def graph_diagnostics(
+    adj: np.ndarray, init: np.ndarray | None = None, prior: np.ndarray | None = None
+) -> dict:
     """Diagnostics of a learned relu(A) (M, M), against a uniform matrix and the initial A (if given).
 
     ``band_share[k]``: share of relu(A)'s mass within |i - j| <= k; ``uniform_band_share[k]`` the same for
@@ -37,6 +39,9 @@ def graph_diagnostics(adj: np.ndarray, init: np.ndarray | None = None) -> dict:
         out["init_overlap"], out["chance_overlap"] = _overlap(edges, init, whole)
         offset = np.arange(m)[:, None] - np.arange(m)[None, :]
         out["init_overlap_by_offset"], out["chance_overlap_by_offset"] = _overlap(edges, init, offset)
+    if prior is not None:
+        alone = np.maximum(np.asarray(prior, np.float64), 0)
+        out["prior_alone_mass"] = float(alone.sum() / mass) if mass > 0 else 0.0
     return out
 
 
@@ -74,5 +79,10 @@ def caption(d: dict) -> str:
             f"\nedge overlap with the init's largest entries {d['init_overlap']:.2f} "
             f"(chance {d['chance_overlap']:.2f}), per diagonal {d['init_overlap_by_offset']:.2f} "
             f"(chance {d['chance_overlap_by_offset']:.2f})"
+        )
+    if "prior_alone_mass" in d:
+        text += (
+            f"\neq. 8 alone (same start, optimiser and steps) would leave "
+            f"{d['prior_alone_mass']:.1%} of this mass"
         )
     return text

@@ -16,7 +16,9 @@ from lgrin_edge.atomic import atomic_path
 
 def plot_adjacency(adj: np.ndarray, path: str | Path, title: str, note: str = "") -> None:
     """Heatmap of relu(A); darker = stronger edge, like the paper's Fig. 4; ``note`` goes below it."""
-    fig, ax = plt.subplots(figsize=(5.4, 5.0))
+    lines = note.count("\n") + 1 if note else 0
+    height = 5.0 + 0.15 * lines
+    fig, ax = plt.subplots(figsize=(5.4, height))
     im = ax.imshow(adj, cmap="Greys", interpolation="nearest")
     ax.set_title(title)
     if note:
@@ -24,7 +26,8 @@ def plot_adjacency(adj: np.ndarray, path: str | Path, title: str, note: str = ""
     ax.set_xlabel("node j (frame)")
     ax.set_ylabel("node i (frame)")
     fig.colorbar(im, ax=ax, fraction=0.046, label="relu(A)_ij")
-    save_figure(fig, path)
+    # The note's lines (7 pt, about 0.13 in each) are kept clear of the axis label.
+    save_figure(fig, path, bottom=(0.13 * lines + 0.05) / height if note else 0.0)
 
 
 def plot_confusion(cm: np.ndarray, classes: list[str], path: str | Path, title: str) -> None:
@@ -78,8 +81,9 @@ def plot_curves(histories: dict[str, list[dict]], path: str | Path, title: str) 
     save_figure(fig, path)
 
 
-def save_figure(fig: plt.Figure, path: str | Path) -> None:
-    fig.tight_layout()
+def save_figure(fig: plt.Figure, path: str | Path, bottom: float = 0.0) -> None:
+    """Lay out (leaving ``bottom``, a share of the height, free for notes) and write the PNG atomically."""
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)

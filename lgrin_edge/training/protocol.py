@@ -16,7 +16,15 @@ from lgrin_edge.data.graph import build_graphs
 from lgrin_edge.data.splits import Fold, make_folds, protocol_name, validation_split
 from lgrin_edge.models import GraphModel, count_parameters, create_model
 from lgrin_edge.training.metrics import accuracy, confusion_matrix, unweighted_accuracy
-from lgrin_edge.training.trainer import FitResult, TrainConfig, fit, predict_logits, seed_everything
+from lgrin_edge.training.trainer import (
+    FitResult,
+    TrainConfig,
+    fit,
+    predict_logits,
+    prior_alone,
+    seed_everything,
+    steps_per_epoch,
+)
 from lgrin_edge.training.transfer import Source
 
 
@@ -71,13 +79,18 @@ def train_one(
         start.apply(model, train.x)
     elif isinstance(adj, torch.nn.Parameter):
         with torch.no_grad():
-            adj.mul_(cfg.adj_init)  # the same N(0, 1) draw, so adj_init = 1 is the paper's start exactly
+            # The same N(0, 1) draw, scaled and shifted: adj_init = 1, adj_mean = 0 is the paper's start.
+            adj.mul_(cfg.adj_init).add_(cfg.adj_mean)
     if isinstance(adj, torch.nn.Parameter):
         init = adj.detach().cpu().numpy().copy()
     if start is None:
         model.norm.fit(torch.as_tensor(train.x))
     result = fit(model, train.x, train.y, val.x, val.y, cfg, desc=desc, on_epoch=on_epoch)
     result.init_adj = init  # the graph diagnostics compare the learned A with where it started
+    if init is not None and start is None:
+        o = model.options
+        steps = steps_per_epoch(len(train.y), cfg)
+        result.prior_adj = prior_alone(init, o.lambda1, o.lambda2, cfg, steps, result.epochs_run)
     return model, result
 
 

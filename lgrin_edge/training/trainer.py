@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from lgrin_edge.cli import UserError
 from lgrin_edge.models import GraphModel
+from lgrin_edge.models.lgrin import structure_matrix
 from lgrin_edge.training.allocator import retain_freed_memory
 from lgrin_edge.training.augment import Augmenter, check_augments
 
@@ -63,7 +64,8 @@ class TrainConfig:
     adj_eps: float | None = None
     augment: tuple[str, ...] = ()  # subset of training/augment.py's AUGMENTS
     average: float = 0.0  # decay of an exponential moving average of the weights (0: off)
-    adj_init: float = 1.0  # A starts at N(0, adj_init^2): the paper's N(0, 1) draw, scaled
+    adj_init: float = 1.0  # A starts at N(adj_mean, adj_init^2): the paper's N(0, 1) draw, scaled
+    adj_mean: float = 0.0  # ... and shifted
     # "fixed": batches of batch_size and a smaller last one (34 graphs: 32 + 2); "even": the same number
     # of batches with sizes that differ by one at most (17 + 17), so no step follows a handful of graphs.
     batching: str = "fixed"
@@ -90,6 +92,8 @@ class TrainConfig:
             raise ValueError(f"adj_eps (Adam's epsilon for A) must be > 0, got {self.adj_eps}")
         if not (math.isfinite(self.adj_init) and self.adj_init > 0):
             raise ValueError(f"adj_init (the spread of A's start) must be > 0, got {self.adj_init}")
+        if not math.isfinite(self.adj_mean):
+            raise ValueError(f"adj_mean (the centre of A's start) must be finite, got {self.adj_mean}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -102,6 +106,7 @@ class FitResult:
     epochs_run: int
     history: list[dict]
     init_adj: np.ndarray | None = None  # a learned adjacency's initial value (set by the protocol)
+    prior_adj: np.ndarray | None = None  # what eq. 8 alone makes of it (prior_alone; set by the protocol)
 
 
 def resolve_device(name: str) -> str:
@@ -164,6 +169,25 @@ def _scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig) -> torch.optim.lr_s
     return torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_gamma)
 
 
+def prior_alone(
+    init: np.ndarray, lambda1: float, lambda2: float, cfg: TrainConfig, steps_per_epoch: int, epochs: int
+) -> np.ndarray:
+    """A after the run's own optimiser settings for A (rate, epsilon, schedule, steps) with eq. 8's terms
+    as the only loss: what the structure prior alone makes of the start. The learned A against this one
+    shows what the classification loss added (graph_stats.py)."""
+    adj = nn.Parameter(torch.as_tensor(init, dtype=torch.float32).clone())
+    dist2 = structure_matrix(adj.shape[0])
+    opt = torch.optim.Adam([adj], lr=cfg.adj_lr or cfg.lr, eps=cfg.adj_eps or 1e-8)
+    sched = _scheduler(opt, cfg)
+    for _ in range(epochs):
+        for _ in range(steps_per_epoch):
+            opt.zero_grad(set_to_none=True)
+            (lambda1 * (dist2 * adj).sum() + lambda2 * adj.pow(2).sum()).backward()
+            opt.step()
+        sched.step()
+    return adj.detach().numpy()
+
+
 def _moving_average(model: nn.Module, decay: float) -> torch.optim.swa_utils.AveragedModel | None:
     """An exponential moving average of the weights (and buffers), or None where ``decay`` is 0."""
     if not decay:
@@ -187,6 +211,17 @@ def _batches(perm: torch.Tensor, size: int, batching: str) -> list[torch.Tensor]
     return [perm[len(perm) * k // count : len(perm) * (k + 1) // count] for k in range(count)]
 
 
+def _trained(batch: torch.Tensor, n: int) -> bool:
+    """Whether a batch takes a step: one of a single graph breaks batch-norm statistics in the SENet
+    baseline, so it is skipped unless it is the whole training set."""
+    return len(batch) >= 2 or n == 1
+
+
+def steps_per_epoch(n: int, cfg: TrainConfig) -> int:
+    """Optimiser steps in one epoch over ``n`` training graphs."""
+    return sum(_trained(b, n) for b in _batches(torch.arange(n), cfg.batch_size, cfg.batching))
+
+
 def _train_epoch(
     model: GraphModel,
     opt: torch.optim.Optimizer,
@@ -207,8 +242,8 @@ def _train_epoch(
     perm = torch.randperm(len(xt), generator=gen).to(device)
     total, n = 0.0, 0
     for idx in _batches(perm, cfg.batch_size, cfg.batching):
-        if len(idx) < 2 and len(perm) > 1:
-            continue  # a batch of one breaks batch-norm statistics in the SENet baseline
+        if not _trained(idx, len(perm)):
+            continue
         # "dataset": the batch sum times N / B estimates eq. 7's sum over all N training graphs.
         scale = len(yt) / len(idx) if cfg.ce_reduction == "dataset" else 1.0
         opt.zero_grad(set_to_none=True)

@@ -58,7 +58,13 @@ def good_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from lgrin_edge.train import main
 
     out = tmp_path_factory.mktemp("good") / "run"
+    # The paper's random start of A: after 3 epochs the default's level start still gives every node
+    # nearly the same neighbourhood, so the logits are near ties that int8 may flip, and these tests
+    # need an export whose int8 file verifies. The default's models are verified by the main job and
+    # the int8 acceptance matrix (docs/robustness.md).
     args = [
+        "--recipe",
+        "paper-start",
         "--dataset",
         "synthetic",
         "--epochs",

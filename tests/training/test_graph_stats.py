@@ -42,3 +42,12 @@ def test_per_diagonal_overlap_sees_a_band_whose_members_the_init_chose():
     shuffled = graph_diagnostics(fresh, init)
     assert abs(shuffled["init_overlap_by_offset"] - shuffled["chance_overlap_by_offset"]) < 0.15
     assert "per diagonal" in caption(d)
+
+
+def test_prior_alone_mass_is_a_share_of_the_learned_mass():
+    learned = np.eye(6) * 2.0
+    prior = np.eye(6) * 0.5 - 1.0 * (1 - np.eye(6))  # only the diagonal stays positive, at a quarter
+    d = graph_diagnostics(learned, prior=prior)
+    assert d["prior_alone_mass"] == 0.25
+    assert "eq. 8 alone" in caption(d) and "25.0%" in caption(d)
+    assert "prior_alone_mass" not in graph_diagnostics(learned)

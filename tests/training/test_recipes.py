@@ -7,7 +7,7 @@ import torch
 from lgrin_edge.models import create_model
 from lgrin_edge.models.lgrin import LGrINOptions
 from lgrin_edge.train import main
-from lgrin_edge.training.recipes import RECIPE_KEYS, RECIPES, resolve
+from lgrin_edge.training.recipes import RECIPE_KEYS, RECIPES, model_lambdas, resolve, train_settings
 from lgrin_edge.training.trainer import TrainConfig, adam, fit
 
 
@@ -20,7 +20,8 @@ def test_paper_recipe_is_section_iv_a():
     assert (p["lr"], p["lr_step"], p["schedule"], p["ce_reduction"]) == (0.01, 50, "step", "dataset")
     assert not p["augment"] and not p["weight_decay"] and not p["label_smoothing"] and not p["average"]
     # A drawn from N(0, 1), eq. 8's weights as Section IV-A sets them (the model's own defaults)
-    assert p["adj_init"] == 1.0 and p["adj_lr"] is None
+    assert (p["adj_init"], p["adj_mean"], p["adj_lr"]) == (1.0, 0.0, None)
+    assert p["structure_units"] == "frames"  # eq. 9's (i - j)^2 as written
     o = LGrINOptions(num_nodes=2, in_features=1, num_classes=2)
     assert p["lambdas"] == (o.lambda1, o.lambda2, o.lambda3) == (0.1, 0.1, 1e-4)
 
@@ -42,6 +43,7 @@ def test_overrides_replace_only_what_is_given():
         {"adj_lr": 0},
         {"adj_init": 0.0},
         {"adj_init": float("nan")},
+        {"adj_mean": float("inf")},
     ],
 )
 def test_impossible_settings_are_refused(bad):
@@ -114,33 +116,61 @@ def test_impossible_recipe_option_is_refused_before_the_data_is_read(tmp_path, c
     assert "average" in err and "no-such-data" not in err
 
 
-def test_adj_init_scales_the_same_draw(monkeypatch):
-    """adj_init = s starts A at s times the paper's N(0, 1) draw, so s = 1 is the paper's start."""
+def test_adj_init_and_adj_mean_scale_and_shift_the_same_draw(monkeypatch):
+    """A starts at adj_mean + adj_init x the paper's N(0, 1) draw, so (0, 1) is the paper's start."""
     from lgrin_edge.training import protocol
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((8, 6, 2)).astype(np.float32)
     split = protocol.GraphSplit(x, np.arange(8) % 2, np.arange(8))
     starts = {}
-    for s in (1.0, 0.1):
+    for s, mu in ((1.0, 0.0), (0.1, 0.0), (0.01, 0.5)):
         _, res = protocol.train_one(
             "lgrin", {"num_nodes": 6, "in_features": 2, "num_classes": 2, "eta": (4, 2)},
-            split, split, TrainConfig(epochs=1, batch_size=8, adj_init=s), "t",
+            split, split, TrainConfig(epochs=1, batch_size=8, adj_init=s, adj_mean=mu), "t",
         )  # fmt: skip
         starts[s] = res.init_adj
     np.testing.assert_allclose(starts[0.1], 0.1 * starts[1.0], rtol=1e-6)
+    np.testing.assert_allclose(starts[0.01], 0.5 + 0.01 * starts[1.0], rtol=1e-6)
 
 
 def test_cli_puts_the_recipes_lambdas_and_adj_init_into_the_run(tmp_path):
     base = ["--dataset", "synthetic", "--epochs", "1", "--eta", "4", "2", "--device", "cpu"]
+    nodes = 24  # the synthetic corpus's M
     for recipe, extra, want in [
         ("graph", [], RECIPES["graph"]["lambdas"]),
         ("paper", [], RECIPES["paper"]["lambdas"]),
-        ("default", ["--lambdas", "0.2", "0.3", "0"], (0.2, 0.3, 0.0)),
+        ("default", ["--lambdas", "0.2", "0.3", "0", "--structure-units", "frames"], (0.2, 0.3, 0.0)),
+        ("default", ["--lambdas", "0.2", "0.3", "0"], (0.2 / nodes**2, 0.3, 0.0)),
+        ("paper", ["--structure-units", "sequence"], (0.1 / nodes**2, 0.1, 1e-4)),
     ]:
         out = tmp_path / f"{recipe}{len(extra)}"
         assert main([*base, "--recipe", recipe, *extra, "--out", str(out)]) == 0
         config = json.loads((out / "config.json").read_text())
         assert (config["config"]["lambda1"], config["config"]["lambda2"], config["config"]["lambda3"]) == want
+        assert config["num_nodes"] == nodes
         assert config["train"]["adj_init"] == RECIPES[recipe]["adj_init"]
         assert "lambdas" not in config["train"]  # one home: the model's options
+
+
+def test_sequence_units_divide_lambda1_by_m_squared():
+    """The default's lambda1 is 1 / M^2: 1e-4 at BasicMotions' 100 nodes, 1/841 at JapaneseVowels' 29."""
+    d = resolve("default", {})
+    assert d["structure_units"] == "sequence" and d["lambdas"][0] == 1.0
+    assert model_lambdas(d, 100) == {"lambda1": 1e-4, "lambda2": 1e-3, "lambda3": 1e-4}
+    assert model_lambdas(d, 29)["lambda1"] == pytest.approx(1 / 841)
+    frames = resolve("default", {"structure_units": "frames"})
+    assert model_lambdas(frames, 100)["lambda1"] == 1.0
+    with pytest.raises(ValueError, match="structure_units"):
+        model_lambdas(resolve("default", {"structure_units": "pixels"}), 10)
+    assert not set(train_settings(d)) & {"lambdas", "structure_units"}
+    TrainConfig(**train_settings(d))  # every other setting is the optimiser's
+
+
+def test_default_starts_a_level_and_paper_start_is_the_paper_draw():
+    d, p = RECIPES["default"], RECIPES["paper-start"]
+    assert (d["adj_mean"], d["adj_init"]) == (0.5, 0.01) and (p["adj_mean"], p["adj_init"]) == (0.0, 1.0)
+    graph_keys = ("adj_mean", "adj_init", "lambdas", "structure_units")
+    assert {k: v for k, v in d.items() if k not in graph_keys} == {
+        k: v for k, v in p.items() if k not in graph_keys
+    }
