@@ -73,3 +73,20 @@ def test_cells_train_with_the_named_recipe(tmp_path: Path, monkeypatch: pytest.M
     assert "error" in result
     train = seen[0]
     assert "lgrin_edge.train" in train and train[train.index("--recipe") + 1] == "graph"
+
+
+@pytest.mark.parametrize("cpu", robustness.CPU_PATHS)
+def test_each_cpu_path_reaches_torch_in_the_cell(cpu: str) -> None:
+    """A cell's process runs on the code path it names."""
+    import sys
+
+    import torch
+
+    detected = torch.backends.cpu.get_cpu_capability()
+    if cpu == "avx2" and detected not in ("AVX2", "AVX512"):
+        pytest.skip(f"the avx2 path needs an x86-64 CPU with AVX2; torch detects {detected}")
+    probe = "import torch; print(torch.backends.cpu.get_cpu_capability())"
+    env = robustness.cell_env(2, cpu)
+    got = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    want = {"detected": detected, "avx2": "AVX2", "default": "DEFAULT"}[cpu]
+    assert got.stdout.strip() == want and env["OMP_NUM_THREADS"] == "2"
