@@ -5,7 +5,10 @@ lgrin_edge.export --target all``) in a fresh process whose environment pins the 
 CPU code path (``ATEN_CPU_CAPABILITY=default`` emulates a CPU without AVX2/AVX-512 for torch, numpy's
 AVX-512 features are disabled with it), then records each int8 artifact's top-1 agreement with fp32
 and its accuracy against the fp32 model's. Finished cells are kept (one folder each) and skipped on a
-re-run; the report is written as markdown and JSON.
+re-run, unless they were trained with other settings than the run's recipe (an earlier version's
+default, another --recipe or --epochs): such a cell is reported as an error, never reused. The report
+is written as markdown and JSON, named after the selection when it is not the whole matrix
+(report-t1-avx2.md for --threads 1 --cpu avx2), so a partial run never replaces the full report.
 
 Example: python -m lgrin_edge.robustness --out runs/robustness      (seeds 0-4 x both datasets x
          threads 1, 2 x CPU as detected / default: 40 trainings, about an hour on 2 cores)
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -27,7 +31,8 @@ from lgrin_edge.benchmark.threads import cpu_description
 from lgrin_edge.cli import Parser, at_least, run
 from lgrin_edge.export.targets import TARGET_NAMES
 from lgrin_edge.export.tolerances import MAX_ACCURACY_DELTA, MIN_MEAN_AGREEMENT, VERIFY
-from lgrin_edge.training.recipes import RECIPES
+from lgrin_edge.training.recipes import RECIPES, model_lambdas, resolve, train_settings
+from lgrin_edge.training.trainer import TrainConfig
 
 # "avx2" is what an AVX2 CPU without AVX-512 runs (torch's avx2 kernels, numpy's AVX-512 off); on such
 # a CPU "detected" is the same path. The matrix runs "detected" and "default" unless told otherwise.
@@ -52,6 +57,24 @@ def cell_env(threads: int, cpu: str) -> dict[str, str]:
     return env
 
 
+def trained_otherwise(run: Path, recipe: str, epochs: int) -> list[str]:
+    """The settings in which the training in ``run`` differs from ``recipe`` at ``epochs`` epochs (a
+    setting a run of an earlier version did not record is compared with its default then)."""
+    config = json.loads((run / "config.json").read_text())
+    settings = resolve(recipe, {"epochs": epochs})
+    got, defaults = config.get("train", {}), TrainConfig().to_dict()
+
+    def plain(value: object) -> object:  # tuples and lists compare alike, as JSON keeps them
+        return json.loads(json.dumps(value))
+
+    differ = [k for k, v in train_settings(settings).items() if plain(got.get(k, defaults[k])) != plain(v)]
+    model = config.get("config", {})
+    for name, value in model_lambdas(settings, int(config["num_nodes"])).items():
+        if not math.isclose(float(model.get(name, math.nan)), value, rel_tol=1e-9):
+            differ.append(name)
+    return differ
+
+
 def run_cell(
     out: Path,
     dataset: str,
@@ -71,6 +94,14 @@ def run_cell(
     """
     cell = out / f"{dataset}-s{seed}-t{threads}-{cpu}"
     manifest = cell / dist / "manifest.json"
+    if (cell / "run" / "config.json").is_file():
+        differ = trained_otherwise(cell / "run", recipe, epochs)
+        if differ:
+            return {
+                "cell": cell.name,
+                "error": f"trained with other settings ({', '.join(differ)}) than --recipe {recipe} at "
+                f"{epochs} epochs; use another --out",
+            }
     if not manifest.is_file() and not run:
         return {"cell": cell.name, "missing": True}
     if not manifest.is_file():
@@ -235,6 +266,16 @@ def _report(table: str, ok: bool, errors: list[str], cells: int, argv: list[str]
     return "\n".join([*head, table, "", f"Bar met: {'yes' if ok else 'no'}", *errors]) + "\n"
 
 
+def _selection_tag(args: argparse.Namespace, p: argparse.ArgumentParser) -> list[str]:
+    """Parts of the report's name: the export folder and each selection that is not the whole matrix."""
+    parts = [] if args.dist == "dist" else [args.dist]
+    for name, prefix in (("datasets", ""), ("seeds", "s"), ("threads", "t"), ("cpu", "")):
+        value = getattr(args, name)
+        if list(value) != list(p.get_default(name)):
+            parts.append(prefix + "+".join(map(str, value)))
+    return parts
+
+
 def _main(argv: list[str] | None = None) -> int:
     p = _parser()
     args = p.parse_args(argv)
@@ -245,11 +286,12 @@ def _main(argv: list[str] | None = None) -> int:
     cells = list(itertools.product(args.datasets, args.seeds, args.threads, args.cpu))
     rows, errors = _run_cells(args, cells)
     if not rows:
-        print("error: no cell produced int8 artifacts", file=sys.stderr)
+        why = f" ({errors[0]}{f'; {len(errors) - 1} more' if len(errors) > 1 else ''})" if errors else ""
+        print(f"error: no cell produced int8 artifacts{why}", file=sys.stderr)
         return 1
     table, ok = summarise(rows)
     report = _report(table, ok, errors, len(cells), argv)
-    suffix = "" if args.dist == "dist" else f"-{args.dist}"
+    suffix = "".join(f"-{part}" for part in _selection_tag(args, p))
     write_bytes(args.out / f"report{suffix}.md", report.encode())
     write_json(args.out / f"results{suffix}.json", {"rows": rows, "errors": errors, "bar_met": ok})
     print(report)

@@ -54,8 +54,9 @@ def test_report_only_reads_finished_cells_from_the_named_dist(tmp_path: Path) ->
     (cell / "manifest.json").write_text(json.dumps(manifest))
     args = ["--out", str(tmp_path), "--dist", "v2", "--report-only", "--datasets", "japanesevowels"]
     assert robustness.main([*args, "--seeds", "0", "--threads", "1", "--cpu", "detected"]) == 0
-    assert (tmp_path / "report-v2.md").is_file()
-    assert json.loads((tmp_path / "results-v2.json").read_text())["bar_met"] is True
+    # Named after the selection: a partial run never replaces the whole matrix's report.
+    assert (tmp_path / "report-v2-japanesevowels-s0-t1-detected.md").is_file()
+    assert json.loads((tmp_path / "results-v2-japanesevowels-s0-t1-detected.json").read_text())["bar_met"]
     # A cell without that export is reported missing, and the run fails.
     assert robustness.main([*args, "--seeds", "0", "1", "--threads", "1", "--cpu", "detected"]) == 1
 
@@ -90,3 +91,32 @@ def test_each_cpu_path_reaches_torch_in_the_cell(cpu: str) -> None:
     got = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     want = {"detected": detected, "avx2": "AVX2", "default": "DEFAULT"}[cpu]
     assert got.stdout.strip() == want and env["OMP_NUM_THREADS"] == "2"
+
+
+@pytest.fixture(scope="module")
+def paper_start_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from lgrin_edge.train import main
+
+    out = tmp_path_factory.mktemp("cell") / "japanesevowels-s0-t1-detected" / "run"
+    args = ["--dataset", "synthetic", "--recipe", "paper-start", "--epochs", "1", "--eta", "4", "2"]
+    assert main([*args, "--device", "cpu", "--out", str(out)]) == 0
+    return out
+
+
+def test_a_cell_of_other_settings_is_named_not_reused(paper_start_run: Path) -> None:
+    """A finished cell answers only for the recipe and epochs it was trained with."""
+    assert robustness.trained_otherwise(paper_start_run, "paper-start", 1) == []
+    assert robustness.trained_otherwise(paper_start_run, "paper-start", 2) == ["epochs"]
+    differ = set(robustness.trained_otherwise(paper_start_run, "default", 1))
+    assert {"adj_init", "adj_mean", "lambda1", "lambda2"} <= differ and "lambda3" not in differ
+    result = robustness.run_cell(paper_start_run.parents[1], "japanesevowels", 0, 1, "detected", 1)
+    assert "other settings" in result["error"] and "adj_mean" in result["error"]
+
+
+def test_a_setting_an_older_run_did_not_record_counts_as_its_default(
+    paper_start_run: Path, tmp_path: Path
+) -> None:
+    config = json.loads((paper_start_run / "config.json").read_text())
+    del config["train"]["adj_mean"]  # written before the option existed: A started at mean 0
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert robustness.trained_otherwise(tmp_path, "paper-start", 1) == []
