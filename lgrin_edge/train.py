@@ -53,7 +53,9 @@ from lgrin_edge.training.trainer import (
     SCHEDULES,
     SELECTIONS,
     TrainConfig,
+    prior_alone,
     resolve_device,
+    steps_per_epoch,
 )
 from lgrin_edge.training.transfer import FINETUNES, TRANSFER_NORMS, Source, load_source
 
@@ -379,7 +381,12 @@ def save_run(out: Path, args: argparse.Namespace, ds, res: ProtocolResult, nodes
     learned_graph = args.model == "lgrin" and model.config["adjacency"] != "weighted"
     if learned_graph:
         adj = torch.relu(model.adj).detach().numpy()
-        metrics["graph"] = graph_diagnostics(adj, res.final_fit.init_adj, res.final_fit.prior_adj)
+        fitted, prior = res.final_fit, None
+        if fitted.init_adj is not None and source is None:  # a transferred A did not start from the draw
+            o = model.options
+            steps = steps_per_epoch(len(res.final_train.y), cfg)
+            prior = prior_alone(fitted.init_adj, o.lambda1, o.lambda2, cfg, steps, fitted.epochs_run)
+        metrics["graph"] = graph_diagnostics(adj, fitted.init_adj, prior)
     metrics["history"] = res.histories
     write_json(out / "metrics.json", metrics)
     write_history_csv(out / "history.csv", res.histories)

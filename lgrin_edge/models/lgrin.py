@@ -58,6 +58,11 @@ def structure_matrix(m: int) -> torch.Tensor:
     return (idx[:, None] - idx[None, :]) ** 2
 
 
+def graph_prior(adj: torch.Tensor, adj_d: torch.Tensor, lambda1: float, lambda2: float) -> torch.Tensor:
+    """Eq. 8's terms in A: lambda1 e^T (A_d . A) e + lambda2 ||A||_F^2."""
+    return lambda1 * (adj_d * adj).sum() + lambda2 * adj.pow(2).sum()
+
+
 def weighted_adjacency(h: torch.Tensor) -> torch.Tensor:
     """(A_w)_ij = ||n_i - n_j||^2 per sample (the paper's manually weighted graph), (B, M, M)."""
     sq = (h * h).sum(-1)
@@ -137,7 +142,7 @@ class LGrIN(GraphModel):
         o = self.options
         loss = torch.zeros((), device=self.norm.scale.device)
         if o.adjacency == "learned":
-            loss = loss + o.lambda1 * (self.adj_d * self.adj).sum() + o.lambda2 * self.adj.pow(2).sum()
+            loss = loss + graph_prior(self.adj, self.adj_d, o.lambda1, o.lambda2)
         if o.pooling == "learned":
             loss = loss + o.lambda3 * self.pool_p.pow(2).sum()
         return loss

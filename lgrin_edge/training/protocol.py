@@ -16,15 +16,7 @@ from lgrin_edge.data.graph import build_graphs
 from lgrin_edge.data.splits import Fold, make_folds, protocol_name, validation_split
 from lgrin_edge.models import GraphModel, count_parameters, create_model
 from lgrin_edge.training.metrics import accuracy, confusion_matrix, unweighted_accuracy
-from lgrin_edge.training.trainer import (
-    FitResult,
-    TrainConfig,
-    fit,
-    predict_logits,
-    prior_alone,
-    seed_everything,
-    steps_per_epoch,
-)
+from lgrin_edge.training.trainer import FitResult, TrainConfig, fit, predict_logits, seed_everything
 from lgrin_edge.training.transfer import Source
 
 
@@ -87,10 +79,6 @@ def train_one(
         model.norm.fit(torch.as_tensor(train.x))
     result = fit(model, train.x, train.y, val.x, val.y, cfg, desc=desc, on_epoch=on_epoch)
     result.init_adj = init  # the graph diagnostics compare the learned A with where it started
-    if init is not None and start is None:
-        o = model.options
-        steps = steps_per_epoch(len(train.y), cfg)
-        result.prior_adj = prior_alone(init, o.lambda1, o.lambda2, cfg, steps, result.epochs_run)
     return model, result
 
 

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from lgrin_edge.cli import UserError
 from lgrin_edge.models import GraphModel
-from lgrin_edge.models.lgrin import structure_matrix
+from lgrin_edge.models.lgrin import graph_prior, structure_matrix
 from lgrin_edge.training.allocator import retain_freed_memory
 from lgrin_edge.training.augment import Augmenter, check_augments
 
@@ -106,7 +106,6 @@ class FitResult:
     epochs_run: int
     history: list[dict]
     init_adj: np.ndarray | None = None  # a learned adjacency's initial value (set by the protocol)
-    prior_adj: np.ndarray | None = None  # what eq. 8 alone makes of it (prior_alone; set by the protocol)
 
 
 def resolve_device(name: str) -> str:
@@ -182,7 +181,7 @@ def prior_alone(
     for _ in range(epochs):
         for _ in range(steps_per_epoch):
             opt.zero_grad(set_to_none=True)
-            (lambda1 * (dist2 * adj).sum() + lambda2 * adj.pow(2).sum()).backward()
+            graph_prior(adj, dist2, lambda1, lambda2).backward()
             opt.step()
         sched.step()
     return adj.detach().numpy()

@@ -25,6 +25,9 @@ def test_run_folder_contents(tiny_run):
     ):
         assert key in metrics
     assert 0.0 <= metrics["accuracy"] <= 1.0 and metrics["protocol"] == "official-split"
+    # The saved model's graph, against its start and against what eq. 8 alone makes of that start.
+    graph = metrics["graph"]
+    assert {"init_overlap", "chance_overlap"} <= set(graph) and graph["prior_alone_mass"] >= 0.0
     for name in (
         "model.safetensors",
         "config.json",
