@@ -20,23 +20,27 @@ from pathlib import Path
 from lgrin_edge.atomic import atomic_path
 
 
+def read_cpuinfo() -> str:
+    """/proc/cpuinfo's text ("" where the file does not exist or cannot be read)."""
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
 def cpu_id() -> str:
     """What -march=native depends on."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        return "".join(sorted({ln for ln in lines if ln.startswith(("flags", "Features", "model name"))}))
-    except OSError:
+    lines = read_cpuinfo().splitlines()
+    if not lines:
         return platform.processor() + platform.machine()
+    return "".join(sorted({ln for ln in lines if ln.startswith(("flags", "Features", "model name"))}))
 
 
 def cpu_flags(cpuinfo: str | None = None) -> set[str]:
     """The instruction-set flags /proc/cpuinfo lists (x86 'flags', Arm 'Features'); ``cpuinfo`` given: that
     text's (another machine's, for tests). Empty where the file does not exist."""
-    if cpuinfo is None:
-        path = Path("/proc/cpuinfo")
-        cpuinfo = path.read_text() if path.is_file() else ""
     flags: set[str] = set()
-    for line in cpuinfo.splitlines():
+    for line in (read_cpuinfo() if cpuinfo is None else cpuinfo).splitlines():
         if line.startswith(("flags", "Features")):
             flags |= set(line.split(":", 1)[1].split())
     return flags

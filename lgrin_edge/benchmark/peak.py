@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lgrin_edge.native import cpu_flags
+from lgrin_edge.native import cpu_flags, read_cpuinfo
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,6 @@ class Peak:
         )
 
 
-def _cpuinfo() -> str:
-    path = Path("/proc/cpuinfo")
-    return path.read_text() if path.is_file() else ""
-
-
 def _clock_hz(cpuinfo: str, sysfs: bool) -> float:
     """The highest clock the kernel reports (cpufreq's maximum, else the largest 'cpu MHz' line)."""
     top = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
@@ -63,7 +58,7 @@ def _clock_hz(cpuinfo: str, sysfs: bool) -> float:
 
 def peak(cpuinfo: str | None = None, machine: str | None = None) -> Peak:
     """This machine's nominal peak (``cpuinfo``/``machine`` given: that machine's, for tests)."""
-    text = _cpuinfo() if cpuinfo is None else cpuinfo
+    text = read_cpuinfo() if cpuinfo is None else cpuinfo
     arch = (machine or platform.machine()).lower()
     flags = cpu_flags(text)
     amd = "AuthenticAMD" in text

@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import platform
 from collections.abc import Iterator
-from pathlib import Path
 
 import torch
 
-from lgrin_edge.native import cpu_flags
+from lgrin_edge.native import cpu_flags, read_cpuinfo
 
 
 @contextlib.contextmanager
@@ -29,11 +28,12 @@ def one_thread() -> contextlib.AbstractContextManager[None]:
 
 
 def cpu_description() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
+    text = read_cpuinfo()
+    if not text:
         return platform.processor() or platform.machine()
-    model = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "unknown")
-    flags = cpu_flags("\n".join(info))
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name")), "unknown"
+    )
+    flags = cpu_flags(text)
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni")
     return f"{model} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
