@@ -1,4 +1,6 @@
-"""Benchmark fixtures: checkpoints trained once per session and cached on disk, with their exports.
+"""Benchmark fixtures: checkpoints trained once per session and cached on disk, with their exports; the
+run's record (seed, training mode, CPU, library versions) in the JSON's machine_info, and every
+benchmark's p90/p99 latency in its extra_info.
 
 Options: --bench-training=fast|full (epochs 40 or 150), --bench-cache=DIR, --bench-datasets=a,b,
 --bench-seeds=0,1,2,3,4 (test_accuracy.py). Write them
@@ -13,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from lgrin_edge import __version__
+from lgrin_edge.benchmark.context import RECORD_KEY, run_record
 from lgrin_edge.benchmark.threads import one_thread
+from lgrin_edge.benchmark.timing import tails
 
 EPOCHS = {"fast": 40, "full": 150}
 DATASETS = ("japanesevowels", "basicmotions")
@@ -42,6 +46,25 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if collection_path.name.startswith("test_") and not config.getoption("benchmark_only"):
         return True
     return None
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
+    """Name what the timings depend on beyond the machine: how the models were trained, the CPU's kernel
+    flags and the library versions (lgrin_edge/benchmark/context.py; the report prints them)."""
+    from lgrin_edge.train import build_parser
+
+    mode = config.getoption("--bench-training")
+    # RunCache passes no --seed: the timed models are trained with train's default seed.
+    machine_info[RECORD_KEY] = run_record(mode, EPOCHS[mode], build_parser().get_default("seed"))
+
+
+@pytest.fixture
+def benchmark(benchmark):
+    """pytest-benchmark's fixture, which also keeps the p90/p99 of the round times in extra_info: they
+    then survive a --benchmark-save without --benchmark-save-data, which keeps the stats alone."""
+    yield benchmark
+    if benchmark.stats:
+        benchmark.extra_info.update(tails(benchmark.stats.stats.data))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

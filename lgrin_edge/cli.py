@@ -2,7 +2,9 @@
 
 Every ``python -m lgrin_edge.<command>`` runs its ``main`` through :func:`run`, so a user sees one line
 naming the problem (never a traceback) and exit code 2 for bad input or options, 1 for a result that
-failed its check, 130 for Ctrl-C. ``LGRIN_EDGE_DEBUG=1`` shows the traceback instead.
+failed its check, 130 for Ctrl-C. ``LGRIN_EDGE_DEBUG=1`` shows the traceback instead. Ctrl-C before
+:func:`run` is reached (while the command's imports load) is answered by :func:`startup_interrupt`, which
+the package installs for ``python -m`` (lgrin_edge/__init__.py) and :func:`run` replaces with Python's own.
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ import argparse
 import errno
 import math
 import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn
 
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
+# What Ctrl-C leaves, unless the command says otherwise (on_interrupt).
+INTERRUPT_DEFAULT = "earlier output is unchanged (new output is staged and was discarded)"
+_interrupt_leaves = [INTERRUPT_DEFAULT]
 
 
 class UserError(ValueError):
@@ -24,10 +31,62 @@ class UserError(ValueError):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with a one-line error: ``prog: error: <what is wrong> (--help lists the options)``."""
+    """argparse with a one-line error: ``prog: error: <what is wrong> (--help lists the options)``.
+
+    Long options are never abbreviated (``--epoch`` is not taken for ``--epochs``): an option that is not
+    one of the parser's own (or its sub-commands') is refused, naming the closest one."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (--help lists the options)\n")
+
+    def parse_known_args(
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        args = sys.argv[1:] if args is None else list(args)
+        # Checked before argparse parses, so a misspelt option is named even where argparse would first
+        # complain of a required option the misspelling was meant to give.
+        known = set(option_strings(self))
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.partition("=")[0]
+            # argparse reads a token with a space as a value, never as an option
+            if name.startswith("--") and len(name) > 2 and " " not in arg and name not in known:
+                import difflib  # here: this module loads before every command, and this is rare
+
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                self.error(f"unrecognized option {name}{hint}")
+        return super().parse_known_args(args, namespace)
+
+
+def option_strings(parser: argparse.ArgumentParser) -> Iterator[str]:
+    """Every option string of ``parser`` and of its sub-commands' parsers."""
+    for action in parser._actions:
+        yield from action.option_strings
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from option_strings(sub)
+
+
+class _Given(argparse.Namespace):
+    """A namespace that already "has" every option, so argparse fills in no default: what the parse
+    leaves in it is what the command line gave."""
+
+    def __getattr__(self, name: str) -> None:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return None
+
+
+def given(parser: argparse.ArgumentParser, argv: list[str] | None) -> set[str]:
+    """The destinations (``args`` attribute names) of the options the command line ``argv`` gives (for a
+    parser without sub-commands: argparse parses those into a namespace of its own, defaults and all)."""
+    return set(vars(parser.parse_args(argv, _Given())))
 
 
 def at_least(low: int) -> Callable[[str], int]:
@@ -70,6 +129,7 @@ def describe_os_error(e: OSError) -> str:
     known = {
         errno.ENOSPC: "no space left on the device",
         errno.EDQUOT: "disk quota exceeded",
+        errno.EFBIG: "file larger than this system allows (ulimit -f)",
         errno.EACCES: "permission denied",
         errno.EPERM: "operation not permitted",
         errno.EISDIR: "is a folder, not a file",
@@ -87,17 +147,40 @@ def fail(message: str, code: int = EXIT_INPUT) -> int:
     return code
 
 
+def on_interrupt(leaves: str) -> None:
+    """Say what Ctrl-C leaves from here on (the line reads ``interrupted: <leaves>``), for a command
+    that keeps finished work; :func:`run` starts every command with :data:`INTERRUPT_DEFAULT`."""
+    _interrupt_leaves[0] = leaves
+
+
+def startup_interrupt(signum: int, frame: object) -> None:
+    """SIGINT handler while a command's imports load: one line, exit 130.
+
+    Nothing has been read or written yet, and a KeyboardInterrupt raised inside an import would print a
+    traceback through the import machinery; so the process ends here, at once."""
+    sys.stderr.write("interrupted while starting: nothing was read or written\n")
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _python_sigint() -> None:
+    """Put Python's own SIGINT handler (KeyboardInterrupt) back in place of :func:`startup_interrupt`."""
+    if threading.current_thread() is threading.main_thread() and (
+        signal.getsignal(signal.SIGINT) is startup_interrupt
+    ):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
     """Run a command's ``main`` and turn the user's problems into one line and an exit code."""
+    _python_sigint()
+    on_interrupt(INTERRUPT_DEFAULT)
     if os.environ.get("LGRIN_EDGE_DEBUG"):
         return main(argv)
     try:
         return main(argv)
     except KeyboardInterrupt:
-        print(
-            "interrupted: earlier output is unchanged (new output is staged and was discarded)",
-            file=sys.stderr,
-        )
+        print(f"interrupted: {_interrupt_leaves[0]}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except UserError as e:
         return fail(str(e))

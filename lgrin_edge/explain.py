@@ -60,6 +60,14 @@ def _graphs(args: argparse.Namespace, run_dir: Path, cfg: dict) -> tuple[np.ndar
     ds = load_dataset(args.dataset)
     if ds.num_features != p:
         raise UserError(f"{ds.name} has {ds.num_features} features per frame; the checkpoint expects {p}")
+    # Label k must name the class the model's output k was trained for.
+    trained, count = cfg.get("classes"), cfg["config"]["num_classes"]
+    if (list(ds.classes) != trained) if trained is not None else (ds.num_classes != count):
+        shown = ", ".join(map(str, trained)) if trained is not None else f"{count} unnamed classes"
+        raise UserError(
+            f"{ds.name} has the classes [{', '.join(ds.classes)}] but {run_dir} was trained on [{shown}]; "
+            "explain needs the same classes in the same order"
+        )
     policy = cfg.get("long_policy", "resample")
     x, source = build_graphs(ds.x, ds.lengths, m, policy)
     frames = node_frames(ds.lengths, m, policy)

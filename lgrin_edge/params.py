@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from lgrin_edge.cli import Parser
+from lgrin_edge.cli import Parser, run
 from lgrin_edge.models import count_parameters, create_model
 
 # (name, M, P, C, paper's L-GrIN count)
@@ -48,10 +48,15 @@ def table() -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str] | None = None) -> int:
     Parser(prog="python -m lgrin_edge.params", description=__doc__).parse_args(argv)
     print(table())
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command: exit code 0 on success; problems are one line on stderr (lgrin_edge.cli.run)."""
+    return run(_main, argv)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,11 @@ def _main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=Path, default=Path("runs"), help="where the checkpoint goes")
     p.add_argument("--dist", type=Path, default=Path("dist"), help="where the exported artifacts go")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show the converters' and runtimes' own output (by default it goes to DIST/<name>/export.log)",
+    )
     args = p.parse_args(argv)
     name = Path(args.dataset).stem
     run_dir, dist = args.runs / f"{name}-lgrin", args.dist / name
@@ -51,7 +56,8 @@ def _main(argv: list[str] | None = None) -> int:
     if code:
         return code
     print(f"[2/2] folding, quantising, exporting every target and verifying -> {dist}")
-    return export_main(["--checkpoint", str(run_dir), "--target", "all", "--out", str(dist)])
+    verbose = ["--verbose"] if args.verbose else []
+    return export_main(["--checkpoint", str(run_dir), "--target", "all", "--out", str(dist), *verbose])
 
 
 def main(argv: list[str] | None = None) -> int:

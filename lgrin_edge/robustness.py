@@ -28,7 +28,8 @@ from pathlib import Path
 
 from lgrin_edge.atomic import write_bytes, write_json
 from lgrin_edge.benchmark.threads import cpu_description
-from lgrin_edge.cli import Parser, at_least, run
+from lgrin_edge.cli import Parser, UserError, at_least, run
+from lgrin_edge.data import load_dataset
 from lgrin_edge.export.targets import TARGET_NAMES
 from lgrin_edge.export.tolerances import MAX_ACCURACY_DELTA, MIN_MEAN_AGREEMENT, VERIFY
 from lgrin_edge.training.recipes import RECIPES, model_lambdas, resolve, train_settings
@@ -55,6 +56,21 @@ def cell_env(threads: int, cpu: str) -> dict[str, str]:
         env["ATEN_CPU_CAPABILITY"] = cpu
         env["NPY_DISABLE_CPU_FEATURES"] = numpy_avx512_features()
     return env
+
+
+def cell_name(dataset: str, seed: int, threads: int, cpu: str) -> str:
+    """A cell's folder: a bundled dataset by its name, a dataset file by its stem (never its path, so the
+    folder stays inside --out)."""
+    return f"{Path(dataset).stem}-s{seed}-t{threads}-{cpu}"
+
+
+# What reading a cell's JSON files raises when one is damaged or from another version.
+DAMAGED = (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError)
+
+
+def _damaged(path: Path, e: Exception) -> str:
+    what = "not JSON" if isinstance(e, json.JSONDecodeError) else f"no {e}" if isinstance(e, KeyError) else e
+    return f"{path} is damaged ({what}); move the cell folder away to run the cell again"
 
 
 def trained_otherwise(run: Path, recipe: str, epochs: int) -> list[str]:
@@ -92,10 +108,13 @@ def run_cell(
     A cell whose training finished is not trained again: exporting into a new ``dist`` folder measures
     changed int8 recipes on the same models.
     """
-    cell = out / f"{dataset}-s{seed}-t{threads}-{cpu}"
+    cell = out / cell_name(dataset, seed, threads, cpu)
     manifest = cell / dist / "manifest.json"
     if (cell / "run" / "config.json").is_file():
-        differ = trained_otherwise(cell / "run", recipe, epochs)
+        try:
+            differ = trained_otherwise(cell / "run", recipe, epochs)
+        except DAMAGED as e:
+            return {"cell": cell.name, "error": _damaged(cell / "run" / "config.json", e)}
         if differ:
             return {
                 "cell": cell.name,
@@ -117,11 +136,20 @@ def run_cell(
             for cmd in (export,) if trained else (train, export):
                 proc = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
                 code = proc.returncode
-                if cmd is train and code:
-                    return {"cell": cell.name, "error": f"training exited {code} (see {log.name})"}
-    data = json.loads(manifest.read_text())
+                if code and (cmd is train or not manifest.is_file()):
+                    what = "training" if cmd is train else "export"
+                    return {"cell": cell.name, "error": f"{what} exited {code} (see {log.name})"}
+    try:
+        rows = _int8_rows(json.loads(manifest.read_text()), dataset, seed, threads, cpu)
+    except DAMAGED as e:
+        return {"cell": cell.name, "error": _damaged(manifest, e)}
+    return {"cell": cell.name, "rows": rows}
+
+
+def _int8_rows(data: dict, dataset: str, seed: int, threads: int, cpu: str) -> list[dict]:
+    """A cell's rows: each int8 artifact of its export manifest against the fp32 reference."""
     ref = data["reference"]["accuracy"]
-    rows = [
+    return [
         {
             "dataset": dataset,
             "seed": seed,
@@ -137,7 +165,6 @@ def run_cell(
         for a in data["artifacts"] + data.get("failed", [])
         if a["precision"] == "int8"
     ]
-    return {"cell": cell.name, "rows": rows}
 
 
 def summarise(rows: list[dict]) -> tuple[str, bool]:
@@ -182,7 +209,12 @@ def _parser() -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", type=Path, default=Path("runs/robustness"), help="cell folders and the report")
-    p.add_argument("--datasets", nargs="+", default=["japanesevowels", "basicmotions"])
+    p.add_argument(
+        "--datasets",
+        nargs="+",
+        default=["japanesevowels", "basicmotions"],
+        help="bundled datasets or .npz files (default: japanesevowels basicmotions)",
+    )
     p.add_argument("--seeds", nargs="+", type=at_least(0), default=[0, 1, 2, 3, 4])
     p.add_argument(
         "--threads", nargs="+", type=at_least(1), default=[1, 2], help="torch threads while training"
@@ -276,6 +308,26 @@ def _selection_tag(args: argparse.Namespace, p: argparse.ArgumentParser) -> list
     return parts
 
 
+def _check_selection(args: argparse.Namespace) -> None:
+    """Before any cell: every dataset loads (one line naming the first that does not, rather than a
+    training log per cell), and no dataset, seed, thread count or CPU path is named twice."""
+    for name, values in (("--datasets", args.datasets), ("--seeds", args.seeds), ("--threads", args.threads),
+                         ("--cpu", args.cpu)):  # fmt: skip
+        twice = sorted({str(v) for v in values if values.count(v) > 1})
+        if twice:
+            raise UserError(f"{name} names {', '.join(twice)} more than once")
+    stems = [Path(d).stem for d in args.datasets]
+    clash = sorted({s for s in stems if stems.count(s) > 1})
+    if clash:
+        raise UserError(f"--datasets: two datasets are named {clash[0]!r} (a cell folder takes the stem)")
+    if not args.report_only:
+        for spec in args.datasets:
+            try:
+                load_dataset(spec)
+            except UserError as e:
+                raise UserError(f"--datasets: {e}") from e
+
+
 def _main(argv: list[str] | None = None) -> int:
     p = _parser()
     args = p.parse_args(argv)
@@ -283,6 +335,7 @@ def _main(argv: list[str] | None = None) -> int:
         p.error("--threads and --epochs must be >= 1")
     if not args.dist or "/" in args.dist or args.dist in (".", "..", "run"):
         p.error(f"--dist must be a plain folder name other than 'run', got {args.dist!r}")
+    _check_selection(args)
     cells = list(itertools.product(args.datasets, args.seeds, args.threads, args.cpu))
     rows, errors = _run_cells(args, cells)
     if not rows:

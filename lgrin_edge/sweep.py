@@ -7,7 +7,8 @@ inception (Table VII), lambdas (Fig. 6), transfer (Table VIII, with --init-from)
 official split, or group-aware k-fold with validation carved from the training folds).
 
 --out holds cells/ (one JSON file per finished cell, written atomically; a re-run skips them, so an
-interrupted sweep resumes), and <grid>.md (the table), <grid>.csv, <grid>.json, <grid>.png (lambdas).
+interrupted sweep resumes; a damaged one is named and its cell runs again), and <grid>.md (the table),
+<grid>.csv, <grid>.json, <grid>.png (lambdas).
 
 Example: python -m lgrin_edge.sweep --grid components --dataset basicmotions japanesevowels \\
          --seeds 0 1 2 --out runs/components
@@ -31,6 +32,7 @@ from lgrin_edge.analysis.cells import (
     cell_path,
     check_sweep_folder,
     read_cell,
+    stored_cell,
     written_reports,
 )
 from lgrin_edge.analysis.grids import GRID_NAMES, MODEL_KEYS, Grid, Row, load_grid
@@ -43,7 +45,7 @@ from lgrin_edge.analysis.sweep_report import (
 )
 from lgrin_edge.atomic import exclusive, file_sha256, write_bytes, write_json
 from lgrin_edge.benchmark.threads import cpu_description
-from lgrin_edge.cli import Parser, UserError, at_least, finite_float, run
+from lgrin_edge.cli import EXIT_INTERRUPTED, Parser, UserError, at_least, finite_float, run
 from lgrin_edge.data import DATASET_NAMES, load_dataset
 from lgrin_edge.data.graph import LONG_POLICIES, default_nodes
 from lgrin_edge.data.splits import protocol_name
@@ -213,6 +215,8 @@ def execute(
     failures = []
     with tqdm(total=len(todo), desc="cells", unit="cell", dynamic_ncols=True) as bar:
         for i, (cell, result, err) in enumerate(outcomes, 1):
+            if isinstance(err, KeyboardInterrupt):  # Ctrl-C reached a worker first
+                raise KeyboardInterrupt
             if err is None and result is not None:
                 record = {
                     "cell": cell.id,
@@ -271,9 +275,35 @@ def report(args: argparse.Namespace, grid: Grid, cells: dict, protocols: dict, r
     return table
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    """Options that argparse cannot check alone: a dataset or seed named twice would count its cells
+    twice in the tables."""
+    for name, values in (("--dataset", args.dataset), ("--seeds", args.seeds)):
+        twice = sorted({str(v) for v in values if values.count(v) > 1})
+        if twice:
+            raise UserError(f"{name} names {', '.join(twice)} more than once")
+
+
+def _todo(out: Path, unique: dict[str, Cell]) -> list[Cell]:
+    """The cells without a valid stored result; a damaged cell file is named (one line) and run again."""
+    stored = {c.id: stored_cell(out, c) for c in unique.values()}
+    damaged = [f"{cell_path(out, c).name} ({why})" for c in unique.values() if (why := stored[c.id][1])]
+    if damaged:
+        shown = ", ".join(damaged[:3]) + (f" and {len(damaged) - 3} more" if len(damaged) > 3 else "")
+        print(
+            f"warning: {len(damaged)} cell file(s) in {out / 'cells'} are not results and their cells run "
+            f"again: {shown}",
+            file=sys.stderr,
+        )
+    return [c for c in unique.values() if stored[c.id][0] is None]
+
+
 def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    backend, says = choose_backend(args.backend, args.address)  # before any work
+    _check_options(args)
+    backend, says, skipped = choose_backend(args.backend, args.address)  # before any work
+    if skipped:
+        print(skipped, flush=True)
     grid = load_grid(args.grid, args.init_from)
     check_sweep_folder(args.out)
     cells, protocols = plan(args, grid)
@@ -284,24 +314,34 @@ def _main(argv: list[str] | None = None) -> int:
     unique = {c.id: c for cs in cells.values() for c in cs}
     with exclusive(args.out, "sweep folder"):
         check_sweep_folder(args.out)  # again under the lock
-        todo = [c for c in unique.values() if read_cell(args.out, c) is None]
+        todo = _todo(args.out, unique)
         print(
             f"{grid.name}: {len(grid.rows)} rows x {len(args.dataset)} dataset(s) = {len(unique)} cells; "
             f"{len(unique) - len(todo)} finished earlier, {len(todo)} to run. {says}"
         )
         began = time.time()
-        failures = execute(args, todo, rows, backend) if todo else []
-        info = {
-            "argv": argv if argv is not None else sys.argv[1:],
-            "backend": backend,
-            "cpu": cpu_description(),
-            "workers": args.workers,
-            "cells": len(unique),
-            "cells_run": len(todo) - len(failures),
-            "wall_seconds": round(time.time() - began, 1),
-            "failed": failures,
-        }
-        table = report(args, grid, cells, protocols, info)
+        try:
+            failures = execute(args, todo, rows, backend) if todo else []
+            info = {
+                "argv": argv if argv is not None else sys.argv[1:],
+                "backend": backend,
+                "cpu": cpu_description(),
+                "workers": args.workers,
+                "cells": len(unique),
+                "cells_run": len(todo) - len(failures),
+                "wall_seconds": round(time.time() - began, 1),
+                "failed": failures,
+            }
+            table = report(args, grid, cells, protocols, info)
+        except KeyboardInterrupt:
+            # Each finished cell was stored as it finished, so the truth is "kept", not "unchanged".
+            kept = sum(read_cell(args.out, c) is not None for c in unique.values())
+            print(
+                f"interrupted: {kept} of {len(unique)} cells finished and kept in {args.out}; "
+                "re-run the same command to resume",
+                file=sys.stderr,
+            )
+            return EXIT_INTERRUPTED
     print(table)
     print(f"{len(todo) - len(failures)} cell(s) run in {info['wall_seconds']} s; reports in {args.out}/")
     for f in failures:

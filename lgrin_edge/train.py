@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
+import json
+import math
 import platform
 import sys
 from collections.abc import Callable, Iterator
@@ -26,13 +27,15 @@ from lgrin_edge.atomic import (
     write_npz,
 )
 from lgrin_edge.checkpoint import CONFIG, WEIGHTS, save_checkpoint
-from lgrin_edge.cli import Parser, UserError, at_least, finite_float, run
+from lgrin_edge.cli import Parser, UserError, at_least, finite_float, given, run
 from lgrin_edge.data import DATASET_NAMES, load_dataset
 from lgrin_edge.data.dataset import empty_classes
 from lgrin_edge.data.graph import LONG_POLICIES, default_nodes
 from lgrin_edge.models import MODEL_NAMES
 from lgrin_edge.models.lgrin import ADJACENCIES, CONVS, POOLINGS, training_bytes
 from lgrin_edge.models.senet import PRESETS
+from lgrin_edge.optional import installed, missing
+from lgrin_edge.spec import NPZ_KEY
 from lgrin_edge.training.augment import AUGMENTS
 from lgrin_edge.training.graph_stats import caption, graph_diagnostics
 from lgrin_edge.training.plots import plot_adjacency, plot_confusion, plot_curves
@@ -72,7 +75,23 @@ RUN_FILES = {
     "adjacency.png",
     "curves.png",
 }
-HISTORY_COLUMNS = ("fit", "epoch", "train_ce", "val_loss", "val_acc", "lr")
+HISTORY_COLUMNS = ("fit", "epoch", "train_ce", "eq8", "val_loss", "val_acc", "lr")
+# The options that set the model's own configuration (config.json's "config"), by argparse destination,
+# and the entries each sets: --init-from keeps RUN's configuration, so these may only repeat it.
+_LAMBDAS = ("lambda1", "lambda2", "lambda3")
+MODEL_OPTIONS = {
+    "eta": ("eta",),
+    "layers": ("num_layers",),
+    "conv": ("conv",),
+    "no_inception": ("inception",),
+    "adjacency": ("adjacency",),
+    "pooling": ("pooling",),
+    "sort_k": ("sort_k",),
+    "lambdas": _LAMBDAS,
+    "structure_units": _LAMBDAS,
+}
+# Options of A's random start: --init-from starts A from RUN's.
+START_OPTIONS = ("adj_init", "adj_mean")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,7 +134,8 @@ def _add_transfer_arguments(t: argparse._ArgumentGroup) -> None:
         type=Path,
         metavar="RUN",
         help="start from this L-GrIN run folder (trained on another corpus): the model and its options "
-        "are RUN's, the classifier is new for this dataset's classes; needs the same features per frame",
+        "are RUN's (an L-GrIN option given here must repeat RUN's), the classifier is new for this "
+        "dataset's classes; needs the same features per frame",
     )
     t.add_argument(
         "--finetune",
@@ -164,7 +184,8 @@ def _add_optimisation_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR",
         help="also log every epoch's losses, validation accuracy and learning rate to TensorBoard in DIR "
-        "(needs tensorboard: pip install 'lgrin-edge[tensorboard]'); curves.png is written either way",
+        "(needs tensorboard: pip install 'lgrin-edge[tensorboard]'; skipped without it); curves.png is "
+        "written either way",
     )
     p.add_argument(
         "--select",
@@ -332,12 +353,14 @@ def library_versions() -> dict:
 
 def run_meta(args: argparse.Namespace, ds, res: ProtocolResult, nodes: int, cfg: TrainConfig,
              source: Source | None = None) -> dict:  # fmt: skip
-    """What config.json records beside the model: the data, M, the recipe, where the run started."""
+    """What config.json records beside the model: the data, M, the recipe, where the run started, and
+    the feature spec every export carries (lgrin_edge/spec.py)."""
     meta = {
         "dataset": args.dataset,
         "classes": ds.classes,
         "num_nodes": nodes,
         "long_policy": args.long_policy,
+        NPZ_KEY: ds.spec.for_run(nodes, args.long_policy, ds.classes).to_dict(),
         "train": {"recipe": args.recipe, **cfg.to_dict()},
         "eval_data": res.final_eval_kind,
     }
@@ -414,8 +437,9 @@ def tensorboard_logger(folder: Path | None) -> Iterator[Callable[[str, dict], No
     writer = SummaryWriter(log_dir=str(folder))
 
     def log(fit: str, row: dict) -> None:
-        for key in ("train_ce", "val_loss", "val_acc", "lr"):
-            writer.add_scalar(f"{fit}/{key}", row[key], row["epoch"])
+        for key in HISTORY_COLUMNS[2:]:
+            if key in row:
+                writer.add_scalar(f"{fit}/{key}", row[key], row["epoch"])
 
     try:
         yield log
@@ -428,7 +452,10 @@ def write_history_csv(path: Path, histories: dict[str, list[dict]]) -> None:
     lines = [",".join(HISTORY_COLUMNS)]
     for label, rows in histories.items():
         for r in rows:
-            values = [f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c]) for c in HISTORY_COLUMNS[1:]]
+            cells = [
+                r.get(c, "") for c in HISTORY_COLUMNS[1:]
+            ]  # eq8: absent in runs made before it was logged
+            values = [f"{v:.6g}" if isinstance(v, float) else str(v) for v in cells]
             lines.append(",".join([label, *values]))
     write_bytes(path, ("\n".join(lines) + "\n").encode())
 
@@ -485,27 +512,59 @@ def check_graph_size(args: argparse.Namespace, nodes: int, features: int) -> Non
         )
 
 
-def _check_outputs(args: argparse.Namespace, out: Path) -> None:
-    """The run folder and the TensorBoard folder can be written (before any data is read)."""
+def _check_outputs(args: argparse.Namespace, out: Path) -> Path | None:
+    """Check that the run folder and the TensorBoard folder can be written (before any data is read);
+    returns the folder to log TensorBoard events to: None without --tensorboard or without the package
+    (training goes on without that log, as the line printed here says)."""
     check_folder_target(out, RUN_FILES, args.overwrite, "training run", "--overwrite")
-    if args.tensorboard is not None:
-        if importlib.util.find_spec("tensorboard") is None:
-            raise UserError(
-                "--tensorboard needs the tensorboard package: pip install 'lgrin-edge[tensorboard]'"
-            )
-        if args.tensorboard.exists() and not args.tensorboard.is_dir():
-            raise UserError(f"--tensorboard {args.tensorboard} exists and is not a folder")
+    if args.tensorboard is None:
+        return None
+    if not installed("tensorboard"):
+        print(f"skipped tensorboard: {missing('tensorboard')}")
+        return None
+    if args.tensorboard.exists() and not args.tensorboard.is_dir():
+        raise UserError(f"--tensorboard {args.tensorboard} exists and is not a folder")
+    return args.tensorboard
 
 
-def _source(args: argparse.Namespace) -> Source | None:
-    """The run --init-from names (refused in one line unless it is an L-GrIN checkpoint), or None."""
+def _source(args: argparse.Namespace, typed: set[str]) -> Source | None:
+    """The run --init-from names (refused in one line unless it is an L-GrIN checkpoint whose model the
+    options ``typed`` on the command line agree with), or None."""
     if args.init_from is None:
         if args.finetune or args.transfer_norm:
             raise UserError("--finetune and --transfer-norm apply with --init-from RUN only")
         return None
     if args.model != "lgrin":
         raise UserError(f"--init-from starts an L-GrIN from an L-GrIN run; --model is {args.model}")
-    return load_source(args.init_from, args.finetune or "classifier", args.transfer_norm or "target")
+    source = load_source(args.init_from, args.finetune or "classifier", args.transfer_norm or "target")
+    unhonoured = _unhonoured(args, typed, source)
+    if unhonoured:
+        raise UserError(
+            f"--init-from {source.run} keeps that run's model, so these options cannot apply: "
+            f"{'; '.join(unhonoured)}; leave them out"
+        )
+    return source
+
+
+def _unhonoured(args: argparse.Namespace, typed: set[str], source: Source) -> list[str]:
+    """Each option of ``typed`` that asks for another model than ``source``'s, with RUN's value."""
+    wanted = model_config(args, source.num_nodes)  # what the options ask for, at RUN's M
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, int | float) and isinstance(b, int | float):
+            return math.isclose(a, b, rel_tol=1e-9)  # eq. 8's weights are computed
+        return json.dumps(a) == json.dumps(b)  # tuples and lists compare alike, as JSON keeps them
+
+    found = []
+    for dest, keys in MODEL_OPTIONS.items():
+        if dest in typed and not all(same(wanted[k], source.config.get(k)) for k in keys):
+            value = getattr(args, dest)
+            shown = " ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+            option = "--" + dest.replace("_", "-") + ("" if isinstance(value, bool) else f" {shown}")
+            has = ", ".join(f"{k} {json.dumps(source.config.get(k))}" for k in keys)
+            found.append(f"{option} (the run has {has})")
+    found += [f"--{d.replace('_', '-')} (A starts from the run's)" for d in START_OPTIONS if d in typed]
+    return found
 
 
 def _nodes(args: argparse.Namespace, ds, source: Source | None) -> tuple[int, str]:
@@ -522,8 +581,8 @@ def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = args.out or Path("runs") / f"{Path(args.dataset).stem}-{args.model}"
     # Options and the output folder are checked before any data is read or any folder is created.
-    _check_outputs(args, out)
-    source = _source(args)
+    tensorboard = _check_outputs(args, out)
+    source = _source(args, given(build_parser(), argv))
     device = resolve_device(args.device)
     cfg = train_config(args, device)  # impossible recipe settings are refused before any data is read
     ds = load_dataset(args.dataset)
@@ -548,7 +607,7 @@ def _main(argv: list[str] | None = None) -> int:
     with exclusive(out, "run folder"):
         # Checked again under the lock: another run may have finished into it meanwhile.
         check_folder_target(out, RUN_FILES, args.overwrite, "training run", "--overwrite")
-        with tensorboard_logger(args.tensorboard) as on_epoch:
+        with tensorboard_logger(tensorboard) as on_epoch:
             try:
                 res = run_protocol(
                     ds, args.model, config, cfg, nodes, args.folds, args.long_policy,

@@ -1,7 +1,12 @@
 import csv
 import json
 
+import numpy as np
+import pytest
+
+from lgrin_edge.data import make_synthetic
 from lgrin_edge.explain import main
+from tests.reliability.conftest import one_line_error, snapshot
 
 
 def test_explain_writes_the_report_of_every_held_out_graph(tiny_run, tmp_path):
@@ -41,3 +46,21 @@ def test_explain_refuses_before_any_work(tiny_run, tmp_path, capsys):
     assert len(err) == 1 and "features per frame" in err[0] and not (tmp_path / "x").exists()
     assert main(["--checkpoint", str(tmp_path / "none"), "--out", str(tmp_path / "y")]) != 0
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "classes", [["class0", "class1"], ["class0", "class1", "class2", "class3", "class4"], ["b", "a", "c"]]
+)
+def test_a_dataset_of_other_classes_is_refused_naming_both_lists(tiny_run, tmp_path, capsys, classes):
+    ds = make_synthetic(num_classes=len(classes))
+    data = tmp_path / "other.npz"
+    np.savez(data, x=ds.x, y=ds.y, lengths=ds.lengths, classes=np.array(classes))
+    out = tmp_path / "ex"
+    before = snapshot(tiny_run)
+    assert main(["--checkpoint", str(tiny_run), "--dataset", str(data), "--out", str(out)]) == 2
+    one_line_error(
+        capsys.readouterr().err,
+        f"has the classes [{', '.join(classes)}]",
+        f"{tiny_run} was trained on [class0, class1, class2]",
+    )
+    assert not out.exists() and snapshot(tiny_run) == before

@@ -120,3 +120,24 @@ def test_a_setting_an_older_run_did_not_record_counts_as_its_default(
     del config["train"]["adj_mean"]  # written before the option existed: A started at mean 0
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert robustness.trained_otherwise(tmp_path, "paper-start", 1) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "why"), [('{"reference": ', "not JSON"), ('{"artifacts": []}', "no 'reference'")]
+)
+def test_a_damaged_manifest_is_named_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, text: str, why: str
+) -> None:
+    manifest = tmp_path / "japanesevowels-s0-t1-detected" / "dist" / "manifest.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(text)
+    args = ["--out", str(tmp_path), "--report-only", "--datasets", "japanesevowels", "--seeds", "0"]
+    assert robustness.main([*args, "--threads", "1", "--cpu", "detected"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: no cell produced int8 artifacts") and f"is damaged ({why})" in line
+    assert manifest.read_text() == text
+
+
+def test_a_dataset_file_gives_a_cell_folder_inside_out() -> None:
+    assert robustness.cell_name("/elsewhere/my data.npz", 0, 1, "detected") == "my data-s0-t1-detected"
+    assert robustness.cell_name("japanesevowels", 3, 2, "avx2") == "japanesevowels-s3-t2-avx2"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /*
  * lgrin.h - portable C99 runtime for L-GrIN (learnable graph inception network).
  *
@@ -23,9 +25,11 @@ extern "C" {
 #endif
 
 #define LGRIN_MAGIC "LGRN"
-#define LGRIN_VERSION 4u
+#define LGRIN_VERSION 5u     /* the newest format: 5 = version 4 plus the optional feature spec section */
+#define LGRIN_MIN_VERSION 4u /* the oldest format this runtime loads */
 #define LGRIN_HEADER_SIZE 64u
 #define LGRIN_MAX_LAYERS 8
+#define LGRIN_MAX_SPEC_BYTES (1u << 20) /* the feature spec section's limit */
 
 /* Limits checked by the loader; they also guarantee that no int32 accumulator can overflow. */
 #define LGRIN_MAX_NODES 4096u
@@ -77,6 +81,8 @@ typedef struct lgrin_model {
     const int8_t *cls_q;    /* int8: classifier weights, C x 3 F_L, computed in float times cls_s */
     const float *cls_s;     /* int8: per-class scales of cls_q */
     const float *out_scale; /* int8: per-feature scales of the last layer's activations (F_L) */
+    const char *spec;       /* the feature spec's JSON, NUL-terminated, or NULL (version 4 files) */
+    uint32_t spec_len;      /* its length in bytes, without the NUL */
     lgrin_layer layer[LGRIN_MAX_LAYERS];
     const struct lgrin_kernels *kernels; /* the kernel family lgrin_run() uses */
 } lgrin_model;
@@ -130,6 +136,13 @@ uint32_t lgrin_num_nodes(const lgrin_model *model);
 uint32_t lgrin_num_features(const lgrin_model *model);
 uint32_t lgrin_num_classes(const lgrin_model *model);
 uint32_t lgrin_precision(const lgrin_model *model);
+
+/* The feature spec the model file carries: what the input is, from the raw signal (extractor, its
+ * parameters, sample rate, channels) to the M x P graph (feature names and units, how T frames become M
+ * nodes), and the class names. UTF-8 JSON, NUL-terminated, pointing into the model buffer; its length in
+ * bytes (without the NUL) goes to *len when len is not NULL. NULL (and *len = 0) for a file without one
+ * (format version 4) or a NULL model. */
+const char *lgrin_feature_spec(const lgrin_model *model, size_t *len);
 
 /* CRC32 (IEEE 802.3, as zlib's crc32) of n bytes, continuing from crc (start with 0). */
 uint32_t lgrin_crc32(uint32_t crc, const void *data, size_t n);

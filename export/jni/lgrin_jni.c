@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* lgrin_jni.c - JNI bridge for org.lgrin.edge.LGrinNative.
  *
  * Memory lives in two direct ByteBuffers owned by the Java object, so this file calls no libc function

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* lgrin_dispatch.c - which kernel family runs: the best one this build holds that the CPU reports
  * (x86-64: CPUID and XGETBV; aarch64: NEON always, the dot product from the ID register that Linux
  * exposes), or one the caller names (freestanding: no libc calls). */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* lgrin_internal.h - what the runtime's source files share; not part of the public API. */
 #ifndef LGRIN_INTERNAL_H
 #define LGRIN_INTERNAL_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* lgrin_model.c - model file validation and loading (freestanding: no libc calls). */
 #include "lgrin_internal.h"
 
@@ -166,6 +168,15 @@ static int check_values(const lgrin_model *m)
     return 1;
 }
 
+/* The spec section: n bytes of text without a NUL, then zero bytes to the end of the section (size). */
+static int valid_spec(const uint8_t *s, uint32_t n, uint32_t size)
+{
+    uint32_t i;
+    for (i = 0; i < size; i++)
+        if ((s[i] == 0u) != (i >= n)) return 0;
+    return 1;
+}
+
 int lgrin_load(lgrin_model *model, const void *buf, size_t len)
 {
     const uint8_t *p = (const uint8_t *)buf;
@@ -174,13 +185,15 @@ int lgrin_load(lgrin_model *model, const void *buf, size_t len)
         uint8_t b[4];
     } probe = {1u};
     lgrin_model *const m = model; /* filled in place: a struct copy could emit a memcpy call */
+    uint64_t spec_at;
     cursor c;
-    uint32_t total, i;
+    uint32_t total, version, i;
     if (!model || (!buf && len)) return LGRIN_E_ARG;
     if (probe.b[0] != 1u) return LGRIN_E_ENDIAN;
     if (len < LGRIN_HEADER_SIZE) return LGRIN_E_TRUNCATED;
     if (p[0] != 'L' || p[1] != 'G' || p[2] != 'R' || p[3] != 'N') return LGRIN_E_MAGIC;
-    if (rd32(p + 4) != LGRIN_VERSION) return LGRIN_E_VERSION;
+    version = rd32(p + 4);
+    if (version < LGRIN_MIN_VERSION || version > LGRIN_VERSION) return LGRIN_E_VERSION;
     total = rd32(p + 8);
     m->precision = rd32(p + 16);
     m->M = rd32(p + 20);
@@ -190,7 +203,12 @@ int lgrin_load(lgrin_model *model, const void *buf, size_t len)
     m->K = rd32(p + 36);
     m->eta[0] = rd32(p + 40);
     m->eta[1] = rd32(p + 44);
-    for (i = 48; i < LGRIN_HEADER_SIZE; i += 4)
+    /* version 5: word 48 is the feature spec's length (at least one byte); version 4: reserved */
+    m->spec_len = version == 5u ? rd32(p + 48) : 0u;
+    if ((version == 5u && (m->spec_len < 1u || m->spec_len > LGRIN_MAX_SPEC_BYTES)) ||
+        (version == 4u && rd32(p + 48) != 0u))
+        return LGRIN_E_HEADER;
+    for (i = 52; i < LGRIN_HEADER_SIZE; i += 4)
         if (rd32(p + i) != 0u) return LGRIN_E_HEADER;
     if (m->precision > LGRIN_INT8 || m->M < 1 || m->M > LGRIN_MAX_NODES || m->P < 1 ||
         m->P > LGRIN_MAX_FEATURES || m->C < 1 || m->C > LGRIN_MAX_CLASSES || m->L < 1 ||
@@ -205,6 +223,8 @@ int lgrin_load(lgrin_model *model, const void *buf, size_t len)
     c.base = (const uint8_t *)0;
     c.off = LGRIN_HEADER_SIZE;
     layout(m, &c);
+    spec_at = c.off; /* the spec section follows the payload: its bytes, then 1-4 zero bytes */
+    if (m->spec_len) c.off += LGRIN_ROUND_UP((uint64_t)m->spec_len + 1u, 4u);
     if (c.off != (uint64_t)total) return LGRIN_E_HEADER;
     if (len < total) return LGRIN_E_TRUNCATED;
     if (len > total) return LGRIN_E_SIZE;
@@ -213,7 +233,9 @@ int lgrin_load(lgrin_model *model, const void *buf, size_t len)
     c.base = p;
     c.off = LGRIN_HEADER_SIZE;
     layout(m, &c);
-    if (!check_values(m)) return LGRIN_E_VALUE;
+    m->spec = m->spec_len ? (const char *)(p + spec_at) : (const char *)0;
+    if (!check_values(m) || !valid_spec(p + spec_at, m->spec_len, total - (uint32_t)spec_at))
+        return LGRIN_E_VALUE;
     m->kernels = lgrin_best_kernels();
     return LGRIN_OK;
 }
@@ -223,6 +245,12 @@ uint32_t lgrin_num_nodes(const lgrin_model *m) { return m ? m->M : 0u; }
 uint32_t lgrin_num_features(const lgrin_model *m) { return m ? m->P : 0u; }
 uint32_t lgrin_num_classes(const lgrin_model *m) { return m ? m->C : 0u; }
 uint32_t lgrin_precision(const lgrin_model *m) { return m ? m->precision : 0u; }
+
+const char *lgrin_feature_spec(const lgrin_model *m, size_t *len)
+{
+    if (len) *len = m && m->spec ? (size_t)m->spec_len : 0u;
+    return m ? m->spec : (const char *)0;
+}
 
 const char *lgrin_strerror(int status)
 {

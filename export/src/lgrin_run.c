@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* lgrin_run.c - one inference, int8 or float32, from the kernels of the other files; the workspace
  * layout; softmax (freestanding: no libc calls). */
 #include "lgrin_internal.h"

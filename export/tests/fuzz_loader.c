@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* libFuzzer target: lgrin_load must reject or accept any byte string without touching memory outside it.
  * Each input is tried as is and again with a correct CRC, so mutations get past the checksum and reach
  * the header and value checks; whatever loads is also run once. */

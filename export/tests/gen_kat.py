@@ -21,11 +21,28 @@ from lgrin_edge.export.c_runtime import (
     simulate_int8,
 )
 from lgrin_edge.export.tolerances import C_REPRODUCTION
+from lgrin_edge.spec import FeatureSpec, Named
 
 KAT_DIMS = {"M": 6, "P": 3, "C": 4, "eta": (5, 3), "L": 2, "seed": 7}
 # int8 only, sized for the vector kernels: full and partial row tiles (M = 30), branch widths that are
 # and are not multiples of 8 and 16, an input width that is not a multiple of four.
 TILE_DIMS = {"M": 30, "P": 7, "C": 5, "eta": (48, 20), "L": 2, "seed": 11, "N": 4}
+
+
+def kat_spec() -> str:
+    """The feature spec kat_spec_int8.lgrn carries (the KAT model's M, P and C; UTF-8 beyond ASCII)."""
+    d = KAT_DIMS
+    spec = FeatureSpec(
+        extractor_id="kat",
+        extractor_version="1",
+        params={"seed": d["seed"]},
+        features=(Named("ax", "m/s²"), Named("ay", "m/s²"), Named("az", "m/s²")),
+        input_kind="motion",
+        sample_rate_hz=50,
+        channels=(Named("ax", "m/s²"), Named("ay", "m/s²"), Named("az", "m/s²")),
+        frame_rate_hz=50,
+    )
+    return spec.for_run(d["M"], "resample", ["calm", "café", "walk", "run"]).to_json()
 
 
 def kat_files() -> dict[str, bytes]:
@@ -58,6 +75,9 @@ def kat_files() -> dict[str, bytes]:
     return {
         "kat_fp32.lgrn": encode_model(arrays, precision="fp32"),
         "kat_int8.lgrn": encode_model(arrays, cal),
+        # the same model, carrying a feature spec (format version 5): the same logits
+        "kat_spec_int8.lgrn": encode_model(arrays, cal, feature_spec=kat_spec()),
+        "kat_spec.json": kat_spec().encode(),
         "kat.txt": ("\n".join(lines) + "\n").encode(),
         "kat_tiles_int8.lgrn": encode_model(t_arrays, t_cal),
         "kat_tiles.txt": ("\n".join(t_lines) + "\n").encode(),

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* Kernel tests: each kernel of one kernel family of the library (lgrin_test_kernels FAMILY; default: the
  * family lgrin_load chooses) against a scalar reference written here, on shapes that leave partial
  * vector tiles. Integer kernels and the float row helpers must match exactly; the float dot product,

@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* C tests for the runtime: loader error codes, exhaustive truncation and byte flips, known answers, the
  * kernel family API.
- * Usage: lgrin_test DATA_DIR [FAMILY] (DATA_DIR holding kat_fp32.lgrn, kat_int8.lgrn and kat.txt from
- * gen_kat.py). With FAMILY the known answers are computed by that kernel family (lgrin_use_kernels), and
- * the test is skipped (exit 77) where this CPU cannot run it; without, by the family lgrin_load chose. */
+ * Usage: lgrin_test DATA_DIR [FAMILY] (DATA_DIR holding kat_fp32.lgrn, kat_int8.lgrn, kat.txt,
+ * kat_spec_int8.lgrn and kat_spec.json from gen_kat.py). With FAMILY the known answers are computed by
+ * that kernel family (lgrin_use_kernels), and the test is skipped (exit 77) where this CPU cannot run it;
+ * without, by the family lgrin_load chose. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -93,6 +96,21 @@ static void edit_nodes(uint8_t *p, size_t n) { put32(p + 20, 7u); fix_crc(p, n);
 static void edit_reserved(uint8_t *p, size_t n) { p[60] = 1u; fix_crc(p, n); }
 static void edit_precision(uint8_t *p, size_t n) { put32(p + 16, 9u); fix_crc(p, n); }
 static void edit_layers(uint8_t *p, size_t n) { put32(p + 32, 0u); fix_crc(p, n); }
+
+/* Edits of a file that carries a feature spec (format version 5): its section is the last
+ * R4(spec_len + 1) bytes. */
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static size_t spec_offset(const uint8_t *p, size_t n) { return n - ((get32(p + 48) + 4u) & ~3u); }
+static void edit_spec_len_zero(uint8_t *p, size_t n) { put32(p + 48, 0u); fix_crc(p, n); }
+static void edit_spec_len_past(uint8_t *p, size_t n) { put32(p + 48, get32(p + 48) + 4u); fix_crc(p, n); }
+static void edit_spec_huge(uint8_t *p, size_t n) { put32(p + 48, LGRIN_MAX_SPEC_BYTES + 1u); fix_crc(p, n); }
+static void edit_spec_as_v4(uint8_t *p, size_t n) { put32(p + 4, 4u); fix_crc(p, n); }
+static void edit_spec_nul(uint8_t *p, size_t n) { p[spec_offset(p, n) + 1u] = 0u; fix_crc(p, n); }
+static void edit_spec_padding(uint8_t *p, size_t n) { p[n - 1u] = ' '; fix_crc(p, n); }
+static void edit_version_6(uint8_t *p, size_t n) { put32(p + 4, 6u); fix_crc(p, n); }
 
 /* The neighbour table starts after the header, in_a, in_c and relu(A); offsets of kat_int8.lgrn. */
 static size_t nbr_offset(const uint8_t *p)
@@ -287,6 +305,46 @@ static void test_tiles(const char *dir)
     free(b.words);
 }
 
+/* The feature spec: a version-4 file has none; kat_spec_int8.lgrn (the int8 model plus a spec, version 5)
+ * gives the bytes of kat_spec.json back, NUL-terminated, computes what kat_int8.lgrn computes bit for bit,
+ * and every damage to its section or header is refused. */
+static void test_feature_spec(const char *dir, const blob *q8, const blob *sp)
+{
+    blob json = read_file(dir, "kat_spec.json");
+    lgrin_model m8, ms;
+    size_t n = 99, i;
+    const char *text;
+    float x[256], a[LGRIN_MAX_CLASSES], b[LGRIN_MAX_CLASSES];
+    void *ws;
+
+    CHECK(lgrin_load(&m8, q8->words, q8->len) == LGRIN_OK && lgrin_load(&ms, sp->words, sp->len) == LGRIN_OK,
+          "spec: load both");
+    CHECK(lgrin_feature_spec(&m8, &n) == NULL && n == 0u, "spec: a version-4 file has none");
+    CHECK(lgrin_feature_spec(NULL, &n) == NULL && n == 0u, "spec: NULL model");
+    text = lgrin_feature_spec(&ms, &n);
+    CHECK(text != NULL && n == json.len && memcmp(text, json.words, n) == 0 && text[n] == '\0',
+          "spec: the text of kat_spec.json, NUL-terminated (got %zu bytes, want %zu)", n, json.len);
+    CHECK(lgrin_feature_spec(&ms, NULL) == text, "spec: len may be NULL");
+    use_family(&m8, "spec int8");
+    use_family(&ms, "spec int8+spec");
+    CHECK(lgrin_num_nodes(&ms) * lgrin_num_features(&ms) <= 256u, "spec: input fits");
+    for (i = 0; i < 256u; i++) x[i] = (float)((int)(i * 37u % 19u) - 9) * 0.37f;
+    ws = malloc(lgrin_workspace_size(&ms));
+    CHECK(lgrin_run(&m8, ws, lgrin_workspace_size(&m8), x, a) == LGRIN_OK &&
+              lgrin_run(&ms, ws, lgrin_workspace_size(&ms), x, b) == LGRIN_OK &&
+              memcmp(a, b, sizeof(float) * lgrin_num_classes(&ms)) == 0,
+          "spec: the same logits as the file without it");
+    free(ws);
+    CHECK(load_copy(sp, sp->len, edit_spec_len_zero) == LGRIN_E_HEADER, "spec: version 5 without a spec");
+    CHECK(load_copy(sp, sp->len, edit_spec_len_past) == LGRIN_E_HEADER, "spec: length past the file");
+    CHECK(load_copy(sp, sp->len, edit_spec_huge) == LGRIN_E_HEADER, "spec: length over the limit");
+    CHECK(load_copy(sp, sp->len, edit_spec_as_v4) == LGRIN_E_HEADER, "spec: a version-4 header with a spec");
+    CHECK(load_copy(sp, sp->len, edit_spec_nul) == LGRIN_E_VALUE, "spec: a NUL inside the text");
+    CHECK(load_copy(sp, sp->len, edit_spec_padding) == LGRIN_E_VALUE, "spec: padding not zero");
+    CHECK(load_copy(sp, sp->len, edit_version_6) == LGRIN_E_VERSION, "spec: a newer version");
+    free(json.words);
+}
+
 /* The family API: lgrin_load chose the first family of the build's list this CPU runs; unknown names
  * and null arguments are refused. */
 static void test_kernel_api(const blob *b)
@@ -307,7 +365,7 @@ static void test_kernel_api(const blob *b)
 
 int main(int argc, char **argv)
 {
-    blob fp, q8;
+    blob fp, q8, sp;
     static const char check[] = "123456789";
     if (argc != 2 && argc != 3) {
         fprintf(stderr, "usage: %s DATA_DIR [FAMILY]\n", argv[0]);
@@ -326,13 +384,17 @@ int main(int argc, char **argv)
     CHECK(lgrin_crc32(0u, check, 9u) == 0xcbf43926u, "crc32 check value");
     fp = read_file(argv[1], "kat_fp32.lgrn");
     q8 = read_file(argv[1], "kat_int8.lgrn");
+    sp = read_file(argv[1], "kat_spec_int8.lgrn");
     test_loader(&fp, "fp32");
     test_loader(&q8, "int8");
+    test_loader(&sp, "int8+spec");
     test_kernel_api(&q8);
     test_known_answer(argv[1], &fp, &q8);
+    test_feature_spec(argv[1], &q8, &sp);
     test_tiles(argv[1]);
     free(fp.words);
     free(q8.words);
+    free(sp.words);
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -7,16 +7,17 @@ Ray is imported only here and only when asked for: the sweep works without it.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import importlib.util
 import multiprocessing
+import signal
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lgrin_edge.analysis.cells import Cell, run_cell
 from lgrin_edge.cli import UserError
+from lgrin_edge.optional import installed, missing
 
 BACKENDS = ("auto", "ray", "local")
-RAY_MISSING = "Ray is not installed: pip install 'lgrin-edge[ray]'"
 
 
 @dataclass(frozen=True)
@@ -33,39 +34,53 @@ class Resources:
 
 
 def ray_available() -> bool:
-    return importlib.util.find_spec("ray") is not None
+    return installed("ray")
 
 
-def choose_backend(name: str, address: str | None) -> tuple[str, str]:
-    """The backend to use and a line saying which (and why, when Ray is absent)."""
+def choose_backend(name: str, address: str | None) -> tuple[str, str, str | None]:
+    """The backend to use, a line saying which, and the "skipped ray: ..." line where auto found no Ray.
+
+    Asked for by name (--backend ray, or --address), an absent Ray is refused with that reason."""
     if name == "local" and address is not None:
         raise UserError("--address names a Ray cluster; it needs --backend ray (or auto), not local")
     if name == "ray" or address is not None:
         if not ray_available():
-            raise UserError(f"--backend ray{' (--address)' if address else ''} needs Ray. {RAY_MISSING}")
-        return "ray", f"backend: Ray ({'cluster at ' + address if address else 'a local Ray instance'})"
+            raise UserError(f"{'--address' if address else '--backend ray'}: {missing('ray')}")
+        return "ray", f"backend: Ray ({'cluster at ' + address if address else 'a local Ray instance'})", None
     if name == "auto" and ray_available():
-        return "ray", "backend: Ray (a local Ray instance)"
-    why = "" if name == "local" else f" ({RAY_MISSING} to run the cells as Ray tasks)"
-    return "local", f"backend: local process pool{why}"
+        return "ray", "backend: Ray (a local Ray instance)", None
+    skipped = None if name == "local" else f"skipped ray: {missing('ray')}"
+    return "local", "backend: local process pool", skipped
 
 
 Outcome = tuple[Cell, dict | None, BaseException | None]
+
+
+def _worker_start() -> None:
+    """A pool process: Ctrl-C is the driver's to handle (it stops the workers, see run_local), and
+    SIGTERM ends the process through Python's exit, which releases what it registered (tqdm's locks)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
 
 def run_local(cells: list[Cell], res: Resources) -> Iterator[Outcome]:
     """The cells on a pool of ``res.workers`` fresh processes (spawned: torch's threads do not survive
     a fork safely)."""
     ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=res.workers, mp_context=ctx) as pool:
+    with cf.ProcessPoolExecutor(max_workers=res.workers, mp_context=ctx, initializer=_worker_start) as pool:
         futures = {pool.submit(run_cell, c, res.cpus, res.device): c for c in cells}
         try:
             for fut in cf.as_completed(futures):
                 err = fut.exception()
                 yield futures[fut], None if err else fut.result(), err
-        finally:
-            for fut in futures:
-                fut.cancel()  # Ctrl-C or an error in the driver: queued cells do not start
+        except BaseException:
+            # Ctrl-C or an error in the driver: queued cells do not start, and running ones stop now
+            # rather than at their end (the pool's exit would wait for them, and no one stores them).
+            workers = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in workers:
+                proc.terminate()
+            raise
 
 
 def run_ray(cells: list[Cell], res: Resources, address: str | None) -> Iterator[Outcome]:

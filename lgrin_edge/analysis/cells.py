@@ -4,7 +4,7 @@ finished cells.
 A cell's id carries a hash of every setting that changes its result (model options, the resolved
 recipe, the data, M, the protocol, a transfer source's weights), so an edited grid or recipe never
 reuses an old result. The driver writes one JSON file per finished cell, atomically, as it finishes;
-a re-run skips the cells whose file exists.
+a re-run skips the cells whose file holds a valid result and runs a damaged one's again.
 """
 
 from __future__ import annotations
@@ -95,15 +95,43 @@ def cell_path(out: Path, cell: Cell) -> Path:
 
 
 def read_cell(out: Path, cell: Cell) -> dict | None:
-    """The stored result of a finished cell, or None (not run, or a file another version wrote)."""
+    """The stored result of a finished cell, or None (not run, or a file that is not its result)."""
+    return stored_cell(out, cell)[0]
+
+
+def stored_cell(out: Path, cell: Cell) -> tuple[dict | None, str | None]:
+    """(the stored result, None) of a finished cell; (None, why) where its file exists but is not a
+    result the reports can use (damaged, cut short, another version's or another cell's); (None, None)
+    where the cell has not run."""
     path = cell_path(out, cell)
     if not path.is_file():
-        return None
+        return None, None
     try:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) and data.get("cell") == cell.id else None
+        return None, "not JSON"
+    if not isinstance(data, dict):
+        return None, "not a JSON object"
+    why = _cell_problem(data, cell)
+    return (None, why) if why else (data, None)
+
+
+# What the driver and the reports read from a cell's file.
+CELL_KEYS = ("cell", "fold", "seed", "accuracy", "params", "seconds")
+
+
+def _cell_problem(data: dict, cell: Cell) -> str | None:
+    lacks = [k for k in CELL_KEYS if k not in data]
+    if lacks:
+        return "lacks " + ", ".join(repr(k) for k in lacks)
+    if (data["cell"], data["fold"], data["seed"]) != (cell.id, cell.fold, cell.seed):
+        return "holds another cell's result"
+    acc = data["accuracy"]
+    if not isinstance(acc, int | float) or isinstance(acc, bool) or not 0 <= acc <= 1:
+        return f"accuracy {json.dumps(acc)} is not a number in [0, 1]"
+    if not isinstance(data["params"], int) or isinstance(data["params"], bool) or data["params"] < 0:
+        return f"params {json.dumps(data['params'])} is not a count"
+    return None
 
 
 def check_sweep_folder(out: Path) -> None:

@@ -10,6 +10,8 @@ and transfer settings (``init_from``, ``finetune``, ``transfer_norm``; training/
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,51 @@ from lgrin_edge.training.transfer import FINETUNES, TRANSFER_NORMS
 MODEL_KEYS = tuple(k for k in LGrINOptions.option_names() if not k.startswith("lambda"))
 TRANSFER_KEYS = ("init_from", "finetune", "transfer_norm")
 ROW_KEYS = (*MODEL_KEYS, *RECIPE_KEYS, *TRANSFER_KEYS)
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _positive(v: object) -> bool:
+    return _number(v) and v > 0
+
+
+def _non_negative(v: object) -> bool:
+    return _number(v) and v >= 0
+
+
+def _fraction(v: object) -> bool:
+    return _non_negative(v) and v < 1
+
+
+def _whole(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+# What each recipe value a row sets must be. The trainer takes these on trust, so a bad one would fail
+# in every worker: it is refused with the row's name when the grid is read, before any cell starts.
+# Named choices (schedule, ce_reduction, ...) are checked by TrainConfig with the recipe they change.
+RECIPE_VALUES: dict[str, tuple[str, Callable[[object], bool]]] = {
+    "epochs": ("an integer >= 1", _whole),
+    "lr_step": ("an integer >= 1", _whole),
+    "lr": ("a finite number > 0", _positive),
+    "weight_decay": ("a finite number >= 0", _non_negative),
+    "label_smoothing": ("a number in [0, 1)", _fraction),
+    "average": ("a number in [0, 1)", _fraction),
+    "adj_lr": ("null or a finite number > 0", lambda v: v is None or _positive(v)),
+    "adj_eps": ("null or a finite number > 0", lambda v: v is None or _positive(v)),
+    "adj_init": ("a finite number > 0", _positive),
+    "adj_mean": ("a finite number", _number),
+    "lambdas": (
+        "three finite numbers >= 0, [l1, l2, l3]",
+        lambda v: isinstance(v, list | tuple) and len(v) == 3 and all(map(_non_negative, v)),
+    ),
+    "augment": (
+        "a list of names",
+        lambda v: isinstance(v, list | tuple) and all(isinstance(a, str) for a in v),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -230,12 +277,15 @@ def grid_from_dict(data: object, default_name: str, where: str) -> Grid:
 
 
 def check_row(settings: dict, where: str) -> None:
-    """Refuse a row's unknown keys and impossible L-GrIN options (recipe values are checked with the
-    recipe they change, in the sweep)."""
+    """Refuse a row's unknown keys, impossible L-GrIN options and impossible recipe values (the named
+    choices among these are checked with the recipe they change, in the sweep)."""
     for key in settings:
         if key not in ROW_KEYS:
             hint = " (use lambdas: [l1, l2, l3])" if key.startswith("lambda") else ""
             raise UserError(f"{where}: unknown setting {key!r}{hint}; valid: {', '.join(ROW_KEYS)}")
+    for key, (what, good) in RECIPE_VALUES.items():
+        if key in settings and not good(settings[key]):
+            raise UserError(f"{where}: {key} must be {what}, got {json.dumps(settings[key])}")
     model = {k: settings[k] for k in MODEL_KEYS if k in settings}
     try:
         LGrINOptions.from_config("lgrin", {"num_nodes": 1, "in_features": 1, "num_classes": 1, **model})

@@ -8,6 +8,7 @@ runtime's workspace, TFLite Micro's tensor arena).
 
 from __future__ import annotations
 
+from lgrin_edge.benchmark.cells import NA, fmt
 from lgrin_edge.benchmark.peak import Peak
 
 
@@ -21,22 +22,25 @@ def _label(r: dict) -> str:
 
 
 def _table(rows: list[dict], rates: dict[str, float], peak: Peak) -> list[str]:
+    """The rows by per-sample time; the GEMM floor's column only where the run measured its rates."""
     peers = [r for r in rows if not is_c(r)]
     fastest = min(peers, key=lambda r: r["per_sample_s"]) if peers else None
-    lines = [
-        "| runtime | runtime version, kernels | per sample | vs fastest peer | x GEMM floor | x ISA floor |",
-        "|---|---|---|---|---|---|",
-    ]
+    floors = [rates, peak.rates] if rates else [peak.rates]
+    names = ["runtime", "runtime version, kernels", "per sample", "vs fastest peer"]
+    names += ["x GEMM floor", "x ISA floor"] if rates else ["x ISA floor"]
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     for r in sorted(rows, key=lambda r: r["per_sample_s"]):
-        vs = f"{fastest['per_sample_s'] / r['per_sample_s']:.2f}x" if fastest else "-"
-        floors = []
-        for rate in (rates.get(r["precision"]), peak.rates.get(r["precision"])):
+        cells = [
+            _label(r),
+            r["runtime"],
+            f"{r['per_sample_s'] * 1e6:.1f} us",
+            f"{fastest['per_sample_s'] / r['per_sample_s']:.2f}x" if fastest else NA,
+        ]
+        for floor in floors:
+            rate = floor.get(r["precision"])
             ok = rate and r.get("macs") and r.get("threads", 1) == 1
-            floors.append(f"{r['per_sample_s'] / (r['macs'] / rate):.1f}" if ok else "-")
-        lines.append(
-            f"| {_label(r)} | {r['runtime']} | {r['per_sample_s'] * 1e6:.1f} us | {vs} "
-            f"| {floors[0]} | {floors[1]} |"
-        )
+            cells.append(f"{r['per_sample_s'] / (r['macs'] / rate):.1f}" if ok else NA)
+        lines.append("| " + " | ".join(cells) + " |")
     if fastest:
         lines.append(
             f"\nFastest peer: {_label(fastest)} ({fastest['per_sample_s'] * 1e6:.1f} us per sample)."
@@ -48,7 +52,7 @@ def _memory(rows: list[dict]) -> list[str]:
     micro = [r for r in rows if "arena_bytes" in r]
     return [
         f"- {r['dataset']}: C runtime workspace {r['c_workspace_bytes']:,} B, TensorFlow Lite Micro arena "
-        f"{r['arena_bytes']:,} B (full-integer .tflite, {r['bytes']:,} B)"
+        f"{r['arena_bytes']:,} B (full-integer .tflite, {fmt(r.get('bytes'), ',', ' B')})"
         for r in micro
         if r.get("c_workspace_bytes")
     ]
@@ -84,7 +88,11 @@ def peers_markdown(rows: list[dict], rates: dict[str, float], peak: Peak) -> str
     lines = ["## The C runtime and its peers (L-GrIN, one thread unless stated)", ""]
     lines.append(f"ISA floor: {peak.describe()}.")
     measured = ", ".join(f"{p} {v / 1e9:.0f} GMAC/s" for p, v in sorted(rates.items()))
-    lines.append(f"GEMM floor: measured in this run, {measured or 'not measured'}.")
+    lines.append(
+        f"GEMM floor: measured in this run, {measured}; n/a on rows of several threads or without MACs."
+        if rates
+        else "No GEMM floor column: the run measured no GEMM rate (the note under the first table)."
+    )
     for dataset in sorted({r["dataset"] for r in lgrin}):
         for batch in sorted({r["batch"] for r in lgrin if r["dataset"] == dataset}):
             sel = [r for r in lgrin if r["dataset"] == dataset and r["batch"] == batch]

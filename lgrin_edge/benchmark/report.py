@@ -1,4 +1,9 @@
-"""Turn pytest-benchmark JSON into a markdown table and a Pareto plot (accuracy against latency).
+"""Turn pytest-benchmark JSON into a markdown report and a Pareto plot (accuracy against latency).
+
+The report opens with what the timings depend on (seed and training mode of the timed models, CPU and its
+kernel flags, library versions: benchmarks/conftest.py records them); its latency columns give the
+median, p90, p99 and interquartile range; the compute-floor columns are filled from the GEMM-rate
+benchmarks of the same run, or a line says they did not run. Missing optional fields print as n/a.
 
 Example: pytest --benchmark-only --benchmark-json=bench.json
          python -m lgrin_edge.benchmark.report bench.json --out benchmarks/results
@@ -9,24 +14,47 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from lgrin_edge.atomic import atomic_path, write_bytes
+from lgrin_edge.atomic import write_bytes
+from lgrin_edge.benchmark.cells import NA, fmt
+from lgrin_edge.benchmark.context import RECORD_KEY, header_lines
+from lgrin_edge.benchmark.pareto import pareto_plot
 from lgrin_edge.benchmark.peak import peak
 from lgrin_edge.benchmark.peers import peers_markdown
+from lgrin_edge.benchmark.timing import summary
 from lgrin_edge.cli import Parser, UserError, run
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-# What each inference row's extra_info must hold (benchmarks/ writes them).
+# What each inference row's extra_info must hold (benchmarks/ writes them); other keys are optional and
+# print as n/a where absent.
 ROW_KEYS = ("model", "dataset", "runtime", "precision", "batch", "accuracy", "params")
+FLOOR_SOURCE = "benchmarks/test_floor.py"
 
 
-def load_rows(path: Path) -> tuple[list[dict], dict[str, float], dict]:
-    """Inference rows (the training rows are read by ``training_rows``), measured floor rates (MAC/s per
-    precision) and the machine info."""
+@dataclass
+class Floor:
+    """The compute floor's GEMM rates (MAC/s per precision) measured in the run, and what measured each."""
+
+    rates: dict[str, float] = field(default_factory=dict)
+    runtimes: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return ", ".join(
+            f"{p} {v / 1e9:.0f} GMAC/s ({self.runtimes.get(p, 'runtime n/a')})"
+            for p, v in sorted(self.rates.items())
+        )
+
+    def missing(self, *columns: str) -> str:
+        """The line under a table that says why it has no floor columns."""
+        return (
+            f"No {' or '.join(columns)} column{'s' if len(columns) > 1 else ''}: the GEMM-rate benchmarks "
+            f"({FLOOR_SOURCE}) did not run in this JSON's run; run them in the same pytest call to get "
+            f"{'them' if len(columns) > 1 else 'it'}."
+        )
+
+
+def _read(path: Path) -> dict:
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as e:
@@ -37,85 +65,117 @@ def load_rows(path: Path) -> tuple[list[dict], dict[str, float], dict]:
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise UserError(f"{path} has no 'benchmarks' list: not a pytest-benchmark JSON file")
-    rows, rates = [], {}
+    return data
+
+
+def _benchmarks(path: Path, data: dict) -> list[tuple[dict, dict]]:
+    """(extra_info, timing summary) of every benchmark; one without a median is named as an error."""
+    out = []
     for b in data["benchmarks"]:
         name = b.get("name", "?") if isinstance(b, dict) else "?"
         try:
-            info, median = b.get("extra_info", {}), float(b["stats"]["median"])
+            info = b.get("extra_info") or {}
+            out.append((info, summary(b["stats"], info)))
         except (AttributeError, KeyError, TypeError, ValueError):
             raise UserError(f"{path}: benchmark {name!r} has no stats.median") from None
-        if info.get("kind") in ("training", "seeds"):
-            continue
-        if info.get("kind") == "floor":
+    return out
+
+
+@dataclass
+class Bench:
+    """A benchmark JSON's parts: inference rows, the floor, training and seed rows, machine_info."""
+
+    rows: list[dict]
+    floor: Floor
+    training: list[dict]
+    seeds: list[dict]
+    machine: dict
+
+
+def load(path: Path) -> Bench:
+    """Read and check a pytest-benchmark JSON written by benchmarks/."""
+    data = _read(path)
+    rows, floor, kinds = [], Floor(), {"training": [], "seeds": []}
+    for (info, timing), b in zip(_benchmarks(path, data), data["benchmarks"], strict=True):
+        kind = info.get("kind")
+        if kind in kinds:
+            kinds[kind].append({**info, **timing})
+        elif kind == "floor":
             if "precision" not in info or "macs" not in info:
-                raise UserError(f"{path}: floor benchmark {name!r} lacks precision or macs")
-            rates[info["precision"]] = info["macs"] / median
+                raise UserError(f"{path}: floor benchmark {b.get('name', '?')!r} lacks precision or macs")
+            floor.rates[info["precision"]] = info["macs"] / timing["median_s"]
+            floor.runtimes[info["precision"]] = info.get("runtime", "runtime n/a")
         elif "model" in info:
             missing = [k for k in ROW_KEYS if k not in info]
             if missing:
-                raise UserError(f"{path}: benchmark {name!r} lacks {', '.join(missing)} in extra_info")
-            rows.append({**info, "median_s": median})
-    kinds = {b.get("extra_info", {}).get("kind") for b in data["benchmarks"] if isinstance(b, dict)}
-    if not rows and not kinds & {"training", "seeds"}:
+                raise UserError(
+                    f"{path}: benchmark {b.get('name', '?')!r} lacks {', '.join(missing)} in extra_info"
+                )
+            rows.append({**info, **timing})
+    if not rows and not kinds["training"] and not kinds["seeds"]:
         raise UserError(f"{path} holds no lgrin-edge benchmarks")
-    return rows, rates, data.get("machine_info", {})
+    machine = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
+    return Bench(rows, floor, kinds["training"], kinds["seeds"], machine)
 
 
-def _kind_rows(path: Path, kind: str) -> list[dict]:
-    """The extra_info of every benchmark of ``kind``, with its median time as ``median_s``."""
-    data = json.loads(path.read_text())
-    return [
-        {**b["extra_info"], "median_s": float(b["stats"]["median"])}
-        for b in data.get("benchmarks", [])
-        if isinstance(b, dict) and b.get("extra_info", {}).get("kind") == kind
-    ]
-
-
-def training_rows(path: Path) -> list[dict]:
-    """The training-throughput rows (benchmarks/test_training.py): graphs/s per configuration and threads."""
-    return [{**r, "graphs_per_s": r["batch"] / r["median_s"]} for r in _kind_rows(path, "training")]
-
-
-def seed_rows(path: Path) -> list[dict]:
-    """The accuracy-over-seeds rows (benchmarks/test_accuracy.py), with the test-set evaluation time."""
-    return _kind_rows(path, "seeds")
-
-
-def seeds_markdown(rows: list[dict]) -> str:
+def seeds_markdown(rows: list[dict], seed: object) -> str:
     """Test accuracy per model and dataset: mean +- sample std over the seeds, the lowest, each seed."""
     lines = [
         "| dataset | model | params | seeds | accuracy (%) mean +- std | lowest | per seed | test-set pass |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for r in sorted(rows, key=lambda r: (r["dataset"], -r["accuracy_mean"])):
-        each = " ".join(f"{100 * a:.2f}" for a in r["accuracies"])
+
+    def pct(value: float | None) -> str:
+        return fmt(value, ".2f", scale=100)
+
+    for r in sorted(rows, key=lambda r: (str(r.get("dataset")), -(r.get("accuracy_mean") or 0))):
+        acc = r.get("accuracies") or []
+        each = " ".join(f"{100 * a:.2f}" for a in acc) or NA
         lines.append(
-            f"| {r['dataset']} | {r['model']} | {r['params']:,} | {len(r['seeds'])} "
-            f"| {100 * r['accuracy_mean']:.2f} +- {100 * r['accuracy_std']:.2f} "
-            f"| {100 * min(r['accuracies']):.2f} | {each} | {r['median_s'] * 1e3:.1f} ms |"
+            f"| {fmt(r.get('dataset'))} | {fmt(r.get('model'))} | {fmt(r.get('params'), ',')} "
+            f"| {len(r.get('seeds') or []) or NA} "
+            f"| {pct(r.get('accuracy_mean'))} +- {pct(r.get('accuracy_std'))} "
+            f"| {pct(min(acc) if acc else None)} | {each} "
+            f"| {fmt(r['median_s'], '.1f', ' ms', 1e3)} |"
         )
-    return "\n".join(lines) + "\n"
+    epochs = sorted({r["epochs"] for r in rows if r.get("epochs")})
+    head = (
+        f"\n## Accuracy over seeds (default recipe, {'/'.join(map(str, epochs)) or NA} epochs, official test "
+        f"split; the tables above are seed {fmt(seed)})\n\n"
+    )
+    return head + "\n".join(lines) + "\n"
 
 
-def training_markdown(rows: list[dict], rates: dict[str, float]) -> str:
+def training_markdown(rows: list[dict], floor: Floor) -> str:
     """Graphs/s beside the floor: 3 x forward MACs per graph at the fp32 GEMM rate x threads."""
-    lines = [
-        "| configuration (M, P) | threads | graphs/s | floor graphs/s | x floor | max pool |",
-        "|---|---|---|---|---|---|",
-    ]
-    rate = rates.get("fp32")
-    for r in sorted(rows, key=lambda r: (r["config"], r["threads"])):
-        floor = rate * r["threads"] / r["macs"] if rate else None
-        floor_txt = f"{floor:,.0f}" if floor else "-"
-        multiple = f"{floor / r['graphs_per_s']:.1f}" if floor else "-"
-        lines.append(
-            f"| {r['config']} ({r['num_nodes']}, {r['in_features']}) | {r['threads']} "
-            f"| {r['graphs_per_s']:,.0f} | {floor_txt} | {multiple} | {r.get('maxpool', '')} |"
-        )
-    return "\n".join(lines) + "\n"
+    rate = floor.rates.get("fp32")
+    names = ["configuration (M, P)", "threads", "graphs/s", "median step", "p90", "p99"]
+    names += ["floor graphs/s", "x floor"] if rate else []
+    lines = ["| " + " | ".join([*names, "max pool"]) + " |", "|" + "---|" * (len(names) + 1)]
+    for r in sorted(rows, key=lambda r: (str(r.get("config")), r.get("threads") or 0)):
+        speed = r["batch"] / r["median_s"] if r.get("batch") else None
+        cells = [
+            f"{fmt(r.get('config'))} ({fmt(r.get('num_nodes'))}, {fmt(r.get('in_features'))})",
+            fmt(r.get("threads")),
+            fmt(speed, ",.0f"),
+            *(fmt(r.get(k), ".1f", " ms", 1e3) for k in ("median_s", "p90_s", "p99_s")),
+        ]
+        if rate:
+            ok = r.get("threads") and r.get("macs")
+            best = rate * r["threads"] / r["macs"] if ok else None
+            cells += [fmt(best, ",.0f"), fmt(best / speed if best and speed else None, ".1f")]
+        lines.append("| " + " | ".join([*cells, fmt(r.get("maxpool"))]) + " |")
+    note = (
+        "floor graphs/s: what L-GrIN's training multiply-accumulates (three times the forward's: forward "
+        f"and backward) allow at the fp32 GEMM rate x threads, measured by {FLOOR_SOURCE} in the same run "
+        f"({floor.describe()}); x floor: floor graphs/s over graphs/s."
+        if rate
+        else floor.missing("floor graphs/s", "x floor")
+    )
+    return "\n".join([*lines, "", note]) + "\n"
 
 
-def enrich(rows: list[dict], rates: dict[str, float]) -> None:
+def enrich(rows: list[dict], floor: Floor) -> None:
     """Speed-up against BLSTM fp32 (PyTorch) at the same dataset and batch; multiple of the compute floor."""
     base = {
         (r["dataset"], r["batch"]): r["median_s"]
@@ -125,105 +185,53 @@ def enrich(rows: list[dict], rates: dict[str, float]) -> None:
     for r in rows:
         ref = base.get((r["dataset"], r["batch"]))
         r["speedup_vs_blstm"] = ref / r["median_s"] if ref else None
-        rate = rates.get("int8" if r["precision"] == "int8" else "fp32")
-        if "macs" in r and rate:
-            r["floor_multiple"] = r["median_s"] / (r["macs"] * r["batch"] / rate)
+        rate = floor.rates.get("int8" if r["precision"] == "int8" else "fp32")
+        r["floor_multiple"] = (
+            r["median_s"] / (r["macs"] * r["batch"] / rate) if r.get("macs") and rate else None
+        )
 
 
-def markdown(rows: list[dict], rates: dict[str, float], machine: dict) -> str:
+def _runtime(r: dict) -> str:
+    runtime = str(r.get("target", r["runtime"]))
+    if (r.get("threads") or 1) > 1:
+        runtime += f", {r['threads']} threads"
+    if r.get("verified") is False:
+        runtime += f" (unverified: {fmt(r.get('top1_agreement'), '.1%')} agreement)"
+    return runtime
+
+
+def markdown(rows: list[dict], floor: Floor, machine: dict) -> str:
+    """The run's header and the inference table: accuracy, size, latency's median, tails and spread."""
     head = (
-        "| dataset | model | runtime | precision | batch | accuracy | params | size | median latency | "
-        "speed-up vs BLSTM fp32 | x floor |"
+        "| dataset | model | runtime | precision | batch | accuracy | params | size | median latency "
+        "| p90 | p99 | IQR | rounds | speed-up vs BLSTM fp32 |"
     )
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    key = lambda r: (r["dataset"], r["batch"], r["median_s"])  # noqa: E731
-    for r in sorted(rows, key=key):
-        sp = f"{r['speedup_vs_blstm']:.1f}x" if r.get("speedup_vs_blstm") else "-"
-        fl = f"{r['floor_multiple']:.1f}" if r.get("floor_multiple") else "-"
-        runtime = r.get("target", r["runtime"])
-        if r.get("verified") is False:
-            runtime += f" (unverified: {r['top1_agreement']:.1%} agreement)"
-        lines.append(
-            f"| {r['dataset']} | {r['model']} | {runtime} | {r['precision']} | {r['batch']} "
-            f"| {r['accuracy']:.4f} | {r['params']:,} | {r['bytes'] / 1024:.0f} KiB "
-            f"| {r['median_s'] * 1e3:.3f} ms | {sp} | {fl} |"
-        )
-    cpu = machine.get("cpu", {}).get("brand_raw", "unknown CPU")
-    rate_txt = ", ".join(f"{p} {v / 1e9:.0f} GMAC/s" for p, v in sorted(rates.items()))
-    lines += ["", f"Machine: {cpu}, one thread. Measured compute floor rates: {rate_txt or 'not measured'}."]
-    return "\n".join(lines) + "\n"
-
-
-# The Pareto plot's encoding: colour = model, marker = precision.
-_MODEL_COLORS = {"lgrin": "tab:red", "blstm": "tab:blue", "senet": "tab:green", "senet-paper": "tab:olive"}
-_PRECISION_MARKERS = {"fp32": "o", "int8": "s"}
-
-
-def pareto_plot(rows: list[dict], path: Path) -> None:
-    """Accuracy against batch-1 latency per dataset: colour = model, shape = precision, area ~ parameters.
-
-    Only L-GrIN's points are labelled (by runtime); the legend names the rest. Rows of pinned C kernel
-    families (``kernel`` in extra_info) stay in the table only: they are builds of one runtime.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
-    datasets = sorted({r["dataset"] for r in rows})
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 5.2), squeeze=False)
-    biggest = max(r["params"] for r in rows)
-    for ax, ds in zip(axes[0], datasets, strict=True):
-        points = sorted(
-            (r for r in rows if r["dataset"] == ds and r["batch"] == 1 and "kernel" not in r),
-            key=lambda r: r["median_s"],
-        )
-        _plot_points(ax, points, biggest)
-        ax.set_xscale("log")
-        ax.set_xlabel("median latency at batch 1, one thread (ms, log scale)")
-        ax.set_ylabel("test accuracy (%)")
-        ax.set_title(f"{ds}: accuracy vs latency")
-        ax.grid(alpha=0.3, which="both")
-    handles = [Line2D([], [], marker="o", linestyle="", color=c, label=m) for m, c in _MODEL_COLORS.items()]
-    handles += [
-        Line2D([], [], marker=m, linestyle="", color="gray", label=p) for p, m in _PRECISION_MARKERS.items()
+    head += " x GEMM floor |" if floor.rates else ""
+    lines = [*header_lines(machine), "", head, "|" + "---|" * (head.count("|") - 1)]
+    ms = {"spec": ".3f", "unit": " ms", "scale": 1e3}
+    for r in sorted(rows, key=lambda r: (r["dataset"], r["batch"], r["median_s"])):
+        cells = [
+            r["dataset"], r["model"], _runtime(r), r["precision"], r["batch"], f"{r['accuracy']:.4f}",
+            f"{r['params']:,}", fmt(r.get("bytes"), ".0f", " KiB", 1 / 1024),
+            *(fmt(r.get(k), **ms) for k in ("median_s", "p90_s", "p99_s", "iqr_s")),
+            fmt(r.get("rounds")), fmt(r.get("speedup_vs_blstm"), ".1f", "x"),
+        ]  # fmt: skip
+        if floor.rates:
+            cells.append(fmt(r.get("floor_multiple"), ".1f"))
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    lines += [
+        "",
+        "Latency: pytest-benchmark's rounds (one call each, or the mean of several calls where it calibrated "
+        "more); p90, p99: nearest-rank percentiles of the rounds (with fewer than 100 rounds p99 is the "
+        "slowest round); IQR: the spread of the middle half. Speed-up: BLSTM fp32 (PyTorch)'s median at the "
+        "same dataset and batch over the row's; n/a without that row.",
+        f"x GEMM floor: the median over the time L-GrIN's multiply-accumulates (x batch) take at this CPU's "
+        f"single-thread GEMM rate, measured by {FLOOR_SOURCE} in the same run: {floor.describe()}; n/a where "
+        "the rate or the MACs (counted for L-GrIN only) are missing."
+        if floor.rates
+        else floor.missing("x GEMM floor"),
     ]
-    fig.legend(
-        handles=handles,
-        loc="lower center",
-        ncol=len(handles),
-        frameon=False,
-        title="colour: model, shape: precision, area: parameters",
-    )
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-
-
-def _plot_points(ax: Axes, points: list[dict], biggest: int) -> None:
-    """One dataset's rows, in order of latency; area ~ sqrt(parameters / the largest model's)."""
-    for k, r in enumerate(points):
-        x, y = r["median_s"] * 1e3, r["accuracy"] * 100
-        ax.scatter(
-            x,
-            y,
-            s=25 + 400 * (r["params"] / biggest) ** 0.5,
-            alpha=0.75,
-            color=_MODEL_COLORS.get(r["model"], "gray"),
-            marker=_PRECISION_MARKERS.get(r["precision"], "o"),
-            edgecolor="black",
-            linewidth=0.5,
-        )
-        if r["model"] == "lgrin":
-            ax.annotate(
-                f"{r.get('target', r['runtime'])} {r['precision']}",
-                (x, y),
-                fontsize=7,
-                xytext=(4, (6, -10, 15, -19)[k % 4]),  # neighbours often share an accuracy
-                textcoords="offset points",
-            )
+    return "\n".join(lines) + "\n"
 
 
 def _main(argv: list[str] | None = None) -> int:
@@ -237,25 +245,21 @@ def _main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=Path("benchmarks/results"), help="folder for report.md and pareto.png"
     )
     args = p.parse_args(argv)
-    rows, rates, machine = load_rows(args.json)
-    text, outputs = "", [args.out / "report.md"]
-    if rows:
-        enrich(rows, rates)
-        text = markdown(rows, rates, machine)
-        text += "\n" + peers_markdown(rows, rates, peak())
-        pareto_plot(rows, args.out / "pareto.png")
+    bench = load(args.json)
+    outputs = [args.out / "report.md"]
+    if bench.rows:
+        enrich(bench.rows, bench.floor)
+        text = markdown(bench.rows, bench.floor, bench.machine)
+        text += "\n" + peers_markdown(bench.rows, bench.floor.rates, peak())
+        pareto_plot(bench.rows, args.out / "pareto.png")
         outputs.append(args.out / "pareto.png")
-    seeds = seed_rows(args.json)
-    if seeds:
-        epochs = sorted({r["epochs"] for r in seeds})
-        text += (
-            f"\n## Accuracy over seeds (default recipe, {'/'.join(map(str, epochs))} epochs, official test "
-            "split; the table above is seed 0)\n\n" + seeds_markdown(seeds)
-        )
-    training = training_rows(args.json)
-    if training:
+    else:
+        text = "\n".join(header_lines(bench.machine)) + "\n"
+    if bench.seeds:
+        text += seeds_markdown(bench.seeds, (bench.machine.get(RECORD_KEY) or {}).get("seed"))
+    if bench.training:
         text += "\n## Training throughput (batch 32, one optimisation step)\n\n" + training_markdown(
-            training, rates
+            bench.training, bench.floor
         )
     write_bytes(args.out / "report.md", text.encode())
     print(text)

@@ -27,13 +27,32 @@ def one_thread() -> contextlib.AbstractContextManager[None]:
     return torch_threads(1)
 
 
+# The instruction sets that decide which kernels run (the C runtime's families, onnxruntime's and torch's
+# int8 paths), per architecture.
+TIMING_FLAGS = {
+    "x86": ("avx2", "avx512f", "avx512_vnni", "avx_vnni"),
+    "arm": ("asimd", "asimddp", "i8mm"),
+}
+
+
+def timing_flags(flags: set[str]) -> dict[str, bool]:
+    """Which of the architecture's TIMING_FLAGS ``flags`` holds, in TIMING_FLAGS' order."""
+    arch = "arm" if "asimd" in flags else "x86"
+    return {f: f in flags for f in TIMING_FLAGS[arch]}
+
+
+def cpu_model(cpuinfo: str | None = None) -> str:
+    """The CPU's model name (/proc/cpuinfo's, else the platform's words for it)."""
+    text = read_cpuinfo() if cpuinfo is None else cpuinfo
+    name = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name")), "")
+    return name or platform.processor() or platform.machine() or "unknown"
+
+
 def cpu_description() -> str:
+    """The model name and the timing flags it has, e.g. "Intel(R) Xeon(R) ... (avx2, avx512f)"."""
     text = read_cpuinfo()
     if not text:
-        return platform.processor() or platform.machine()
-    model = next(
-        (ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name")), "unknown"
-    )
-    flags = cpu_flags(text)
-    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni")
-    return f"{model} ({', '.join(f for f in wanted if f in flags) or 'no AVX2'})"
+        return cpu_model(text)
+    flags = timing_flags(cpu_flags(text))
+    present = [f for f, ok in flags.items() if ok]
+    return f"{cpu_model(text)} ({', '.join(present) or 'none of ' + ', '.join(flags)})"

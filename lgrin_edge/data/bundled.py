@@ -1,10 +1,14 @@
-"""Real datasets shipped inside the aeon package (no download), with their official train/test splits."""
+"""Real datasets shipped inside the aeon package (no download), with their official train/test splits,
+and their feature specs (lgrin_edge/spec.py) from what the UEA archive publishes about each."""
 
 from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
 from lgrin_edge.data.dataset import SequenceDataset, pad_sequences
+from lgrin_edge.spec import UNKNOWN, FeatureSpec, Named
 
 BUNDLED = {
     "basicmotions": (
@@ -17,6 +21,60 @@ BUNDLED = {
         "270 train / 370 test",
     ),
 }
+
+# The archive publishes neither the sensors' units nor their calibration: every unit is unknown.
+_MOTION = tuple(Named(f"{sensor}_{axis}") for sensor in ("accelerometer", "gyroscope") for axis in "xyz")
+_SOURCE = "UEA multivariate time series classification archive"
+
+
+def _aeon() -> str:
+    try:
+        return f"aeon {version('aeon')}"
+    except PackageNotFoundError:
+        return UNKNOWN
+
+
+def bundled_spec(name: str, classes: list[str]) -> FeatureSpec:
+    """What the archive says each bundled dataset's frames are (the dataset's own classes)."""
+    if name == "basicmotions":
+        return FeatureSpec(
+            extractor_id="uea-basicmotions",
+            extractor_version=_aeon(),
+            params={
+                "source": _SOURCE,
+                "device": "smartwatch",
+                "sensors": "3-axis accelerometer, 3-axis gyroscope",
+                "sample_rate_hz": 10,
+                "recording_s": 10,
+                "steps": 100,
+            },
+            features=_MOTION,  # each frame is one sample of the six channels, unprocessed
+            input_kind="motion",
+            sample_rate_hz=10,
+            channels=_MOTION,
+            frame_rate_hz=10,
+            classes=tuple(classes),
+        )
+    return FeatureSpec(
+        extractor_id="uea-japanesevowels",
+        extractor_version=_aeon(),
+        params={
+            "source": _SOURCE,
+            "utterance": "/ae/ by nine male speakers",
+            "sample_rate_hz": 10000,
+            "frame_length_s": 0.0256,
+            "hop_s": 0.0064,
+            "analysis": "12th-order linear prediction (LPC)",
+            "coefficients": "LPC cepstrum 1-12",
+            "frames_per_utterance": "7-29",
+        },
+        features=tuple(Named(f"lpcc{k}") for k in range(1, 13)),
+        input_kind="audio",
+        sample_rate_hz=10000,
+        channels=(Named("mono"),),
+        frame_rate_hz=156.25,  # one frame every 6.4 ms
+        classes=tuple(classes),
+    )
 
 
 def load_bundled(name: str) -> SequenceDataset:
@@ -40,4 +98,5 @@ def load_bundled(name: str) -> SequenceDataset:
         classes=classes,
         is_test=np.array(is_test),
         description=description,
+        feature_spec=bundled_spec(name, classes),
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lgrin_edge.cli import UserError
+from lgrin_edge.spec import FeatureSpec, unknown_spec
 
 
 class DatasetError(UserError):
@@ -19,7 +20,8 @@ class SequenceDataset:
     """Variable-length sequences zero-padded to a common length.
 
     x: (N, T, P) float32; lengths: (N,) true lengths; y: (N,) labels in 0..C-1; groups: (N,) subject or
-    speaker ids or None; is_test: (N,) bool marking an official test split, or None.
+    speaker ids or None; is_test: (N,) bool marking an official test split, or None; feature_spec: what
+    the P features are (lgrin_edge/spec.py), None where nobody said (:attr:`spec` is then all unknown).
     """
 
     name: str
@@ -32,6 +34,7 @@ class SequenceDataset:
     default_nodes: int = 0
     description: str = ""
     extra: dict = field(default_factory=dict)
+    feature_spec: FeatureSpec | None = None
 
     def __post_init__(self) -> None:
         validate(self)
@@ -45,6 +48,12 @@ class SequenceDataset:
     @property
     def num_features(self) -> int:
         return int(self.x.shape[2])
+
+    @property
+    def spec(self) -> FeatureSpec:
+        """The dataset's feature spec: its own, or one that marks everything but P and the classes
+        unknown."""
+        return self.feature_spec or unknown_spec(self.num_features, self.classes)
 
 
 def validate(ds: SequenceDataset) -> None:
@@ -84,6 +93,7 @@ def validate(ds: SequenceDataset) -> None:
         raise DatasetError(f"{ds.name}: groups must be an integer array of shape ({n},)")
     if ds.is_test is not None and ds.is_test.shape != (n,):
         raise DatasetError(f"{ds.name}: is_test must have shape ({n},)")
+    _check_spec(ds)
     present = np.unique(y)
     if len(present) < 2:
         raise DatasetError(
@@ -100,6 +110,22 @@ def validate(ds: SequenceDataset) -> None:
             raise DatasetError(
                 f"{ds.name}: test class(es) {names} have no training samples, so no model can learn them"
             )
+
+
+def _check_spec(ds: SequenceDataset) -> None:
+    """The feature spec, where there is one, describes these P features and these classes."""
+    spec = ds.feature_spec
+    if spec is None:
+        return
+    if spec.num_features != ds.num_features:
+        raise DatasetError(
+            f"{ds.name}: the feature spec names {spec.num_features} features, x has {ds.num_features}"
+        )
+    if list(spec.classes) != list(ds.classes):
+        raise DatasetError(
+            f"{ds.name}: the feature spec's classes {list(spec.classes)[:5]} differ from the dataset's "
+            f"{list(ds.classes)[:5]}"
+        )
 
 
 def empty_classes(ds: SequenceDataset) -> list[str]:

@@ -2,18 +2,21 @@
 
 Keys: ``x`` float32 (N, T, P) zero-padded; optional ``lengths`` int (N,); ``y`` int (N,) in 0..C-1;
 optional ``groups`` int (N,); optional ``classes`` unicode (C,); optional ``is_test`` bool (N,) marking an
-official test split. Loaded with ``allow_pickle=False``: object arrays are refused.
+official test split; optional ``feature_spec`` unicode (1,), the feature spec's JSON (lgrin_edge/spec.py).
+Loaded with ``allow_pickle=False``: object arrays are refused.
 """
 
 from __future__ import annotations
 
 import os
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from lgrin_edge.data.dataset import DatasetError, SequenceDataset
+from lgrin_edge.spec import NPZ_KEY, FeatureSpec, SpecError, unknown_spec
 
 
 def load_npz(path: str | Path) -> SequenceDataset:
@@ -46,7 +49,31 @@ def load_npz(path: str | Path) -> SequenceDataset:
         groups=None if groups is None else groups,
         is_test=is_test,
         description=f"user dataset {path}",
+        feature_spec=_feature_spec(path, arrays, x.shape[2], classes),
     )
+
+
+def read_spec_array(array: np.ndarray) -> FeatureSpec:
+    """The feature spec an npz file holds under :data:`~lgrin_edge.spec.NPZ_KEY`: one JSON string."""
+    if array.dtype.kind != "U" or array.size != 1:
+        raise SpecError(
+            f"{NPZ_KEY} must be one unicode string (the spec's JSON), got {array.dtype} {array.shape}"
+        )
+    return FeatureSpec.from_json(str(array.reshape(-1)[0]))
+
+
+def _feature_spec(path: Path, arrays: dict[str, np.ndarray], p: int, classes: list[str]) -> FeatureSpec:
+    """The file's spec (its classes filled in where it names none), or, for a file without one, the
+    feature names it has and "unknown" for everything else."""
+    if NPZ_KEY not in arrays:
+        names = arrays.get("feature_names")
+        known = names is not None and names.dtype.kind == "U" and names.shape == (p,)
+        return unknown_spec(p, classes, [str(n) for n in names] if known else None, extractor="npz")
+    try:
+        spec = read_spec_array(arrays[NPZ_KEY])
+    except SpecError as e:
+        raise DatasetError(f"{path}: {e}") from None
+    return spec if spec.classes else replace(spec, classes=tuple(classes))
 
 
 def _check_file(path: Path) -> None:
@@ -84,9 +111,16 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
 def _class_names(path: Path, arrays: dict[str, np.ndarray], y: np.ndarray) -> list[str]:
     """The ``classes`` array, or "0".."C-1" for the labels found."""
     if "classes" in arrays:
-        if arrays["classes"].dtype.kind != "U":
-            raise DatasetError(f"{path}: classes must be a unicode array")
-        return [str(c) for c in arrays["classes"]]
+        if arrays["classes"].dtype.kind != "U" or arrays["classes"].ndim != 1:
+            raise DatasetError(f"{path}: classes must be a 1-D unicode array")
+        names = [str(c) for c in arrays["classes"]]
+        twice = sorted({c for c in names if names.count(c) > 1})
+        if twice:
+            # Two labels of one name would be reported, and exported, as one class.
+            raise DatasetError(
+                f"{path}: classes names {twice[0]!r} more than once; each class needs its own name"
+            )
+        return names
     return [str(i) for i in range(int(y.max()) + 1 if y.size else 0)]
 
 

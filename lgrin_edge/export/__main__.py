@@ -18,7 +18,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from pathlib import Path
 
 from lgrin_edge.cli import Parser, at_least, run
-from lgrin_edge.export.pipeline import run_export
+from lgrin_edge.console import library_output_to_log
+from lgrin_edge.export.pipeline import EXPORT_LOG, run_export
 from lgrin_edge.export.targets import PRECISIONS, TARGET_NAMES, TARGETS
 
 
@@ -53,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--calibration",
         type=at_least(1),
         default=256,
-        help="training samples used to calibrate int8 (default: %(default)s)",
+        help="training samples used to calibrate int8; more than the checkpoint has uses all of them, "
+        "with a note (default: %(default)s)",
     )
     p.add_argument(
         "--batch",
@@ -77,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         "integer, int8 input and output; executorch: static per-tensor), for NPUs, delegates and TFLite "
         "Micro; default: int8 weights with float activations (onnx, tensorrt: weight-only; tflite, "
         "executorch: dynamic range), which verify on every model of docs/robustness.md",
+    )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show the converters' and runtimes' own output on the terminal (by default it goes to "
+        f"OUT/{EXPORT_LOG}, named at the end)",
     )
     p.add_argument(
         "--keep-unverified",
@@ -135,20 +143,31 @@ def _main(argv: list[str] | None = None) -> int:
     targets = list(TARGET_NAMES) if "all" in args.target else list(dict.fromkeys(args.target))
     precisions = list(PRECISIONS) if args.precision == "all" else [args.precision]
     out = args.out or Path("dist") / args.checkpoint.name
-    manifest = run_export(
-        args.checkpoint,
-        targets,
-        precisions,
-        out,
-        args.calibration,
-        args.batch,
-        args.threads,
-        sensitivity=args.sensitivity,
-        keep_unverified=args.keep_unverified,
-        static_int8=args.static_int8,
-    )
+    kept: list[Path] = []
+
+    with library_output_to_log("export", args.verbose) as library_log:
+
+        def add_log(stage: Path) -> None:  # the log lands with the export, as one unit
+            if library_log.keep(stage / EXPORT_LOG) is not None:
+                kept.append(out / EXPORT_LOG)
+
+        manifest = run_export(
+            args.checkpoint,
+            targets,
+            precisions,
+            out,
+            args.calibration,
+            args.batch,
+            args.threads,
+            sensitivity=args.sensitivity,
+            keep_unverified=args.keep_unverified,
+            static_int8=args.static_int8,
+            last_files=add_log,
+        )
     print(format_table(manifest))
     print(f"manifest: {out / 'manifest.json'}")
+    for path in kept:
+        print(f"third-party library output: {path}")
     failed = manifest["failed"]
     if failed:
         names = ", ".join(f"{a['target']}/{a['precision']}" for a in failed)

@@ -33,18 +33,22 @@ __all__ = [
     "CModel",
     "CModelFileError",
     "QuantizedModel",
+    "add_feature_spec",
     "build_library",
     "encode_model",
     "quantize",
     "random_folded_arrays",
     "reference_forward",
     "simulate_int8",
+    "with_feature_spec",
     "write_c_model",
 ]
 
 MAGIC = b"LGRN"
-VERSION = 4
+VERSION = 4  # a file without a feature spec; with one, SPEC_VERSION (export/README.md)
+SPEC_VERSION = 5
 HEADER_SIZE = 64
+MAX_SPEC_BYTES = 1 << 20  # LGRIN_MAX_SPEC_BYTES
 PRECISIONS = {"fp32": 0, "int8": 1}
 MAX_LAYERS = 8
 _BIAS_LIMIT = 1 << 30  # the loader rejects larger int32 biases, so accumulators cannot overflow
@@ -472,8 +476,10 @@ def encode_model(
     method: str = "max",
     percentile: float = 99.99,
     rounding: str = "nearest",
+    feature_spec: str | None = None,
 ) -> bytes:
-    """The bytes of a model file (format in export/README.md); int8 needs calibration inputs."""
+    """The bytes of a model file (format in export/README.md); int8 needs calibration inputs. With
+    ``feature_spec`` (its JSON) the file carries it (:func:`with_feature_spec`)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
     if precision == "int8":
@@ -499,7 +505,27 @@ def encode_model(
     if total >= 2**32:
         raise ValueError(f"model too large for the format: {total} bytes")
     body = struct.pack("<8I", PRECISIONS[precision], M, P, C, L, K, *eta) + bytes(16) + payload
-    return MAGIC + struct.pack("<III", VERSION, total, zlib.crc32(body)) + body
+    data = MAGIC + struct.pack("<III", VERSION, total, zlib.crc32(body)) + body
+    return data if feature_spec is None else with_feature_spec(data, feature_spec)
+
+
+def with_feature_spec(data: bytes, feature_spec: str) -> bytes:
+    """A version-4 model file (``data``) as version 5 carrying ``feature_spec``: the same payload, then
+    the JSON's bytes and 1-4 zero bytes (NUL-terminated, the file a multiple of four); the header gives
+    the JSON's length (word 48), the new total size and the CRC, which covers the section."""
+    text = feature_spec.encode()
+    if data[:4] != MAGIC or struct.unpack_from("<I", data, 4)[0] != VERSION:
+        raise ValueError("a feature spec goes into a version-4 model file without one")
+    if not 1 <= len(text) <= MAX_SPEC_BYTES or b"\0" in text:
+        raise ValueError(f"a feature spec is 1..{MAX_SPEC_BYTES} bytes without NUL, got {len(text)}")
+    section = text + bytes(4 - len(text) % 4)
+    body = data[16:48] + struct.pack("<I", len(text)) + data[52:] + section
+    return MAGIC + struct.pack("<III", SPEC_VERSION, 16 + len(body), zlib.crc32(body)) + body
+
+
+def add_feature_spec(path: Path, feature_spec: str) -> None:
+    """Put ``feature_spec`` into the model file at ``path`` (:func:`with_feature_spec`)."""
+    write_bytes(path, with_feature_spec(path.read_bytes(), feature_spec))
 
 
 def write_c_model(
@@ -583,6 +609,8 @@ def _load_library(path: Path) -> ctypes.CDLL:
         lib.lgrin_use_kernels.restype = i32
         lib.lgrin_kernel_families.argtypes = []
         lib.lgrin_kernel_families.restype = ctypes.c_char_p
+        lib.lgrin_feature_spec.argtypes = [vp, ctypes.POINTER(sz)]
+        lib.lgrin_feature_spec.restype = ctypes.c_void_p
         for fn in ("lgrin_num_nodes", "lgrin_num_features", "lgrin_num_classes", "lgrin_precision"):
             getattr(lib, fn).argtypes = [vp]
             getattr(lib, fn).restype = u32
@@ -634,6 +662,13 @@ class CModel(Runner):
         self._ws_size = int(self._lib.lgrin_workspace_size(m))
         self._local = threading.local()  # each thread's workspace
         self._pool: ThreadPoolExecutor | None = None  # made by the first batch split over threads
+
+    @property
+    def feature_spec(self) -> str | None:
+        """The feature spec's JSON the file carries, as the runtime returns it (lgrin_feature_spec)."""
+        n = ctypes.c_size_t()
+        ptr = self._lib.lgrin_feature_spec(self._model_ptr, ctypes.byref(n))
+        return None if not ptr else ctypes.string_at(ptr, n.value).decode()
 
     @property
     def workspace_bytes(self) -> int:

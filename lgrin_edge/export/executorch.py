@@ -37,10 +37,10 @@ from lgrin_edge.atomic import write_bytes
 from lgrin_edge.compress.fold import DeployLGrIN
 from lgrin_edge.export.errors import ExportError
 from lgrin_edge.export.runner import Runner, check_export_request, fixed_batch_example, package_version
+from lgrin_edge.optional import installed, missing
 
 # The native runtime is built against one libtorch; nothing checks the match at import.
 TESTED_VERSION = "1.5.1"
-INSTALL = "pip install 'lgrin-edge[executorch]'"
 
 
 class ExecuTorchError(ExportError):
@@ -49,9 +49,9 @@ class ExecuTorchError(ExportError):
 
 def executorch_status() -> tuple[bool, str]:
     """Whether ``.pte`` files can be made and run here, and a one-line reason or tool summary."""
-    version = package_version("executorch")
-    if version is None:
-        return False, f"executorch is not installed ({INSTALL})"
+    if not installed("executorch"):  # metadata alone can outlive a removed or shadowed package
+        return False, missing("executorch")
+    version = package_version("executorch") or "unknown"
     try:
         with _quiet():
             from executorch.runtime import Runtime
@@ -203,6 +203,32 @@ def _quantised(
             prepared(fixed_batch_example(calibration[start:], batch))
     converted = convert_pt2e(prepared)
     return torch.export.export(converted, (fixed_batch_example(calibration, batch),))
+
+
+def add_named_data(path: Path, key: str, data: bytes) -> None:
+    """Add ``data`` to the program's named data under ``key``: a ``Program.named_data`` entry and a
+    segment of the file, which the runtime returns by key (``Program::get_named_data_map()``, then
+    ``get_data(key)``). The file is read and written by ExecuTorch's own serialiser, once checked to give
+    back its exact bytes without the addition, so nothing but the new entry and segment changes."""
+    with _quiet():
+        from executorch.exir._serialize._named_data_store import NamedDataStoreOutput
+        from executorch.exir._serialize._program import deserialize_pte_binary, serialize_pte_binary
+        from executorch.exir._serialize.data_serializer import DataEntry
+
+    def serialise(pte: object) -> bytes:
+        return bytes(serialize_pte_binary(pte, extract_delegate_segments=True))
+
+    original = path.read_bytes()
+    pte = deserialize_pte_binary(original)
+    if serialise(pte) != original:
+        raise ExecuTorchError(f"{path}: ExecuTorch's serialiser does not reproduce the file; not changed")
+    named = pte.named_data or NamedDataStoreOutput(buffers=[], pte_data={}, external_data={})
+    if key in named.pte_data:
+        raise ExecuTorchError(f"{path} already holds named data {key!r}")
+    named.buffers.append(data)
+    named.pte_data[key] = DataEntry(buffer_index=len(named.buffers) - 1, alignment=1, tensor_layout=None)
+    pte.named_data = named
+    write_bytes(path, serialise(pte))
 
 
 class ExecuTorchModel(Runner):

@@ -1,5 +1,6 @@
 """ONNX graph helpers every ONNX-based exporter shares (onnx, tensorrt): loading, saving, constants,
-the per-channel axis rule, symmetric int8 of a weight, opset lowering. A leaf: it imports no exporter."""
+the per-channel axis rule, symmetric int8 of a weight, opset lowering, model metadata. A leaf: it imports
+no exporter."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from lgrin_edge.atomic import atomic_path
+from lgrin_edge.atomic import atomic_path, write_bytes
 from lgrin_edge.export.errors import ExportError
 from lgrin_edge.export.quant_spec import SATURATION_SAFE_WEIGHT
 
@@ -48,6 +49,17 @@ def strip_provenance(model: onnx.ModelProto) -> onnx.ModelProto:
 def save_onnx(model: onnx.ModelProto, path: Path) -> None:
     with atomic_path(path) as tmp:
         onnx.save_model(model, str(tmp), save_as_external_data=False)
+
+
+def add_metadata(path: Path, key: str, value: str) -> None:
+    """Add the entry ``key``: ``value`` to the file's ``metadata_props``, leaving every byte the exporter
+    wrote where it was: the entry goes after them as a serialised ModelProto that holds only it, and
+    protobuf reads concatenated messages as one message (a repeated field's entries joined)."""
+    data = path.read_bytes()
+    if any(p.key == key for p in onnx.ModelProto.FromString(data).metadata_props):
+        raise ExportError(f"{path} already holds metadata {key!r}")
+    entry = onnx.ModelProto(metadata_props=[onnx.StringStringEntryProto(key=key, value=value)])
+    write_bytes(path, data + entry.SerializeToString())
 
 
 def initializers(model: onnx.ModelProto) -> dict[str, np.ndarray]:

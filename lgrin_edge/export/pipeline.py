@@ -1,11 +1,16 @@
-"""Export pipeline: load a checkpoint, fold it, export each requested target, verify, write the manifest."""
+"""Export pipeline: load a checkpoint, fold it, export each requested target, verify, write the manifest.
+
+An export replaces its folder as one unit: the new folder is built beside it (a hidden name in the same
+parent) with every artifact that verified, the earlier export's files this run keeps, samples.npz and
+manifest.json, then swapped in for the old one (lgrin_edge.atomic.swap_in). Whatever the moment of an
+interrupt, a crash or a full disk, the folder is the earlier export or the new one, whole.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,20 +20,46 @@ import numpy as np
 import torch
 
 from lgrin_edge import __version__
-from lgrin_edge.atomic import exclusive, place, write_json, write_npz
+from lgrin_edge.atomic import (
+    check_folder_target,
+    exclusive,
+    make_stage,
+    place,
+    swap_in,
+    write_json,
+    write_npz,
+)
 from lgrin_edge.atomic import file_sha256 as sha256
-from lgrin_edge.checkpoint import CheckpointError, check_file, load_checkpoint, run_folder
+from lgrin_edge.checkpoint import CheckpointError, check_file, feature_spec, load_checkpoint, run_folder
 from lgrin_edge.cli import UserError
 from lgrin_edge.compress.fold import DeployLGrIN, FoldError, fold_model, folded_arrays
 from lgrin_edge.export.targets import TARGETS, ExportContext, FollowUp, Target
 from lgrin_edge.export.tolerances import C_REPRODUCTION, FOLD, VERIFY
 from lgrin_edge.export.verify import compare
+from lgrin_edge.models.common import FeatureNorm
+from lgrin_edge.spec import INSIDE_MODEL, KEY, NPZ_KEY, FeatureSpec
 
 SAMPLES = 32
 
 
+MANIFEST = "manifest.json"
+SAMPLES_FILE = "samples.npz"
+# The log of third-party library output, moved into the folder once the export is in place.
+EXPORT_LOG = "export.log"
 # Where --keep-unverified puts artifacts that missed their tolerance (for inspection and timing only).
 UNVERIFIED_DIR = "unverified"
+# Inside the stage: files not yet verified (removed before the swap, so it is never part of an export).
+WORK_DIR = ".candidates"
+# Where each kind of artifact carries the feature spec (under lgrin_edge.spec.KEY), as the manifest says.
+SPEC_PLACES = {
+    ".onnx": f"metadata_props[{KEY!r}]",
+    ".tflite": f"Model.metadata {KEY!r} (its own buffer)",
+    ".pte": f"named data {KEY!r} (Program.named_data, a segment)",
+    ".lgrn": "the feature spec section (format version 5; lgrin_feature_spec())",
+}
+NO_SPEC_PLACE = {
+    ".engine": "not inside: a TensorRT engine has no place for it; the Q/DQ ONNX it is built from holds it"
+}
 
 
 class ExportSetupError(UserError):
@@ -64,25 +95,42 @@ def load_run_data(
     return cal["x"][:calibration_n].astype(np.float32), ev["x"].astype(np.float32), ev["y"].astype(np.int64)
 
 
-def check_out_dir(out: Path) -> None:
-    """An export folder may be new, empty, or an earlier export's (its files are replaced one by one,
-    each only by a verified new one); anything else is refused."""
-    if out.exists() and not out.is_dir():
-        raise ExportSetupError(f"output {out} exists and is not a folder")
-    manifest = out / "manifest.json"
-    if manifest.is_file():
-        try:
-            ours = "lgrin_edge" in json.loads(manifest.read_text())
-        except (ValueError, UnicodeDecodeError, OSError):
-            ours = False
-        if not ours:
-            raise ExportSetupError(f"{manifest} was not written by lgrin_edge.export; choose another --out")
+def _read_manifest(out: Path) -> dict | None:
+    """The manifest in ``out`` when lgrin_edge.export wrote it, else None."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ExportSetupError(f"cannot create output folder {out}: {e.strerror}") from e
-    if not os.access(out, os.W_OK):
-        raise ExportSetupError(f"output folder {out} is not writable")
+        manifest = json.loads((out / MANIFEST).read_text())
+    except (ValueError, UnicodeDecodeError, OSError):
+        return None
+    return manifest if isinstance(manifest, dict) and "lgrin_edge" in manifest else None
+
+
+def _listed(manifest: dict | None) -> set[str]:
+    """The top-level names of every path ``manifest`` lists (artifacts, failed ones, resolver headers)."""
+    names = set()
+    for key in ("artifacts", "failed", "skipped"):
+        entries = manifest.get(key) if manifest else None
+        for entry in entries if isinstance(entries, list) else []:
+            for field_ in ("path", "resolver_header"):
+                value = entry.get(field_) if isinstance(entry, dict) else None
+                if isinstance(value, str) and value:
+                    names.add(value.split("/")[0])
+    return names
+
+
+def own_files(out: Path) -> set[str]:
+    """The names an export folder may hold: what an export writes there, and nothing else."""
+    names = {MANIFEST, SAMPLES_FILE, EXPORT_LOG, UNVERIFIED_DIR}
+    names |= {t.follow_up.file for t in TARGETS.values() if t.follow_up}
+    names |= {p.name for p in out.glob("sensitivity_*.json")}
+    return names | _listed(_read_manifest(out))
+
+
+def check_out_dir(out: Path) -> None:
+    """Before any work: the export folder may be new, empty, or an earlier export's (replaced whole by
+    the new one); a folder holding anything else, or one that cannot be made or swapped, is refused."""
+    if (out / MANIFEST).is_file() and _read_manifest(out) is None:
+        raise ExportSetupError(f"{out / MANIFEST} was not written by lgrin_edge.export; choose another --out")
+    check_folder_target(out, own_files(out), True, "lgrin_edge export", "")
 
 
 @dataclass(frozen=True)
@@ -115,16 +163,31 @@ class _Results:
     sample_logits: dict[str, np.ndarray] = field(default_factory=dict)  # samples.npz key -> logits
 
 
+@dataclass(frozen=True)
+class _Folders:
+    """Where one export writes. ``stage`` is the new export folder, built beside ``out`` and swapped in
+    for it whole at the end; ``work`` (inside the stage, removed before the swap) holds files not yet
+    verified; ``out`` is named in messages and commands."""
+
+    stage: Path
+    work: Path
+    out: Path
+
+
 @dataclass
 class _Job:
-    """One export in progress: its inputs, the staging folder, and what it has made so far."""
+    """One export in progress: its inputs, its folders, and what it has made so far."""
 
     ctx: ExportContext
-    stage: Path
+    folders: _Folders
     held: _Heldout
     opts: ExportOptions
     log: Callable[[str], None]
+    spec: FeatureSpec  # what every artifact carries
+    earlier: dict | None  # the earlier export's manifest, where it is of the same checkpoint
+    unchanged: list[dict]  # its verified entries whose files are unchanged
     results: _Results = field(default_factory=_Results)
+    written: set[str] = field(default_factory=set)  # names of the files this run tried to make
 
 
 def run_export(
@@ -139,25 +202,57 @@ def run_export(
     sensitivity: bool = False,
     keep_unverified: bool = False,
     static_int8: bool = False,
+    last_files: Callable[[Path], None] | None = None,
 ) -> dict:
     """Export and verify; returns the manifest (also written to out/manifest.json).
 
-    Each artifact is written into a staging folder inside ``out``, verified there, and moved into place
-    only if it verified; an artifact that fails leaves the earlier file of that name untouched.
+    ``last_files(stage)`` may add files of the command's own (its log, :data:`EXPORT_LOG`) to the
+    finished stage just before it replaces ``out``, so they land with the export or not at all.
+
+    Every artifact is made and verified in a new folder beside ``out``, which then replaces ``out`` as
+    one unit; an artifact that fails keeps the earlier file of its name. Where nothing verified and
+    nothing earlier is kept, an earlier export in ``out`` is left as it was. More ``calibration_n`` than
+    the checkpoint's training graphs uses all of them, with a note.
     """
     for name, value in (("calibration", calibration_n), ("batch", batch), ("threads", threads)):
         if value < 1:
             raise ExportSetupError(f"--{name} must be >= 1, got {value}")
     opts = ExportOptions(targets, precisions, batch, threads, sensitivity, keep_unverified, static_int8)
     notes = check_options(opts)
+    check_out_dir(out)
     checkpoint = run_folder(checkpoint)
     model, cfg = load_checkpoint(checkpoint)
+    spec = _feature_spec(model, cfg, notes)
     calibration, x_eval, y_eval = load_run_data(checkpoint, calibration_n, cfg, _input_shape(cfg))
-    check_out_dir(out)
+    if len(calibration) < calibration_n:
+        notes.append(
+            f"note: --calibration {calibration_n}: using the {len(calibration)} training graphs there are"
+        )
     for note in notes:
         log(note)
     with exclusive(out, "export folder"):
-        return _export_locked(checkpoint, model, cfg, calibration, (x_eval, y_eval), out, opts, log)
+        check_out_dir(out)  # again under the lock: another export may have finished into it meanwhile
+        return _export_locked(
+            checkpoint, model, cfg, spec, calibration, (x_eval, y_eval), out, opts, log, last_files
+        )
+
+
+def _feature_spec(model: torch.nn.Module, cfg: dict, notes: list[str]) -> FeatureSpec:
+    """The checkpoint's feature spec, its normalisation checked against the model: every model of the
+    package normalises its input itself (models/common.py FeatureNorm, folded into the deployed graph's
+    first operation); a note where the checkpoint predates recorded specs."""
+    spec, recorded = feature_spec(cfg)
+    if not recorded:
+        notes.append(
+            "note: the checkpoint records no feature spec (trained before runs did); the artifacts carry "
+            "one of what config.json knows (classes, M, P, long_policy), 'unknown' for the rest"
+        )
+    inside = isinstance(getattr(model, "norm", None), FeatureNorm)
+    if spec.normalisation == INSIDE_MODEL and not inside:
+        raise ExportSetupError(
+            "the feature spec says the model normalises its input, but it holds no FeatureNorm"
+        )
+    return spec
 
 
 def check_options(opts: ExportOptions) -> list[str]:
@@ -218,11 +313,13 @@ def _export_locked(
     checkpoint: Path,
     model: torch.nn.Module,
     cfg: dict,
+    spec: FeatureSpec,
     calibration: np.ndarray,
     eval_data: tuple[np.ndarray, np.ndarray],
     out: Path,
     opts: ExportOptions,
     log: Callable[[str], None],
+    last_files: Callable[[Path], None] | None = None,
 ) -> dict:
     deploy = fold_model(model)
     reference, fold_diff, scale = _reference(model, deploy, eval_data[0])
@@ -236,23 +333,48 @@ def _export_locked(
     ctx = ExportContext(
         deploy=deploy,
         calibration=calibration,
-        out=out,
         batch=opts.batch,
         arrays=arrays,
         static_int8=opts.static_int8,
     )
-    job = _Job(ctx, Path(tempfile.mkdtemp(prefix=".export-partial-", dir=out)), held, opts, log)
-    results = job.results
+    earlier = _read_manifest(out)
+    same = earlier if earlier is not None and earlier.get("checkpoint") == str(checkpoint) else None
+    stage = make_stage(out)
     try:
+        folders = _Folders(stage, stage / WORK_DIR, out)
+        folders.work.mkdir()
+        job = _Job(ctx, folders, held, opts, log, spec, same, _unchanged(out, same) if same else [])
         for name in opts.targets:
             _export_target(job, TARGETS[name])
+        shutil.rmtree(folders.work)
+        manifest = _finish(job, checkpoint, cfg, (fold_diff, scale), len(calibration))
+        if manifest["artifacts"] or earlier is None:
+            if last_files is not None:
+                last_files(stage)
+            swap_in(stage, out)
+        else:
+            log(f"nothing verified and nothing earlier kept: the earlier export in {out} is unchanged")
+        return manifest
     finally:
-        shutil.rmtree(job.stage, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)  # a discarded stage, or the earlier export's contents
         if ctx.scratch is not None:
             shutil.rmtree(ctx.scratch, ignore_errors=True)
+
+
+def _finish(job: _Job, checkpoint: Path, cfg: dict, fold: tuple[float, float], calibration_n: int) -> dict:
+    """Complete the stage: the earlier files this run keeps, samples.npz, and the manifest (last)."""
+    results, stage, out, held = job.results, job.folders.stage, job.folders.out, job.held
     placed = {(a["target"], a["precision"]) for a in results.artifacts}
     skipped_now = {s["target"] for s in results.skipped}
-    kept_artifacts, kept_skipped = earlier_entries(out, checkpoint, placed, skipped_now)
+    kept_artifacts = keep_earlier(out, stage, job.unchanged, placed)
+    kept_skipped = []
+    if job.earlier is not None:
+        kept_skipped = [
+            s
+            for s in job.earlier.get("skipped", [])
+            if s.get("target") not in skipped_now and (s.get("target"), s.get("precision")) not in placed
+        ]
+        _keep_reports(out, stage, job.written)
     results.artifacts[:0], results.skipped[:0] = kept_artifacts, kept_skipped
     for target in TARGETS.values():
         key = target.sample_logits
@@ -264,9 +386,11 @@ def _export_locked(
             earlier = earlier_sample_logits(out, held.x, key)  # a kept file's logits stay beside it
             if earlier is not None:
                 results.sample_logits[key] = earlier
-    write_samples(out, held.x, held.y, cfg, results.sample_logits)
-    manifest = _manifest(checkpoint, cfg, held, fold_diff, scale, len(calibration), results)
-    write_json(out / "manifest.json", manifest)
+    for a in kept_artifacts:  # exported before artifacts carried the spec: say so, do not pretend
+        a.setdefault("feature_spec", "not inside: exported before artifacts carried one; export it again")
+    write_samples(stage, held.x, held.y, cfg, results.sample_logits, job.spec)
+    manifest = _manifest(checkpoint, cfg, job.spec, held, *fold, calibration_n, results)
+    write_json(stage / MANIFEST, manifest)
     return manifest
 
 
@@ -279,14 +403,16 @@ def _export_target(job: _Job, target: Target) -> None:
     if opts.sensitivity and target.sensitivity and "int8" in opts.precisions:
         log(f"sensitivity {target.name}/int8: quantising each node alone (training graphs)")
         rows = target.sensitivity(ctx)
-        write_json(ctx.out / f"sensitivity_{target.name}.json", rows)
+        name = f"sensitivity_{target.name}.json"
+        job.written.add(name)
+        write_json(job.folders.stage / name, rows)
         from lgrin_edge.export.sensitivity import NodeCost, format_report
 
         log(format_report([NodeCost(**r) for r in rows]))
     follow = target.follow_up
     if follow is not None and follow.precision in opts.precisions:
         made, not_made = _follow_up(job, target, follow)
-        results.artifacts.extend(made)
+        results.artifacts.extend({**m, "feature_spec": spec_place(m.get("path", ""))} for m in made)
         for e in not_made:
             (results.failed if e.get("verified") is False else results.skipped).append(e)
 
@@ -294,16 +420,25 @@ def _export_target(job: _Job, target: Target) -> None:
 def _follow_up(job: _Job, target: Target, follow: FollowUp) -> tuple[list[dict], list[dict]]:
     """The follow-up artifact of ``target``, from its file verified in this run (if one was)."""
     wanted = (target.name, follow.precision)
+    what = {"target": target.name, "precision": follow.precision, "artifact": follow.artifact}
     source = next((a for a in job.results.artifacts if (a["target"], a["precision"]) == wanted), None)
     if source is None:
-        what = {"target": target.name, "precision": follow.precision, "artifact": follow.artifact}
         return [], [{**what, "reason": f"no verified {target.name}/{follow.precision} file to start from"}]
     held = job.held
-    return follow.run(job.ctx.out, job.stage, source, held.x, held.reference, held.y, job.log)
+    job.written.add(follow.file)
+    try:
+        folders = job.folders
+        return follow.run(
+            folders.stage, folders.work, source, held.x, held.reference, held.y, job.log, folders.out
+        )
+    except Exception as e:  # one runtime's failure costs its own file, never the rest of the export
+        error, kept = f"{type(e).__name__}: {e}", "no file written"
+        job.log(f"  {target.name} ({follow.artifact}) FAILED ({kept}): {error}")
+        return [], [{**what, "path": follow.file, "verified": False, "kept": kept, "error": error}]
 
 
 def _export_artifact(job: _Job, target: Target, precision: str) -> None:
-    """Export one file into the staging folder, run it in its runtime, and move it into place if it
+    """Export one file into the work folder, run it in its runtime, and move it into the stage if it
     verified."""
     ctx, held, opts, results, log = job.ctx, job.held, job.opts, job.results, job.log
     entry = {"target": target.name, "precision": precision}
@@ -312,13 +447,16 @@ def _export_artifact(job: _Job, target: Target, precision: str) -> None:
         results.skipped.append({**entry, "reason": reason})
         log(f"skip {target.name}/{precision}: {reason}")
         return
-    final = ctx.out / target.files[precision]
-    path = job.stage / final.name
-    log(f"export {target.name}/{precision} -> {final}")
+    name = target.files[precision]
+    job.written.add(name)
+    path = job.folders.work / name
+    log(f"export {target.name}/{precision} -> {job.folders.out / name}")
     start = time.time()
-    kept = "the earlier file is kept" if final.exists() else "no file written"
+    earlier = any((a["target"], a["precision"]) == (target.name, precision) for a in job.unchanged)
+    kept = "the earlier file is kept" if earlier else "no file written"
     try:
         info = target.export(ctx, precision, path)
+        place_spec = embed_spec(path, job.spec)
         runner = target.load(path, opts.threads)
         logits = np.asarray(runner(held.x), dtype=np.float32)
         facts = runner.facts()
@@ -327,37 +465,70 @@ def _export_artifact(job: _Job, target: Target, precision: str) -> None:
             log("  runtime: " + ", ".join(f"{k} {v}" for k, v in facts.items()))
     except Exception as e:
         error = f"{type(e).__name__}: {e}"
-        results.failed.append({**entry, "path": final.name, "verified": False, "kept": kept, "error": error})
+        results.failed.append({**entry, "path": name, "verified": False, "kept": kept, "error": error})
         log(f"  FAILED ({kept}): {error}")
         return
     result = compare(logits, held.reference, held.y, precision)
     record = {
         **entry,
-        "path": final.name,
+        "path": name,
         "bytes": path.stat().st_size,
         "sha256": sha256(path),
         "runtime": target.runtime,
         **result,
         "seconds": round(time.time() - start, 2),
+        "feature_spec": place_spec,
         "info": info,
     }
     if not result["verified"]:
         if opts.keep_unverified:
-            (ctx.out / UNVERIFIED_DIR).mkdir(exist_ok=True)
-            place(path, ctx.out / UNVERIFIED_DIR / final.name)
-            record["path"] = f"{UNVERIFIED_DIR}/{final.name}"
+            (job.folders.stage / UNVERIFIED_DIR).mkdir(exist_ok=True)
+            place(path, job.folders.stage / UNVERIFIED_DIR / name)
+            record["path"] = f"{UNVERIFIED_DIR}/{name}"
         results.failed.append({**record, "kept": kept})
         log(f"  NOT VERIFIED ({kept}): top-1 agreement {result['top1_agreement']:.4f}")
         return
-    place(path, final)
+    place(path, job.folders.stage / name)
     results.artifacts.append(record)
     if target.sample_logits:
         results.sample_logits[target.sample_logits] = logits
 
 
+def embed_spec(path: Path, spec: FeatureSpec) -> str:
+    """Put ``spec``'s JSON inside the artifact at ``path`` (:data:`SPEC_PLACES`, by suffix) and say where;
+    the artifact is then verified as it is shipped."""
+    text = spec.to_json()
+    if path.suffix == ".onnx":
+        from lgrin_edge.export.onnx_graph import add_metadata
+
+        add_metadata(path, KEY, text)
+    elif path.suffix == ".tflite":
+        from lgrin_edge.export.tflite import add_metadata
+
+        add_metadata(path, KEY, text.encode())
+    elif path.suffix == ".pte":
+        from lgrin_edge.export.executorch import add_named_data
+
+        add_named_data(path, KEY, text.encode())
+    elif path.suffix == ".lgrn":
+        from lgrin_edge.export.c_runtime import add_feature_spec
+
+        add_feature_spec(path, text)
+    return spec_place(path.name)
+
+
+def spec_place(name: str) -> str:
+    """Where the artifact file ``name`` carries the feature spec, or why it does not."""
+    suffix = Path(name).suffix
+    return SPEC_PLACES.get(suffix) or NO_SPEC_PLACE.get(
+        suffix, "not inside: this kind of file has no place for it"
+    )
+
+
 def _manifest(
     checkpoint: Path,
     cfg: dict,
+    spec: FeatureSpec,
     held: _Heldout,
     fold_diff: float,
     scale: float,
@@ -375,6 +546,7 @@ def _manifest(
             "classes": cfg.get("classes", []),
             "config": cfg["config"],
         },
+        NPZ_KEY: spec.to_dict(),
         "eval_data": {"kind": cfg.get("eval_data", ""), "n": len(held.y)},
         "reference": {
             "runtime": f"pytorch {torch.__version__} fp32",
@@ -391,43 +563,81 @@ def _manifest(
     }
 
 
-def earlier_entries(
-    out: Path, checkpoint: Path, placed: set[tuple[str, str]], skipped_now: set[str]
-) -> tuple[list[dict], list[dict]]:
-    """Entries of an earlier export of the same checkpoint into ``out`` whose files this run did not
-    replace (other targets, or artifacts that failed now and so kept their earlier file).
+def _plain_name(path: object) -> bool:
+    """``path`` names a file directly inside the export folder (a manifest is data, not a command)."""
+    return isinstance(path, str) and path not in ("", ".", "..") and "/" not in path and "\\" not in path
 
-    Kept only while their file is unchanged (same sha256), so exporting one target at a time builds up
-    one manifest without ever listing a stale artifact.
-    """
-    path = out / "manifest.json"
-    try:
-        old = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return [], []
-    if old.get("checkpoint") != str(checkpoint):
-        return [], []
-    arts = [
+
+def _unchanged(out: Path, earlier: dict) -> list[dict]:
+    """The earlier manifest's verified entries whose files in ``out`` are unchanged (same sha256)."""
+    entries = earlier.get("artifacts")
+    return [
         a
-        for a in old.get("artifacts", [])
-        if (a.get("target"), a.get("precision")) not in placed
+        for a in (entries if isinstance(entries, list) else [])
+        if isinstance(a, dict)
         and a.get("verified")
-        and "sha256" in a
+        and _plain_name(a.get("path"))
         and (out / a["path"]).is_file()
-        and sha256(out / a["path"]) == a["sha256"]
+        and sha256(out / a["path"]) == a.get("sha256")
+        and (
+            "resolver_header" not in a
+            or (
+                _plain_name(a["resolver_header"])
+                and (out / a["resolver_header"]).is_file()
+                and sha256(out / a["resolver_header"]) == a.get("header_sha256")
+            )
+        )
     ]
-    skipped = [
-        s
-        for s in old.get("skipped", [])
-        if s.get("target") not in skipped_now and (s.get("target"), s.get("precision")) not in placed
-    ]
-    return arts, skipped
+
+
+def _carry(source: Path, target: Path) -> None:
+    """Put an earlier export's file into the stage: a hard link (no copy of the bytes), else a copy."""
+    if target.exists():
+        return
+    target.parent.mkdir(exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def keep_earlier(out: Path, stage: Path, earlier: list[dict], placed: set[tuple[str, str]]) -> list[dict]:
+    """The earlier entries this run did not replace (other targets, or artifacts that failed now and so
+    keep their earlier file), their files carried into ``stage`` and checked there: exporting one target
+    at a time builds up one manifest without ever listing a stale artifact."""
+    kept: list[dict] = []
+    for a in earlier:
+        if (a.get("target"), a.get("precision")) in placed:
+            continue
+        files = {a["path"]: a["sha256"]}
+        if "resolver_header" in a:
+            files[a["resolver_header"]] = a["header_sha256"]
+        for name in files:
+            _carry(out / name, stage / name)
+        if all(sha256(stage / name) == digest for name, digest in files.items()):
+            kept.append(a)
+        else:  # changed since the run began: not part of the new export
+            for name in set(files) - {k.get(f) for k in kept for f in ("path", "resolver_header")}:
+                (stage / name).unlink()
+    return kept
+
+
+def _keep_reports(out: Path, stage: Path, written: set[str]) -> None:
+    """The earlier export's sensitivity reports and unverified files (same checkpoint) that this run
+    did not make again: nothing an export wrote is lost to a later export of other targets."""
+    for report in out.glob("sensitivity_*.json"):
+        if report.name not in written and report.is_file():
+            _carry(report, stage / report.name)
+    unverified = out / UNVERIFIED_DIR
+    for path in sorted(unverified.iterdir()) if unverified.is_dir() else []:
+        if path.name not in written and path.is_file() and not path.is_symlink():
+            _carry(path, stage / UNVERIFIED_DIR / path.name)
 
 
 def earlier_sample_logits(out: Path, x: np.ndarray, key: str) -> np.ndarray | None:
     """A target's logits under ``key`` in an earlier samples.npz of the same held-out graphs, if any."""
     try:
-        with np.load(out / "samples.npz", allow_pickle=False) as f:
+        with np.load(out / SAMPLES_FILE, allow_pickle=False) as f:
             same = key in f.files and np.array_equal(f["x"], x[: len(f["x"])])
             return np.asarray(f[key]) if same else None
     except (OSError, ValueError, KeyError):
@@ -435,11 +645,18 @@ def earlier_sample_logits(out: Path, x: np.ndarray, key: str) -> np.ndarray | No
 
 
 def write_samples(
-    out: Path, x: np.ndarray, y: np.ndarray, cfg: dict, sample_logits: dict[str, np.ndarray]
+    out: Path,
+    x: np.ndarray,
+    y: np.ndarray,
+    cfg: dict,
+    sample_logits: dict[str, np.ndarray],
+    spec: FeatureSpec,
 ) -> None:
     """A few held-out graphs for on-device demos and tests (the Android demo bundles them), with the
-    logits of the targets whose on-device build must reproduce them (``Target.sample_logits``)."""
+    logits of the targets whose on-device build must reproduce them (``Target.sample_logits``) and the
+    feature spec (its JSON, one string)."""
     n = min(SAMPLES, len(y))
     arrays = {"x": x[:n], "y": y[:n], "classes": np.array(cfg.get("classes", []), dtype=str)}
+    arrays[NPZ_KEY] = np.array([spec.to_json()], dtype=str)
     arrays.update({key: logits[:n] for key, logits in sample_logits.items()})
-    write_npz(out / "samples.npz", **arrays)
+    write_npz(out / SAMPLES_FILE, **arrays)

@@ -23,6 +23,7 @@ from lgrin_edge.compress.rounding import round_linear_weights
 from lgrin_edge.export.quant_spec import SPECS, STATIC_SPECS, QuantSpec
 from lgrin_edge.export.runner import PRECISIONS as PRECISIONS  # the precisions every target table entry uses
 from lgrin_edge.export.verify import compare
+from lgrin_edge.optional import first_missing
 
 Runner = Callable[[np.ndarray], np.ndarray]
 
@@ -33,7 +34,6 @@ class ExportContext:
 
     deploy: torch.nn.Module
     calibration: np.ndarray
-    out: Path
     batch: int = 1
     arrays: dict | None = None  # folded L-GrIN arrays (C runtime), when the model has that form
     scratch: Path | None = None  # private folder for intermediate files, removed by the pipeline
@@ -97,9 +97,11 @@ class FollowUp:
     artifact: str  # its name in the manifest
     precision: str  # which of the target's files it starts from
     file: str  # what it writes beside the artifacts
-    # (out, stage, the source file's verified entry, x, reference logits, labels, log) -> (made, not
-    # made): made records join the artifacts; not made ones are skipped ("reason") or failed ("verified"
-    # False). A file is written in `stage` and moved into `out` only once it verified.
+    # (out, stage, the source file's verified entry, x, reference logits, labels, log, final_out=None) ->
+    # (made, not made): made records join the artifacts; not made ones are skipped ("reason") or failed
+    # ("verified" False). `out` holds the source file; a new file is written in `stage` and moved into
+    # `out` only once it verified. `final_out`: where `out` will be once the export is swapped in (named
+    # in messages and commands), `out` itself when None.
     run: Callable[..., tuple[list[dict], list[dict]]]
     load: Callable[[Path, int], Runner] | None = None  # runs the written file (benchmarks), where it can
 
@@ -135,12 +137,9 @@ class Target:
 
 
 def _onnx_status() -> tuple[bool, str]:
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError as e:
-        return False, f"{e.name} is not installed (pip install 'lgrin-edge[export]')"
-    return True, ""
+    # onnxscript: torch's dynamo ONNX exporter writes the fp32 file every other file starts from.
+    reason = first_missing("onnx", "onnxscript", "onnxruntime")
+    return reason is None, reason or ""
 
 
 def _onnx_export(ctx: ExportContext, precision: str, path: Path) -> dict:
@@ -201,21 +200,29 @@ ENGINE_FILE = "model_int8.engine"
 
 
 def _trt_engine(
-    out: Path, stage: Path, entry: dict, x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
+    out: Path,
+    stage: Path,
+    entry: dict,
+    x: np.ndarray,
+    reference: np.ndarray,
+    y: np.ndarray,
+    log: Callable,
+    final_out: Path | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """Build and verify the engine where TensorRT and CUDA exist; otherwise say why and how. The engine
     is built in ``stage`` and replaces an earlier one in ``out`` only once it verified."""
     from lgrin_edge.export.tensorrt import TensorRTModel, build_command, build_engine, tensorrt_status
 
-    onnx_path, final, staged = out / entry["path"], out / ENGINE_FILE, stage / ENGINE_FILE
     what = {"target": "tensorrt", "precision": "int8", "artifact": "engine"}
     ok, reason = tensorrt_status()
     if not ok:
-        cmd = build_command(onnx_path, final)
+        named = final_out or out
+        cmd = build_command(named / entry["path"], named / ENGINE_FILE)
         log(f"no TensorRT engine built: {reason}. Build it on the target with:\n  {cmd}")
         return [], [{**what, "reason": reason, "build_command": cmd}]
+    final, staged = out / ENGINE_FILE, stage / ENGINE_FILE
     kept = "the earlier engine is kept" if final.exists() else "no engine written"
-    build_engine(onnx_path, staged)
+    build_engine(out / entry["path"], staged)
     record = {
         **what,
         "path": final.name,
@@ -274,7 +281,14 @@ TFLM_HEADER = "model_int8_tflm.h"
 
 
 def _tflm(
-    out: Path, stage: Path, entry: dict, x: np.ndarray, reference: np.ndarray, y: np.ndarray, log: Callable
+    out: Path,
+    stage: Path,
+    entry: dict,
+    x: np.ndarray,
+    reference: np.ndarray,
+    y: np.ndarray,
+    log: Callable,
+    final_out: Path | None = None,
 ) -> tuple[list[dict], list[dict]]:
     # The resolver header is written (atomically) only after TFLite Micro verified the file: no staging.
     from lgrin_edge.export.tflite_micro import tflm_follow_up

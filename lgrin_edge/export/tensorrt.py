@@ -14,10 +14,9 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
-import onnx
 
-from lgrin_edge.export.onnx_graph import load_onnx
 from lgrin_edge.export.runner import Runner
+from lgrin_edge.optional import installed, missing
 
 # The device-side script, inside the installed package (lgrin_edge/c_sources links to export/).
 BUILD_SCRIPT = Path(__file__).resolve().parents[1] / "c_sources" / "tensorrt" / "build_engine.py"
@@ -25,14 +24,14 @@ BUILD_SCRIPT = Path(__file__).resolve().parents[1] / "c_sources" / "tensorrt" / 
 
 def tensorrt_status() -> tuple[bool, str]:
     """(can build and run engines here?, why or why not)."""
+    if not installed("tensorrt"):
+        return False, missing("tensorrt")
     try:
         import tensorrt as trt
-    except ImportError:
-        return False, "tensorrt not installed (pip install tensorrt, or use JetPack's python3-libnvinfer)"
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a hard dependency
-        return False, "torch not installed (TensorRTModel binds CUDA tensors through torch)"
+    except ImportError as e:  # found but broken (e.g. no libnvinfer next to the bindings)
+        return False, f"tensorrt does not load here: {e}".splitlines()[0]
+    import torch
+
     if not torch.cuda.is_available():
         return False, f"no CUDA device (tensorrt {trt.__version__} is installed)"
     return True, f"tensorrt {trt.__version__} on {torch.cuda.get_device_name(0)}"
@@ -66,12 +65,16 @@ def build_engine(
         raise ValueError(
             f"need 1 <= min_batch <= opt_batch <= max_batch, got {min_batch}, {opt_batch}, {max_batch}"
         )
+    from lgrin_edge.export.onnx_graph import load_onnx
+
     load_onnx(onnx_path)  # clear error for a missing or corrupt file before TensorRT's own
     _require_tensorrt()
     _build_script().build(str(onnx_path), str(engine_path), min_batch, opt_batch, max_batch)
 
 
 def _input_shape(onnx_path: Path) -> tuple[str, list[int | None]]:
+    import onnx
+
     model = onnx.load(str(onnx_path), load_external_data=False)
     inp = model.graph.input[0]
     return inp.name, [d.dim_value or None for d in inp.type.tensor_type.shape.dim]

@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib.util
 import os
 import re
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lgrin_edge.atomic import atomic_path
+from lgrin_edge.atomic import atomic_path, write_bytes
 from lgrin_edge.compress.fold import DeployLGrIN
 from lgrin_edge.export.errors import ExportError
 from lgrin_edge.export.runner import (
@@ -55,6 +55,7 @@ from lgrin_edge.export.runner import (
     quantise_affine,
 )
 from lgrin_edge.export.tflite_form import LiteRTLGrIN
+from lgrin_edge.optional import first_missing, missing
 
 # Calibration runs in chunks this large when the graph exports with a dynamic batch. The chunking changes
 # the histogram observers' bins, so it is a constant: the same data must always give the same file.
@@ -78,25 +79,22 @@ def _interpreter_class() -> tuple[type, str, str]:
 
         return Interpreter, "tflite-runtime", package_version("tflite-runtime") or "unknown"
     except ImportError as exc:
-        raise TFLiteError(
-            "no TFLite interpreter: install ai-edge-litert (pip install 'ai-edge-litert>=2.3')"
-        ) from exc
+        raise TFLiteError(missing("ai_edge_litert")) from exc
 
 
 def tflite_status() -> tuple[bool, str]:
     """Whether TFLite files can be converted and run here, and a one-line reason or tool summary.
 
-    litert-torch is only located, not imported: importing it costs seconds (jax, transformers).
+    litert-torch (conversion) and ai-edge-quantizer (int8) are only located, not imported: importing them
+    costs seconds (jax, transformers).
     """
+    reason = first_missing("litert_torch", "ai_edge_quantizer")
+    if reason:
+        return False, reason
     try:
         _, runtime, runtime_version = _interpreter_class()
     except TFLiteError as exc:
         return False, str(exc)
-    if importlib.util.find_spec("litert_torch") is None:
-        return False, (
-            f"{runtime} {runtime_version} can run .tflite files but litert-torch is missing to convert them "
-            "(pip install litert-torch==0.10.0)"
-        )
     return True, f"litert-torch {package_version('litert-torch')}, {runtime} {runtime_version}"
 
 
@@ -292,6 +290,102 @@ def _quantization_facts(static: bool, calibration_samples: int) -> dict:
         "weights": "int8 symmetric per-channel",
         "activations": "float; quantised per row at run time by the FULLY_CONNECTED kernels",
     }
+
+
+# The file's alignment the converter's bytes keep after a prefix of a multiple of this (buffers: 16).
+_PREFIX_ALIGN = 64
+_MODEL_FIELDS = 10  # Model's fields in schema 3 (ai_edge_litert's schema_py_generated); 0 is a scalar
+_BUFFERS, _METADATA = 4, 6  # their slots
+
+
+def add_metadata(path: Path, name: str, data: bytes) -> None:
+    """Add a ``Model.metadata`` entry ``name`` whose own new buffer holds ``data`` (the way TFLite files
+    carry named metadata: LiteRT's readers find it by name), keeping the converter's bytes whole."""
+    write_bytes(path, with_metadata(path.read_bytes(), name, data))
+
+
+def with_metadata(model: bytes, name: str, data: bytes) -> bytes:
+    """``model`` with a metadata entry added, as a new root table in front of the unchanged file.
+
+    A flatbuffer's offsets point forward only, so the Model's buffers and metadata vectors cannot grow
+    in place or be replaced from behind. Instead a prefix holds a new root Model whose fields point into
+    the original bytes (shifted by the prefix, a multiple of 64 bytes, so every alignment holds), with a
+    buffers vector and a metadata vector of the old entries plus one each, and the new entry's name and
+    data. The original root, identifier and vectors become unreferenced bytes.
+    """
+    from ai_edge_litert import schema_py_generated as schema
+
+    old = schema.Model.GetRootAs(model, 0)
+    tab = old._tab
+    slots = [tab.Offset(4 + 2 * i) for i in range(_MODEL_FIELDS + 1)]
+    if slots[_MODEL_FIELDS]:
+        raise TFLiteError("the .tflite has Model fields this schema does not know; cannot add metadata")
+    if any(old.Metadata(i).Name() == name.encode() for i in range(old.MetadataLength())):
+        raise TFLiteError(f"the .tflite already holds metadata {name!r}")
+    if any(old.Buffers(i).Offset() > 1 for i in range(old.BuffersLength())):
+        raise TFLiteError("the .tflite keeps buffers at file offsets, which a prefix would move")
+
+    def elements(slot: int) -> list[int]:
+        start = tab.Vector(slots[slot]) if slots[slot] else 0
+        return [tab.Indirect(start + 4 * j) for j in range(tab.VectorLen(slots[slot]) if start else 0)]
+
+    return _prefixed(model, slots, elements(_BUFFERS), elements(_METADATA), name.encode(), data)
+
+
+def _prefixed(model: bytes, slots: list[int], buffers: list[int], metadata: list[int], name: bytes,
+              data: bytes) -> bytes:  # fmt: skip
+    """The prefix of :func:`with_metadata` laid out forward (every offset points to a later byte), then
+    ``model``. ``slots``: the old Model's field offsets; ``buffers``, ``metadata``: old table positions."""
+    fields = [i for i in range(_MODEL_FIELDS) if slots[i] or i in (_BUFFERS, _METADATA)]
+    pos = {"vtable": 8}
+    pos["table"] = _up(pos["vtable"] + 4 + 2 * _MODEL_FIELDS, 4)
+    pos["buffers"] = pos["table"] + 4 + 4 * len(fields)
+    pos["metadata"] = pos["buffers"] + 4 + 4 * (len(buffers) + 1)
+    pos["buf_vt"] = pos["metadata"] + 4 + 4 * (len(metadata) + 1)
+    pos["buf"] = pos["buf_vt"] + 8  # vtable: size, table size, data's offset (u16 each), padding
+    pos["meta_vt"] = pos["buf"] + 8
+    pos["meta"] = pos["meta_vt"] + 8
+    pos["name"] = pos["meta"] + 12
+    pos["data"] = _up(pos["name"] + 4 + len(name) + 1 + 4, 16) - 4  # its bytes 16-aligned
+    shift = _up(pos["data"] + 4 + len(data), _PREFIX_ALIGN)
+    out = bytearray(shift)
+    put = struct.pack_into
+
+    def offset(at: int, target: int) -> None:  # a uoffset at ``at`` to the byte ``target``
+        put("<I", out, at, target - at)
+
+    put("<I4s", out, 0, pos["table"], model[4:8])
+    put(f"<HH{_MODEL_FIELDS}H", out, pos["vtable"], 4 + 2 * _MODEL_FIELDS, 4 + 4 * len(fields),
+        *(4 + 4 * fields.index(i) if i in fields else 0 for i in range(_MODEL_FIELDS)))  # fmt: skip
+    put("<i", out, pos["table"], pos["table"] - pos["vtable"])
+    old_root = struct.unpack_from("<I", model, 0)[0]
+    for k, i in enumerate(fields):
+        at = pos["table"] + 4 + 4 * k
+        if i == 0:  # the schema version, a scalar
+            put("<I", out, at, struct.unpack_from("<I", model, old_root + slots[0])[0])
+        elif i in (_BUFFERS, _METADATA):
+            offset(at, pos["buffers" if i == _BUFFERS else "metadata"])
+        else:
+            field = old_root + slots[i]
+            offset(at, shift + field + struct.unpack_from("<I", model, field)[0])
+    for key, olds, new in (("buffers", buffers, "buf"), ("metadata", metadata, "meta")):
+        put("<I", out, pos[key], len(olds) + 1)
+        for j, target in enumerate([*(shift + t for t in olds), pos[new]]):
+            offset(pos[key] + 4 + 4 * j, target)
+    put("<HHH", out, pos["buf_vt"], 6, 8, 4)  # Buffer: field 0 (data) at +4
+    put("<i", out, pos["buf"], pos["buf"] - pos["buf_vt"])
+    offset(pos["buf"] + 4, pos["data"])
+    put("<HHHH", out, pos["meta_vt"], 8, 12, 4, 8)  # Metadata: name at +4, buffer at +8
+    put("<i", out, pos["meta"], pos["meta"] - pos["meta_vt"])
+    offset(pos["meta"] + 4, pos["name"])
+    put("<I", out, pos["meta"] + 8, len(buffers))  # the new buffer's index
+    put(f"<I{len(name)}s", out, pos["name"], len(name), name)  # NUL-terminated: the zero after it
+    put(f"<I{len(data)}s", out, pos["data"], len(data), data)
+    return bytes(out) + model
+
+
+def _up(n: int, align: int) -> int:
+    return -(-n // align) * align
 
 
 class TFLiteModel(Runner):

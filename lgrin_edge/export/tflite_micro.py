@@ -14,7 +14,6 @@ as much or a little less.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from collections.abc import Callable
@@ -25,8 +24,8 @@ import numpy as np
 from lgrin_edge.atomic import file_sha256, write_bytes
 from lgrin_edge.export.runner import Runner, dequantise_affine, package_version, quantise_affine
 from lgrin_edge.export.verify import compare
+from lgrin_edge.optional import installed, missing
 
-INSTALL = "pip install 'lgrin-edge[micro]'"
 # MicroMutableOpResolver method names that are not the CamelCase of the builtin operator's name.
 _RESOLVER_NAMES = {"BATCH_MATMUL": "BatchMatMul"}
 _MAX_ARENA = 64 << 20
@@ -34,8 +33,8 @@ _MAX_ARENA = 64 << 20
 
 def tflm_status() -> tuple[bool, str]:
     """Whether TFLite Micro's Python interpreter is installed, and a one-line reason or its version."""
-    if importlib.util.find_spec("tflite_micro") is None:
-        return False, f"tflite-micro is not installed ({INSTALL})"
+    if not installed("tflite_micro"):
+        return False, missing("tflite_micro")
     return True, f"tflite-micro {package_version('tflite-micro') or 'unknown'}"
 
 
@@ -46,7 +45,8 @@ def _schema():
 
 
 def model_facts(data: bytes) -> tuple[list[str], list[str]]:
-    """(builtin operator names used, names of the float32 tensors) of a ``.tflite`` flatbuffer."""
+    """(builtin operator names used, names of the float32 tensors) of a ``.tflite`` flatbuffer (read with
+    tflite-micro's schema: ask :func:`tflm_status` first)."""
     schema = _schema()
     model = schema.Model.GetRootAsModel(data, 0)
     op_name = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
@@ -156,6 +156,9 @@ def tflm_follow_up(
     """Run the verified int8 ``.tflite`` of ``entry`` in TFLite Micro and write its resolver header;
     returns (the verified record, []) or ([], a skipped (``reason``) or failed (``verified`` False) entry)."""
     what = {"target": "tflite", "precision": "int8", "artifact": "tflite-micro"}
+    ok, why = tflm_status()
+    if not ok:  # before model_facts, which reads the file with tflite-micro's schema
+        return [], [{**what, "reason": why}]
     path = out / entry["path"]
     data = path.read_bytes()
     ops, floats = model_facts(data)
@@ -165,9 +168,6 @@ def tflm_follow_up(
             "run; export with --static-int8 for microcontrollers"
         )
         return [], [{**what, "reason": reason}]
-    ok, why = tflm_status()
-    if not ok:
-        return [], [{**what, "reason": why}]
     arena = smallest_arena(path)
     logits = TFLMModel(data, arena)(x)
     result = compare(logits, reference, y, "int8")

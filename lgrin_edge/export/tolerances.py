@@ -36,3 +36,15 @@ MIN_MEAN_AGREEMENT = 0.995
 # to 1 + |logit|, written by gen_kat.py) and by the Android demo's JVM test from demo.properties
 # (absolute, against the export's own samples.npz logits_c; pack_assets.py copies it from manifest.json).
 C_REPRODUCTION = 1e-4
+
+# The speech front-end (lgrin_edge/frontend, export/src/lgrin_frontend.c). C and numpy frames of the same
+# audio: worst |C - numpy| per feature, as a fraction of that feature's standard deviation over the audio.
+# Both compute in double with the same tables and the same decisions (they differ at ~1e-15 before the
+# float32 rounding); 1e-3 still catches any changed step or flipped pitch decision, which moves a feature
+# by a sizeable part of its spread.
+FRONTEND_PARITY = 1e-3
+
+# Front-end known answers (export/tests/data/frontend/kat.txt): |got - expected| <= FRONTEND_KAT x
+# (1 + |expected|) per value, for another compiler, libm or CPU (the ctest on aarch64 under qemu)
+# reproducing numpy's float32 frames.
+FRONTEND_KAT = 1e-4

@@ -12,7 +12,7 @@ from lgrin_edge.cli import Parser, UserError, at_least, run
 
 from . import corpora
 from .cache import FeatureCache, default_cache_dir
-from .pipeline import ExtractOptions, extract, write_dataset
+from .pipeline import ExtractOptions, check_classes, check_packages, extract, write_dataset
 
 _EPILOG = """\
 Every command writes one npz file: x (N, T, P) float32 zero-padded, lengths, y, groups (subject ids,
@@ -155,11 +155,21 @@ def _add_iemocap_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _modality(args: argparse.Namespace) -> str:
+    """What the command reads: speech, video, openface (landmark CSVs) or mocap."""
+    if args.command in ("iemocap", "wav-dir"):
+        return "speech"
+    if args.command in ("mpi", "bvh-dir"):
+        return "mocap"
+    if args.command == "openface-dir" or getattr(args, "input", "video") == "openface":
+        return "openface"
+    return "video"
+
+
 def _items(args: argparse.Namespace) -> tuple[list, tuple[str, ...], str]:
     c, root = args.command, args.root
-    video_input = getattr(args, "input", "video")
-    vid_suffixes = (".csv",) if video_input == "openface" else corpora.VIDEO_SUFFIXES
-    modality = "openface" if video_input == "openface" else "video"
+    modality = _modality(args)
+    vid_suffixes = (".csv",) if modality == "openface" else corpora.VIDEO_SUFFIXES
     if c == "iemocap":
         items, classes = corpora.iemocap_items(
             root,
@@ -167,7 +177,7 @@ def _items(args: argparse.Namespace) -> tuple[list, tuple[str, ...], str]:
             group_by=args.group_by,
             spontaneity=not args.no_spontaneity,
         )
-        return items, classes, "speech"
+        return items, classes, modality
     if c == "ravdess":
         suffixes = vid_suffixes
         items, classes = corpora.ravdess_items(
@@ -179,12 +189,12 @@ def _items(args: argparse.Namespace) -> tuple[list, tuple[str, ...], str]:
     if c == "enterface":
         return (*corpora.enterface_items(root, suffixes=vid_suffixes), modality)
     if c == "mpi":
-        return (*corpora.mpi_items(root), "mocap")
-    suffixes, modality = {
-        "wav-dir": (corpora.AUDIO_SUFFIXES, "speech"),
-        "video-dir": (corpora.VIDEO_SUFFIXES, "video"),
-        "openface-dir": ((".csv",), "openface"),
-        "bvh-dir": ((".bvh",), "mocap"),
+        return (*corpora.mpi_items(root), modality)
+    suffixes = {
+        "wav-dir": corpora.AUDIO_SUFFIXES,
+        "video-dir": corpora.VIDEO_SUFFIXES,
+        "openface-dir": (".csv",),
+        "bvh-dir": (".bvh",),
     }[c]
     return (*corpora.folder_items(root, suffixes, group_regex=args.group_regex), modality)
 
@@ -194,8 +204,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     # Found before any extraction (which can take hours), not after it.
     check_file_target(args.out, ".npz")
+    check_packages(_modality(args))
     try:
         items, classes, modality = _items(args)
+        check_classes([it.label for it in items], args.root)
         expect = getattr(args, "expect_channels", 72)
         opts = ExtractOptions(
             no_face=getattr(args, "no_face", "carry"),
@@ -210,7 +222,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         )
         out = write_dataset(args.out, result, classes, root=args.root, modality=modality)
     except ImportError as exc:
-        raise UserError(str(exc)) from exc
+        raise UserError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
     counts = Counter(it.label for it in result.items)
     p = result.seqs[0].shape[1]
     print(f"wrote {out}: {len(result.seqs)} sequences, P={p}, longest T={max(len(s) for s in result.seqs)}")

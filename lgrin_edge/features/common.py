@@ -8,31 +8,27 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 from lgrin_edge.cli import UserError
-
-# pip extra that provides each optional module; the lead's pyproject names the extras.
-_EXTRAS = {
-    "opensmile": "speech",
-    "soundfile": "speech",
-    "mediapipe": "video",
-    "cv2": "video",
-}
+from lgrin_edge.optional import installed, missing
 
 
 class FeatureError(UserError):
     """A raw input cannot be turned into features; the message names the file."""
 
 
-def require(module: str, extra: str | None = None) -> ModuleType:
-    """Import an optional heavy dependency, or say which extra installs it."""
+class MissingPackage(UserError, ImportError):
+    """An optional package a feature pipeline needs is absent (or cannot be imported): one line."""
+
+
+def require(module: str) -> ModuleType:
+    """Import an optional heavy dependency, or raise :class:`MissingPackage` with
+    :func:`lgrin_edge.optional.missing`'s line naming the extra that installs it."""
+    if not installed(module):
+        raise MissingPackage(missing(module))
     try:
         return importlib.import_module(module)
-    except ImportError as exc:
-        extra = extra or _EXTRAS.get(module, "all")
-        pkg = {"cv2": "opencv-contrib-python"}.get(module, module)
-        raise ImportError(
-            f"{module!r} is needed for this feature pipeline but is not installed: "
-            f"pip install 'lgrin-edge[{extra}]' (or pip install {pkg})"
-        ) from exc
+    except ImportError as exc:  # installed, but it (or a library it loads) is broken
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise MissingPackage(f"{module} is installed but cannot be imported ({first})") from exc
 
 
 def check_input_file(path: str | os.PathLike[str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from .common import FeatureError, Item, check_root, find_files
@@ -238,6 +239,20 @@ def mpi_items(root: str, *, suffixes: tuple[str, ...] = (".bvh",)) -> tuple[list
 # ---------------------------------------------------------------- generic class-per-folder layout
 
 
+def _check_distinct(classes: list[str], root: str) -> None:
+    """Two class folders whose names differ only in case, surrounding spaces or Unicode form ("Happy",
+    "happy ") would be two classes of one emotion: refused, naming both."""
+    seen: dict[str, str] = {}
+    for name in classes:
+        key = unicodedata.normalize("NFKC", name).strip().casefold()
+        if key in seen:
+            raise FeatureError(
+                f"class folders {seen[key]!r} and {name!r} under {root} name the same class (they differ "
+                "only in case, spaces or Unicode form); merge them or rename one"
+            )
+        seen[key] = name
+
+
 def folder_items(
     root: str, suffixes: tuple[str, ...], *, group_regex: str | None = None
 ) -> tuple[list[Item], tuple[str, ...]]:
@@ -248,6 +263,7 @@ def folder_items(
     """
     check_root(root)
     classes = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)) and d[0] != ".")
+    _check_distinct(classes, root)
     items, names = [], []
     for cls in classes:
         for path in find_files(os.path.join(root, cls), suffixes):

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from lgrin_edge.spec import UNKNOWN, FeatureSpec, Named
+
 from .common import FeatureError, check_input_file, require
 
 N_POINTS = 68
@@ -60,6 +62,39 @@ MISSING_POLICIES = ("carry", "drop", "interpolate")
 
 def feature_names() -> list[str]:
     return [f"x_{i}" for i in range(N_POINTS)] + [f"y_{i}" for i in range(N_POINTS)]
+
+
+def feature_spec(source: str, params: dict[str, Any], frame_rate: float | str = UNKNOWN) -> FeatureSpec:
+    """The spec of 68 iBUG landmarks per frame in pixels; ``source`` "video" (MediaPipe on the decoded
+    frames: the device feeds video frames) or "openface" (landmarks read from OpenFace CSVs)."""
+    video = source == "video"
+    return FeatureSpec(
+        extractor_id="landmarks-ibug68",
+        extractor_version=params.get("mediapipe", UNKNOWN) if video else "openface csv",
+        params={
+            "points": "iBUG-300W 68 points, point i = iBUG point i+1",
+            "layout": "x_0..x_67 then y_0..y_67",
+            "detector": "MediaPipe FaceLandmarker (video mode, one face), mesh vertices MESH_TO_IBUG68"
+            if video
+            else "OpenFace 2 (its CSV's x_i, y_i columns)",
+            **params,
+        },
+        features=tuple(Named(n, "pixel") for n in feature_names()),
+        input_kind="frames" if video else "landmarks",
+        sample_rate_hz=frame_rate,
+        channels=(Named("rgb", "8-bit"),) if video else tuple(Named(n, "pixel") for n in feature_names()),
+        frame_rate_hz=frame_rate,
+    )
+
+
+def video_frame_rate(path: str) -> float | None:
+    """The frame rate a video's container declares, or None."""
+    cap = require("cv2").VideoCapture(path)
+    try:
+        fps = cap.get(require("cv2").CAP_PROP_FPS) if cap.isOpened() else 0.0
+    finally:
+        cap.release()
+    return float(fps) if fps and fps > 0 else None
 
 
 def mesh_to_ibug68(points: np.ndarray) -> np.ndarray:

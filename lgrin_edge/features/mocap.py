@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from lgrin_edge.spec import UNKNOWN, FeatureSpec, Named
+
 from .common import FeatureError, check_input_file
 
 MVN_CHANNELS = 72
@@ -150,6 +152,32 @@ def _parse_frames(path: str, lines: list[str], n_frames: int, n_channels: int) -
         return np.array(values, dtype=np.float32)
     except ValueError as exc:
         raise _malformed(path, f"non-numeric motion value: {exc}") from None
+
+
+def feature_spec(bvh: BVH, expect_channels: int | None) -> FeatureSpec:
+    """The spec of raw BVH channels (those of the first file, ``bvh``): rotations in degrees (the BVH
+    convention), positions in the file's length unit, which BVH does not declare."""
+
+    def unit(channel: str) -> str:
+        return "degree" if channel.endswith("rotation") else UNKNOWN
+
+    channels = tuple(Named(c, unit(c)) for c in bvh.channels)
+    rate = 1 / bvh.frame_time if bvh.frame_time > 0 else UNKNOWN
+    return FeatureSpec(
+        extractor_id="bvh-mocap",
+        extractor_version="1",
+        params={
+            "channels": "as in the file, unprocessed",
+            "expect_channels": expect_channels or UNKNOWN,
+            "joints": bvh.joints,
+            "frame_time_s": bvh.frame_time,
+        },
+        features=channels,
+        input_kind="motion",
+        sample_rate_hz=rate,
+        channels=channels,
+        frame_rate_hz=rate,
+    )
 
 
 def mocap_config(expect_channels: int | None) -> dict[str, Any]:

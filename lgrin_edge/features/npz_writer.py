@@ -9,6 +9,7 @@ import numpy as np
 
 from lgrin_edge.atomic import write_npz as write_arrays
 from lgrin_edge.data.dataset import pad_sequences
+from lgrin_edge.spec import NPZ_KEY, FeatureSpec
 
 
 def write_npz(
@@ -19,11 +20,13 @@ def write_npz(
     groups: Sequence[int] | np.ndarray | None = None,
     classes: Sequence[str] | None = None,
     extra: Mapping[str, Sequence[str] | np.ndarray] | None = None,
+    spec: FeatureSpec | None = None,
 ) -> str:
     """Write one dataset file atomically (temp file in the same folder, then ``os.replace``).
 
     ``extra`` holds per-dataset metadata (e.g. ``files``, ``feature_names``); strings become fixed-width
-    unicode arrays so that the file loads with ``allow_pickle=False``.
+    unicode arrays so that the file loads with ``allow_pickle=False``. ``spec``, the feature spec of the
+    frames, is stored as its JSON in a one-string array (``feature_spec``).
     """
     x, lengths = pad_sequences(seqs)
     arrays: dict[str, np.ndarray] = {
@@ -39,9 +42,19 @@ def write_npz(
         if arrays["groups"].shape != (n,):
             raise ValueError(f"groups has shape {arrays['groups'].shape}, expected ({n},)")
     if classes is not None:
-        arrays["classes"] = np.asarray([str(c) for c in classes], dtype=np.str_)
+        names = [str(c) for c in classes]
+        twice = sorted({c for c in names if names.count(c) > 1})
+        if twice:
+            raise ValueError(f"class names must differ; {', '.join(map(repr, twice))} appear more than once")
+        arrays["classes"] = np.asarray(names, dtype=np.str_)
         if n and (arrays["y"].min() < 0 or arrays["y"].max() >= len(classes)):
             raise ValueError("y holds a label outside 0..C-1")
+    if spec is not None:
+        if spec.num_features != arrays["x"].shape[2]:
+            raise ValueError(
+                f"the feature spec names {spec.num_features} features, x has {arrays['x'].shape[2]}"
+            )
+        arrays[NPZ_KEY] = np.asarray([spec.to_json()], dtype=np.str_)
     for key, val in (extra or {}).items():
         if key in arrays:
             raise ValueError(f"extra key {key!r} clashes with a dataset key")

@@ -5,19 +5,39 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from lgrin_edge.optional import first_missing
+from lgrin_edge.spec import UNKNOWN, FeatureSpec, Named
+
 from . import face, mocap, speech
 from .cache import FeatureCache
-from .common import FeatureError, Item
+from .common import FeatureError, Item, MissingPackage
 from .npz_writer import write_npz
 
 log = logging.getLogger(__name__)
 
 MODALITIES = ("speech", "video", "openface", "mocap")
+# The optional packages each modality's extractor imports (OpenFace CSVs and BVH need none).
+PACKAGES = {"speech": ("opensmile", "soundfile"), "video": ("mediapipe", "cv2")}
+
+
+def check_packages(modality: str) -> None:
+    """Before any extraction: :class:`MissingPackage` naming the first absent package ``modality`` needs."""
+    why = first_missing(*PACKAGES.get(modality, ()))
+    if why:
+        raise MissingPackage(why)
+
+
+def check_classes(labels: Sequence[str], where: str) -> None:
+    """A dataset needs samples of at least two classes; ``where`` names what was looked at."""
+    present = sorted(set(labels))
+    if len(present) < 2:
+        found = f"files of one class only ({present[0]!r})" if present else "no labelled files"
+        raise FeatureError(f"{where} holds {found}; a dataset needs at least 2 classes")
 
 
 @dataclass
@@ -40,6 +60,7 @@ class Result:
     items: list[Item]
     feature_names: list[str]
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    spec: FeatureSpec | None = None  # what the features are (lgrin_edge/spec.py), without classes
 
 
 def _extractor(
@@ -116,14 +137,43 @@ def extract(
         raise FeatureError(
             "no input file produced features" + (f" ({len(res.skipped)} skipped)" if res.skipped else "")
         )
-    if modality == "mocap" and not res.feature_names:
-        res.feature_names = mocap.parse_bvh(res.items[0].path).channels
-    n_static = len(res.items[0].static)
-    if n_static:
-        res.feature_names = res.feature_names + (
-            ["spontaneity"] if n_static == 1 else [f"static_{i}" for i in range(n_static)]
+    if res.skipped:
+        check_classes(
+            [it.label for it in res.items], f"after skipping {len(res.skipped)} bad file(s), the data"
         )
+    spec = _spec(modality, opts, res)
+    res.feature_names = [f.name for f in spec.features]
+    res.spec = spec
     return res
+
+
+def _spec(modality: str, opts: ExtractOptions, res: Result) -> FeatureSpec:
+    """The spec of ``res``'s frames: the modality's extractor, the options that changed the frames, and
+    the per-file constant columns appended to every frame."""
+    paths = [it.path for it in res.items]
+    if modality == "speech":
+        spec = speech.feature_spec(res.feature_names, {speech.sample_rate(p) for p in paths})
+    elif modality == "mocap":
+        spec = mocap.feature_spec(mocap.parse_bvh(paths[0]), opts.expect_channels)
+    elif modality == "video":
+        rates = {face.video_frame_rate(p) for p in paths}
+        rate = rates.pop() if len(rates) == 1 and None not in rates else UNKNOWN
+        spec = face.feature_spec(
+            "video", {**face.video_config(opts.face_model), "no_face": opts.no_face}, rate
+        )
+    else:
+        cfg = {"min_confidence": opts.min_confidence, "no_face": opts.no_face}
+        spec = face.feature_spec("openface", cfg)
+    n_static = len(res.items[0].static)
+    static = (
+        [Named("spontaneity", "1 improvised, 0 scripted")]
+        if n_static == 1
+        else [Named(f"static_{i}") for i in range(n_static)]
+    )
+    params = {**spec.params, "max_frames": opts.max_frames or "all"}
+    if static:
+        params["per_file_columns"] = [c.name for c in static]
+    return replace(spec, features=spec.features + tuple(static), params=params)
 
 
 def write_dataset(
@@ -139,6 +189,7 @@ def write_dataset(
         "feature_names": result.feature_names,
         "modality": [modality],
     }
+    spec = result.spec and replace(result.spec, classes=tuple(classes))
     return write_npz(
         out,
         result.seqs,
@@ -146,4 +197,5 @@ def write_dataset(
         groups=groups if all(g >= 0 for g in groups) else None,
         classes=list(classes),
         extra=extra,
+        spec=spec,
     )

@@ -5,6 +5,9 @@ Per 25 ms frame (10 ms hop) the config yields 16 LLDs, each smoothed by a 3-fram
 delta-regression coefficients (``*_sma_de``, window 2) computed on the smoothed contours. This matches the
 paper's description (Sec. IV-B). Frame t of both streams is centred on the same audio frame; opensmile's
 delta level emits extra end-of-input frames, so both streams are cut to the LLD stream's length.
+
+openSMILE is under audEERING's research licence, which also covers the features it extracts and models
+trained on them (docs/licences.md); the first extractor built in a process says so on stderr.
 """
 
 from __future__ import annotations
@@ -12,14 +15,28 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import sys
 from typing import Any
 
 import numpy as np
+
+from lgrin_edge.spec import UNKNOWN, FeatureSpec, Named
 
 from .common import FeatureError, check_input_file, require
 
 N_LLD = 16
 FRAME_SIZE_S = 0.025
+HOP_S = 0.010
+# Units openSMILE documents for its LLDs (F0 in Hz, 0 when unvoiced; the voicing probability in 0..1);
+# the others' scale is not published. A delta's unit is its LLD's per frame.
+_UNITS = {"F0_sma": "Hz", "voiceProb_sma": "1"}
+# Lines of the config that wire components together rather than set what they compute.
+_WIRING = ("reader.", "writer.", "copyInputName", "nameAppend", "processArrayFields", "\\{", "instance[")
+# "warning:" like the project's other notices, so a refused command still shows one error line.
+LICENCE_NOTE = (
+    "warning: openSMILE features are under audEERING's research licence, which forbids use in a product "
+    "(models and features included) without a commercial licence; see docs/licences.md"
+)
 
 
 def is09_config_path() -> str:
@@ -32,9 +49,16 @@ def is09_config_path() -> str:
 
 
 @functools.cache
+def _licence_note() -> None:
+    """Print :data:`LICENCE_NOTE` to stderr, once per process."""
+    print(LICENCE_NOTE, file=sys.stderr)
+
+
+@functools.cache
 def _smile(level: str) -> Any:
     # Building a Smile instance parses the config (~0.1 s): reuse one per level for the whole run.
     opensmile = require("opensmile")
+    _licence_note()
     return opensmile.Smile(feature_set=is09_config_path(), feature_level=level)
 
 
@@ -44,6 +68,63 @@ def speech_config() -> dict[str, Any]:
     with open(is09_config_path(), "rb") as fh:
         conf_hash = hashlib.sha256(fh.read()).hexdigest()[:16]
     return {"extractor": "is09_lld+de", "opensmile": opensmile.__version__, "conf": conf_hash, "v": 1}
+
+
+def is09_parameters() -> dict[str, dict[str, str]]:
+    """Every setting of the components that compute the LLDs and deltas (``IS09_emotion_core.lld.conf.inc``
+    of the installed opensmile), by ``component (type)``: framing, pre-emphasis, window, FFT, mel bands,
+    MFCC, pitch, energy, zero-crossings, smoothing, delta regression."""
+    path = os.path.join(os.path.dirname(is09_config_path()), "IS09_emotion_core.lld.conf.inc")
+    params: dict[str, dict[str, str]] = {}
+    section = None
+    with open(path, encoding="utf-8") as fh:
+        for raw in fh:
+            line = raw.split(";")[0].split("//")[0].strip()
+            if line.startswith("[") and ":" in line and not line.startswith("[componentInstances"):
+                name, kind = line.strip("[]").split(":", 1)
+                section = params.setdefault(f"{name} ({kind})", {})
+            elif section is not None and "=" in line and not line.startswith(_WIRING):
+                key, value = (part.strip() for part in line.split("=", 1))
+                section[key] = value
+    return params
+
+
+def feature_spec(names: list[str], sample_rates: set[int]) -> FeatureSpec:
+    """The spec of :func:`is09_frames` output (columns ``names``) for audio files of ``sample_rates``."""
+    opensmile = require("opensmile")
+    with open(is09_config_path(), "rb") as fh:
+        conf_hash = hashlib.sha256(fh.read()).hexdigest()
+
+    def unit(name: str) -> str:
+        base = _UNITS.get(name.removesuffix("_de"), UNKNOWN)
+        return f"{base}/frame" if name.endswith("_de") and base != UNKNOWN else base
+
+    rate = next(iter(sample_rates)) if len(sample_rates) == 1 else UNKNOWN
+    return FeatureSpec(
+        extractor_id="opensmile-is09",
+        extractor_version=f"opensmile {opensmile.__version__}",
+        params={
+            "config": "IS09_emotion.conf",
+            "config_sha256": conf_hash,
+            "frame_length_s": FRAME_SIZE_S,
+            "hop_s": HOP_S,
+            "lld": "16 LLDs, each smoothed by a 3-frame moving average (_sma)",
+            "deltas": "first-order delta regression of each smoothed LLD, window 2 (_de)",
+            "audio": "frames at the file's own sample rate; several channels are averaged",
+            "input_sample_rates_hz": sorted(sample_rates),
+            "components": is09_parameters(),
+        },
+        features=tuple(Named(n, unit(n)) for n in names),
+        input_kind="audio",
+        sample_rate_hz=rate,
+        channels=(Named("mono", "full scale"),),  # soundfile's float samples in [-1, 1]
+        frame_rate_hz=1 / HOP_S,
+    )
+
+
+def sample_rate(path: str) -> int:
+    """The sample rate in the audio file's header."""
+    return int(require("soundfile").info(path).samplerate)
 
 
 def feature_names(spontaneity: bool = False) -> list[str]:

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* The 1-hop max pool of L-GrIN's graph inception layer (eq. 5), forward and backward, for training.
  *
  * out[b, i, f] = max over k of h[b, nbr[i, k], f], and arg[b, i, f] = the node j that attains it (the first

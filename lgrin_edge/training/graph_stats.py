@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import numpy as np
 
 BANDS = (1, 2, 5)
@@ -35,34 +37,40 @@ def graph_diagnostics(
     }
     if init is not None and n_edges:
         init = np.asarray(init, np.float64)
-        whole = np.zeros((m, m), dtype=int)  # one stratum: the whole matrix
-        out["init_overlap"], out["chance_overlap"] = _overlap(edges, init, whole)
-        offset = np.arange(m)[:, None] - np.arange(m)[None, :]
-        out["init_overlap_by_offset"], out["chance_overlap_by_offset"] = _overlap(edges, init, offset)
+        out["init_overlap"], out["chance_overlap"] = _overlap([(edges.ravel(), init.ravel())])
+        out["init_overlap_by_offset"], out["chance_overlap_by_offset"] = _overlap(_diagonals(edges, init))
     if prior is not None:
         alone = np.maximum(np.asarray(prior, np.float64), 0)
         out["prior_alone_mass"] = float(alone.sum() / mass) if mass > 0 else 0.0
     return out
 
 
-def _overlap(edges: np.ndarray, init: np.ndarray, strata: np.ndarray) -> tuple[float, float]:
+def _diagonals(edges: np.ndarray, init: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(edges, init) of each diagonal, by offset i - j from -(M-1) to M-1, each read down its rows:
+    views, so the M x M matrix is read once in all (a mask per offset would read it 2M - 1 times)."""
+    m = edges.shape[0]
+    for d in range(m - 1, -m, -1):  # numpy's offset is j - i
+        yield np.diagonal(edges, d), np.diagonal(init, d)
+
+
+def _overlap(strata: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[float, float]:
     """Jaccard overlap of the edge set with the initial A's largest entries, taken per stratum.
 
-    In each stratum (all positions with the same label) the k largest initial entries are compared with
-    the stratum's k edges. Per diagonal offset i - j this asks whether the start decided *which* entries
-    at a given distance survived, after eq. 8's prior has decided how many: a band the prior made can
-    otherwise look data-shaped while its members are the draw's largest. Returns (overlap, the overlap
-    two random edge sets with the same per-stratum sizes would have).
+    ``strata`` are (edges, init) of disjoint sets of positions that cover the matrix. In each the k
+    largest initial entries are compared with its k edges. Per diagonal offset i - j this asks whether
+    the start decided *which* entries at a given distance survived, after eq. 8's prior has decided how
+    many: a band the prior made can otherwise look data-shaped while its members are the draw's largest.
+    Returns (overlap, the overlap two random edge sets with the same per-stratum sizes would have).
     """
-    inter, expected, n = 0, 0.0, int(edges.sum())
-    for label in np.unique(strata):
-        where = strata == label
-        k = int(edges[where].sum())
+    inter, expected, n = 0, 0.0, 0
+    for edges, init in strata:
+        k = int(edges.sum())
+        n += k
         if k:
-            top = np.zeros(int(where.sum()), dtype=bool)
-            top[np.argsort(init[where])[::-1][:k]] = True
-            inter += int((top & edges[where]).sum())
-            expected += k * k / where.sum()  # expected intersection of two random k-subsets
+            top = np.zeros(len(edges), dtype=bool)
+            top[np.argsort(init)[::-1][:k]] = True
+            inter += int((top & edges).sum())
+            expected += k * k / len(edges)  # expected intersection of two random k-subsets
     return inter / (2 * n - inter), float(expected / (2 * n - expected))
 
 

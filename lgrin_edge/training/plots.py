@@ -51,34 +51,56 @@ def plot_confusion(cm: np.ndarray, classes: list[str], path: str | Path, title: 
 
 
 def plot_curves(histories: dict[str, list[dict]], path: str | Path, title: str) -> None:
-    """Training cross-entropy and validation loss (left), validation accuracy and learning rate (right)
-    per epoch, one line per fit (fold or final model)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for i, (label, rows) in enumerate(histories.items()):
-        if not rows:
-            continue
-        colour = f"C{i % 10}"
+    """The learning curves (:func:`curves_figure`) as a PNG."""
+    fig, bottom = curves_figure(histories, title)
+    save_figure(fig, path, bottom=bottom)
+
+
+def curves_figure(histories: dict[str, list[dict]], title: str) -> tuple[plt.Figure, float]:
+    """Training and validation cross-entropy per graph (left), validation accuracy and learning rate
+    (right) per epoch, one colour per fit (fold or final model). Line styles are named in each panel's
+    legend, the fits' colours in one below both; returns the figure and the share of its height that
+    legend needs."""
+    from matplotlib.lines import Line2D
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
+    fits = [(label, rows) for label, rows in histories.items() if rows]
+    # Ten folds and the final model are eleven fits: past ten, tab20's colours keep each its own.
+    palette = plt.get_cmap("tab10" if len(fits) <= 10 else "tab20").colors
+    colours = [palette[i % len(palette)] for i in range(len(fits))]
+    for colour, (_label, rows) in zip(colours, fits, strict=True):
         epochs = [r["epoch"] for r in rows]
-        left.plot(epochs, [r["train_ce"] for r in rows], color=colour, label=f"{label} train CE")
-        left.plot(epochs, [r["val_loss"] for r in rows], color=colour, ls="--", label=f"{label} val loss")
-        right.plot(epochs, [r["val_acc"] for r in rows], color=colour, label=label)
-    left.set_xlabel("epoch")
-    left.set_ylabel("cross-entropy")
-    left.set_yscale("log")
-    right.set_xlabel("epoch")
-    right.set_ylabel("validation accuracy")
-    right.set_ylim(0, 1.02)
-    rows = next((r for r in histories.values() if r), [])
-    if rows:  # the schedule is the same for every fit
+        left.plot(epochs, [r["train_ce"] for r in rows], color=colour)
+        left.plot(epochs, [r["val_loss"] for r in rows], color=colour, ls="--")
+        right.plot(epochs, [r["val_acc"] for r in rows], color=colour)
+    left.set(xlabel="epoch", ylabel="cross-entropy per graph (log scale)", yscale="log")
+    left.set_title("cross-entropy", fontsize=10)
+    right.set(xlabel="epoch", ylabel="validation accuracy", ylim=(0, 1.02))
+    right.set_title("validation accuracy and learning rate", fontsize=10)
+    styles = [Line2D([], [], color="black", label="validation accuracy")]
+    if fits:  # the schedule is the same for every fit
+        rows = fits[0][1]
         rate = right.twinx()
-        rate.plot([r["epoch"] for r in rows], [r["lr"] for r in rows], color="grey", lw=0.8, ls=":")
-        rate.set_ylabel("learning rate (dotted)")
-    # Ten folds give twenty loss lines: the legend names fits only when there are few of them.
-    if len(histories) <= 3:
-        left.legend(fontsize=7)
-    right.legend(fontsize=7, loc="lower right", ncol=2 if len(histories) > 5 else 1)
+        rate.plot([r["epoch"] for r in rows], [r["lr"] for r in rows], color="grey", lw=1.2, ls=":")
+        rate.set_ylabel("learning rate")
+        styles.append(Line2D([], [], color="grey", lw=1.2, ls=":", label="learning rate (right axis)"))
+    left.legend(
+        handles=[
+            Line2D([], [], color="black", label="training (mean over the epoch's steps)"),
+            Line2D([], [], color="black", ls="--", label="validation"),
+        ],
+        fontsize=8,
+        loc="upper right",
+    )
+    right.legend(handles=styles, fontsize=8, loc="lower right")
+    bottom = 0.0
+    if len(fits) > 1:
+        names = [Line2D([], [], color=c, label=label) for c, (label, _) in zip(colours, fits, strict=True)]
+        fig.legend(handles=names, loc="lower center", ncol=min(len(fits), 6), fontsize=8, frameon=False)
+        # about 0.2 in per row of 8 pt names, and a margin
+        bottom = (0.1 + 0.2 * -(-len(fits) // 6)) / fig.get_figheight()
     fig.suptitle(title)
-    save_figure(fig, path)
+    return fig, bottom
 
 
 def save_figure(fig: plt.Figure, path: str | Path, bottom: float = 0.0) -> None:

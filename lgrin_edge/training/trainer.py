@@ -281,6 +281,12 @@ def _validate(
         return loss, float((logits.argmax(1) == yv).float().mean())
 
 
+@torch.no_grad()
+def _structure_loss(model: GraphModel) -> float:
+    """The model's eq. 8 terms (0 for a model without any) at its current weights."""
+    return float(model.regularization())
+
+
 @dataclass
 class _Selection:
     """The epoch ``select`` keeps so far: its (accuracy, loss), weights, and the epochs since it."""
@@ -303,25 +309,44 @@ class _Selection:
 
 
 class _Progress:
-    """A bar on terminals; in a log (not a terminal) one line every tenth of the run instead."""
+    """A bar on terminals; in a log (not a terminal) one line every tenth of the run instead, after a line
+    that says what its numbers are."""
 
-    def __init__(self, epochs: int, desc: str) -> None:
-        self.epochs, self.desc = epochs, desc
+    def __init__(self, epochs: int, desc: str, num_classes: int, structure: bool) -> None:
+        self.epochs, self.desc, self.structure, self.classes = epochs, desc, structure, num_classes
         self.bar = tqdm(range(1, epochs + 1), desc=desc, leave=False, dynamic_ncols=True, disable=None)
         self.lines = not sys.stderr.isatty()
         self.every, self.started = max(1, epochs // 10), time.monotonic()
+        if self.lines:
+            print(f"  {desc}: {self.legend()}", flush=True)
+
+    def legend(self) -> str:
+        """What each number of the progress lines is."""
+        eq8 = "; eq. 8 = the structure terms, the rest of the training loss" if self.structure else ""
+        chance = f"ln {self.classes} = {math.log(self.classes):.2f}"
+        return (
+            "train ce = mean cross-entropy per training graph over the epoch's steps, whatever "
+            f"--ce-reduction (chance: {chance}; far above it while the untrained logits are large){eq8}; "
+            "val ce, val acc: the validation graphs'"
+        )
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.bar)
 
-    def report(self, epoch: int, train_ce: float, val_acc: float, best_acc: float) -> None:
-        self.bar.set_postfix(ce=f"{train_ce:.3f}", val_acc=f"{val_acc:.3f}", best=f"{best_acc:.3f}")
+    def report(self, row: dict, best_acc: float) -> None:
+        epoch = row["epoch"]
+        eq8 = {"eq8": f"{row['eq8']:.4g}"} if self.structure else {}
+        self.bar.set_postfix(
+            ce=f"{row['train_ce']:.3f}", **eq8, val_acc=f"{row['val_acc']:.3f}", best=f"{best_acc:.3f}"
+        )
         if self.lines and (epoch % self.every == 0 or epoch == self.epochs):
             elapsed = time.monotonic() - self.started
             left = elapsed / epoch * (self.epochs - epoch)
+            eq8_txt = f", eq. 8 {row['eq8']:.4g}" if self.structure else ""
             print(
-                f"  {self.desc}: epoch {epoch}/{self.epochs}, train ce {train_ce:.3f}, "
-                f"val acc {val_acc:.3f}, {elapsed:.0f} s, about {left:.0f} s left",
+                f"  {self.desc}: epoch {epoch}/{self.epochs}, train ce {row['train_ce']:.3f}{eq8_txt}, "
+                f"val ce {row['val_loss']:.3f}, val acc {row['val_acc']:.3f}, {elapsed:.0f} s, "
+                f"about {left:.0f} s left",
                 flush=True,
             )
 
@@ -358,19 +383,20 @@ def fit(
     judged = model if ema is None else ema.module
     gen = torch.Generator().manual_seed(cfg.seed)
     kept, history = _Selection(cfg.select), []
-    progress = _Progress(cfg.epochs, desc)
+    structure = type(model).regularization is not GraphModel.regularization
+    progress = _Progress(cfg.epochs, desc, model.options.num_classes, structure)
     for epoch in progress:
         train_ce = _train_epoch(model, opt, ema, augment, (xt, yt), gen, cfg, desc, epoch)
         lr = float(opt.param_groups[0]["lr"])  # the rate this epoch trained with
         sched.step()
         val_loss, val_acc = _validate(judged, xv, yv, cfg.autocast, device)
-        history.append(
-            {"epoch": epoch, "train_ce": train_ce, "val_loss": val_loss, "val_acc": val_acc, "lr": lr}
-        )
+        row = {"epoch": epoch, "train_ce": train_ce, "val_loss": val_loss, "val_acc": val_acc, "lr": lr}
+        # Eq. 8's terms are the rest of the training loss (train_ce is the cross-entropy alone).
+        history.append({**row, "eq8": _structure_loss(model)})
         if on_epoch is not None:
             on_epoch(history[-1])
         kept.offer(epoch, val_acc, val_loss, judged)
-        progress.report(epoch, train_ce, val_acc, kept.best[0])
+        progress.report(history[-1], kept.best[0])
         if kept.stale >= cfg.patience and cfg.select != "last":
             break
     progress.close()

@@ -54,6 +54,13 @@ def test_a_json_and_a_yaml_grid_file(tmp_path):
         ([{"name": "a"}, {"name": "a"}], "two rows are named"),
         ([{"name": "a", "finetune": "classifier"}], "need init_from"),
         ([], "non-empty list"),
+        ([{"name": "neg", "lr": -0.5}], "row 'neg': lr must be a finite number > 0, got -0.5"),
+        ([{"name": "a", "epochs": 0}], "epochs must be an integer >= 1, got 0"),
+        ([{"name": "a", "epochs": 2.5}], "epochs must be an integer >= 1, got 2.5"),
+        ([{"name": "a", "lr": "fast"}], 'lr must be a finite number > 0, got "fast"'),
+        ([{"name": "a", "lambdas": [0.1, 0.1]}], r"lambdas must be three finite numbers >= 0"),
+        ([{"name": "a", "label_smoothing": 1.0}], r"label_smoothing must be a number in \[0, 1\)"),
+        ([{"name": "a", "augment": "shift"}], "augment must be a list of names"),
     ],
 )
 def test_a_bad_grid_file_is_one_line_naming_the_problem(tmp_path, rows, words):

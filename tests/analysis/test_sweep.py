@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from lgrin_edge.analysis import backends
-from lgrin_edge.sweep import main
+from lgrin_edge.analysis.cells import stored_cell
+from lgrin_edge.analysis.grids import load_grid
+from lgrin_edge.sweep import build_parser, main, plan
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = {"eta": [8, 4], "num_layers": 1}
@@ -87,6 +89,40 @@ def test_killed_midway_a_rerun_runs_only_the_missing_cells(tmp_path):
     assert json.loads((out / "tiny.json").read_text())["cells_run"] == 3 - len(before)
 
 
+def test_ctrl_c_keeps_the_finished_cells_and_says_so(tmp_path):
+    """Ctrl-C in a terminal reaches the driver and its pool: the cells stored so far stay, the line says
+    how many, and the next run finds them finished."""
+    rows = [{"name": "quick", **TINY, "epochs": 2}, {"name": "slow", **TINY, "epochs": 5000}]
+    grid, out = grid_file(tmp_path, rows), tmp_path / "out"
+    cmd = [sys.executable, "-m", "lgrin_edge.sweep", "--grid", grid, "--dataset", "synthetic"]
+    cmd += ["--out", str(out), "--backend", "local", "--workers", "1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.time() + 120
+        while not cell_files(out) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the slow cell is running
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the driver and its workers
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    lines = [line for line in err.splitlines() if line.strip() and "cells:" not in line]  # not the bar
+    assert "Traceback" not in err and len(lines) == 1, err
+    assert lines[0] == (
+        f"interrupted: 1 of 2 cells finished and kept in {out}; re-run the same command to resume"
+    )
+    (name,) = cell_files(out)
+    assert json.loads((out / "cells" / name).read_text())["settings"]["train"]["epochs"] == 2
+    args = build_parser().parse_args(["--grid", grid, "--dataset", "synthetic", "--out", str(out)])
+    cells, _ = plan(args, load_grid(grid))
+    found = [stored_cell(out, c) for cs in cells.values() for c in cs]
+    assert sum(r is not None for r, _ in found) == 1 and all(why is None for _, why in found)
+
+
 def test_a_failing_cell_is_reported_and_the_others_finish(tmp_path, capsys):
     grid = grid_file(tmp_path, [{"name": "fine", **TINY}, {"name": "diverges", "lr": 1e30, **TINY}])
     out = tmp_path / "out"
@@ -108,11 +144,15 @@ def test_an_out_folder_with_other_files_is_refused_before_any_work(tmp_path, cap
 
 
 def test_without_ray_auto_runs_locally_and_ray_is_one_line_naming_the_extra(monkeypatch):
-    monkeypatch.setattr(backends, "ray_available", lambda: False)
-    name, says = backends.choose_backend("auto", None)
-    assert name == "local" and "pip install 'lgrin-edge[ray]'" in says
-    with pytest.raises(backends.UserError, match=r"pip install 'lgrin-edge\[ray\]'"):
-        backends.choose_backend("ray", None)
+    monkeypatch.setitem(sys.modules, "ray", None)  # how Python hides a module: it is then not found
+    name, says, skipped = backends.choose_backend("auto", None)
+    assert name == "local" and says == "backend: local process pool"
+    assert skipped == "skipped ray: ray is not installed (pip install 'lgrin-edge[ray]')"
+    assert backends.choose_backend("local", None) == ("local", "backend: local process pool", None)
+    for args, flag in ((("ray", None), "--backend ray"), (("auto", "ray://head:10001"), "--address")):
+        with pytest.raises(backends.UserError) as e:
+            backends.choose_backend(*args)
+        assert str(e.value) == f"{flag}: ray is not installed (pip install 'lgrin-edge[ray]')"
 
 
 def test_ray_backend_starts_and_stops_its_own_local_instance(tmp_path, capsys):
@@ -128,8 +168,6 @@ def test_ray_backend_starts_and_stops_its_own_local_instance(tmp_path, capsys):
 
 
 def test_help_explains_every_option():
-    from lgrin_edge.sweep import build_parser
-
     for action in build_parser()._actions:
         assert action.help and len(action.help) > 10, action.dest
 

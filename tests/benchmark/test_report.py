@@ -1,7 +1,21 @@
 import json
+import random
+import subprocess
+import sys
+from pathlib import Path
 
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from matplotlib.text import Text
+
+from lgrin_edge.benchmark.context import run_record
 from lgrin_edge.benchmark.macs import lgrin_macs
+from lgrin_edge.benchmark.pareto import pareto_figure
 from lgrin_edge.benchmark.report import main
+from lgrin_edge.benchmark.timing import percentile, tails
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def bench(model, runtime, precision, median, batch=1, **extra):
@@ -110,3 +124,110 @@ def test_report_sets_the_c_runtime_against_its_peers(tmp_path):
     assert "Fastest peer: tflite int8 (30.0 us per sample)" in section
     assert "+5.3% against the -march=native build" in section
     assert "C runtime workspace 9,000 B, TensorFlow Lite Micro arena 49,312 B" in section
+
+
+def _report(tmp_path, data: dict) -> str:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data))
+    assert main([str(path), "--out", str(tmp_path / "r")]) == 0
+    return (tmp_path / "r" / "report.md").read_text()
+
+
+def test_percentiles_are_nearest_rank_of_the_round_times():
+    times = [t / 1000 for t in random.Random(0).sample(range(1, 101), 100)]  # 1..100 ms, shuffled
+    assert percentile(times, 90) == 0.090 and percentile(times, 99) == 0.099
+    assert percentile(times, 100) == 0.100 and percentile([0.005], 99) == 0.005
+    ten = [0.003, 0.001, 0.010, 0.002, 0.009, 0.004, 0.008, 0.005, 0.007, 0.006]
+    assert tails(ten) == {"p90_s": 0.009, "p99_s": 0.010}  # p99 of fewer than 100 rounds: the slowest
+    with pytest.raises(ValueError, match="no times"):
+        percentile([], 90)
+
+
+def test_report_prints_median_tails_and_spread_from_the_round_times(tmp_path):
+    times = [t / 1000 for t in random.Random(1).sample(range(1, 101), 100)]
+    row = bench("lgrin", "onnxruntime", "int8", 0.0505, target="onnx")
+    row["stats"].update(data=times, iqr=0.05, rounds=100)
+    text = _report(tmp_path, {"benchmarks": [row]})
+    line = next(line for line in text.splitlines() if "| lgrin |" in line)
+    assert "| 50.500 ms | 90.000 ms | 99.000 ms | 50.000 ms | 100 |" in line
+    # a JSON saved without the round times: the p90/p99 the benchmark kept in extra_info
+    row = bench("lgrin", "onnxruntime", "int8", 0.0505, target="onnx", p90_s=0.08, p99_s=0.12)
+    text = _report(tmp_path, {"benchmarks": [row]})
+    assert "| 50.500 ms | 80.000 ms | 120.000 ms |" in text
+
+
+def test_missing_optional_fields_print_as_na_and_a_missing_floor_is_said(tmp_path):
+    """No bytes, no round times, no BLSTM row, no floor benchmark, a bare training row: no KeyError."""
+    row = bench("lgrin", "onnxruntime", "int8", 1e-3, target="onnx", macs=100_000)
+    del row["extra_info"]["bytes"]
+    training = {"extra_info": {"kind": "training", "config": "jv"}, "stats": {"median": 0.01}}
+    text = _report(tmp_path, {"benchmarks": [row, training]})
+    line = next(line for line in text.splitlines() if "| lgrin |" in line)
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[7] == "n/a" and cells[9:12] == ["n/a"] * 3 and cells[-1] == "n/a"  # size, p90, p99, IQR
+    assert len(cells) == text.splitlines()[4].count("|") - 1  # no floor column in the header either
+    assert "No x GEMM floor column: the GEMM-rate benchmarks (benchmarks/test_floor.py) did not run" in text
+    assert "No floor graphs/s or x floor columns" in text
+    assert "| jv (n/a, n/a) | n/a | n/a | 10.0 ms | n/a | n/a | n/a |" in text
+    assert "Run: seed n/a, training mode n/a" in text and "CPU: n/a" in text
+
+
+def test_header_names_seed_mode_cpu_and_libraries(tmp_path):
+    record = run_record("full", 150, 3)
+    assert record["versions"]["torch"] == torch.__version__ and "executorch" in record["versions"]
+    record.update(cpu="Test CPU 9000", cpu_flags={"avx2": True, "avx512f": False, "avx512_vnni": False})
+    record["versions"]["executorch"] = None
+    data = {"machine_info": {"lgrin_edge": record}, "benchmarks": [bench("blstm", "pytorch", "fp32", 4e-3)]}
+    head = _report(tmp_path, data).splitlines()[:3]
+    assert head[0].startswith("Run: seed 3, training mode --bench-training=full (150 epochs per model)")
+    assert head[1] == "CPU: Test CPU 9000; avx2 yes, avx512f no, avx512_vnni no."
+    assert f"torch {torch.__version__}" in head[2] and "executorch not installed" in head[2]
+    assert "onnxruntime " in head[2] and "ai-edge-litert " in head[2]
+
+
+def test_benchmark_json_records_the_run_and_the_tails(tmp_path):
+    """benchmarks/conftest.py, run for real on the smallest benchmark: the JSON names the run and every
+    benchmark keeps p90 <= p99 in extra_info, beside pytest-benchmark's round times."""
+    out = tmp_path / "floor.json"
+    args = ["benchmarks/test_floor.py", "--benchmark-only", "-k", "fp32", f"--benchmark-json={out}"]
+    args += ["--benchmark-max-time=0.05", "-p", "no:cacheprovider", "-q"]
+    done = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    data = json.loads(out.read_text())
+    record = data["machine_info"]["lgrin_edge"]
+    assert record["bench_training"] == "fast" and record["epochs"] == 40 and record["seed"] == 0
+    assert record["cpu"] and {"avx2", "asimd"} & set(record["cpu_flags"])
+    (b,) = data["benchmarks"]
+    assert b["extra_info"]["p90_s"] <= b["extra_info"]["p99_s"] <= b["stats"]["max"]
+    assert b["extra_info"]["p99_s"] == percentile(b["stats"]["data"], 99)
+    text = _report(tmp_path, data | {"benchmarks": [*data["benchmarks"], bench("lgrin", "x", "fp32", 1e-3)]})
+    assert "Run: seed 0, training mode --bench-training=fast (40 epochs per model)" in text
+    assert "x GEMM floor: the median over the time" in text and "(torch.mm)" in text
+
+
+def test_pareto_labels_do_not_overlap():
+    """Ten L-GrIN runtimes at one accuracy within 20% of one latency, baselines decades away (the
+    fixed offsets of before put 8 of these labels over others)."""
+    rows = [
+        {"dataset": "jv", "model": "lgrin", "runtime": f"rt{k}", "precision": ("fp32", "int8")[k % 2],
+         "batch": 1, "accuracy": 0.97, "params": 95_000, "median_s": 1e-4 * (1 + k / 50)}
+        for k in range(10)
+    ] + [
+        {"dataset": "jv", "model": m, "runtime": "pytorch", "precision": "fp32", "batch": 1,
+         "accuracy": a, "params": p, "median_s": t}
+        for m, p, a, t in (("senet", 117_000, 0.97, 1.2e-4), ("blstm", 760_000, 0.96, 1.6e-3),
+                           ("senet-paper", 26_000_000, 0.97, 3.5e-2))
+    ]  # fmt: skip
+    fig = pareto_figure(rows)
+    fig.canvas.draw()  # places the annotations' texts
+    renderer = fig.canvas.get_renderer()
+    (ax,) = fig.axes
+    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # the text, not its leader line
+    assert len(boxes) == 10 and {t.get_text() for t in ax.texts} == {
+        f"rt{k} {r['precision']}" for k, r in enumerate(rows[:10])
+    }
+    frame = ax.get_window_extent(renderer)
+    for i, a in enumerate(boxes):
+        assert frame.x0 <= a.x0 and a.x1 <= frame.x1 and frame.y0 <= a.y0 and a.y1 <= frame.y1
+        assert not any(a.overlaps(b) for b in boxes[i + 1 :]), ax.texts[i].get_text()
+    plt.close(fig)

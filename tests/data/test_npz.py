@@ -54,6 +54,12 @@ def test_bad_contents_are_named(tmp_path, change, message):
         load_npz(write(tmp_path / "d.npz", **{**good(), **change}))
 
 
+def test_a_class_name_twice_is_refused(tmp_path):
+    arrays = {**good(), "classes": np.array(["calm", "calm"])}
+    with pytest.raises(DatasetError, match="classes names 'calm' more than once"):
+        load_npz(write(tmp_path / "d.npz", **arrays))
+
+
 def test_pickled_objects_are_refused(tmp_path):
     arrays = good()
     arrays["classes"] = np.array([{"evil": 1}, "b"], dtype=object)

@@ -81,11 +81,8 @@ def test_bad_input_and_files_are_refused(folded, tmp_path: Path):
 
 
 def test_status_names_the_install_command_when_missing(monkeypatch):
-    import importlib.metadata
+    import lgrin_edge.export.executorch as module
 
-    def missing(name: str) -> str:
-        raise importlib.metadata.PackageNotFoundError(name)
-
-    monkeypatch.setattr(importlib.metadata, "version", missing)
+    monkeypatch.setattr(module, "installed", lambda name: name != "executorch")
     ok, why = executorch_status()
     assert not ok and "pip install 'lgrin-edge[executorch]'" in why

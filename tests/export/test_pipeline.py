@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from lgrin_edge.export.__main__ import main
 from lgrin_edge.export.pipeline import ExportOptions, ExportSetupError, check_options, run_export
 from lgrin_edge.export.targets import TARGETS
 from lgrin_edge.export.tolerances import VERIFY
+from lgrin_edge.optional import OPTIONAL
 
 CASES = [(t.name, p) for t in TARGETS.values() for p in t.precisions]
 
@@ -90,14 +92,17 @@ def test_bad_inputs_give_clear_errors(tiny_run, tmp_path, capsys):
     (broken / "eval.npz").write_bytes(b"PK\x03\x04 truncated")
     assert main(["--checkpoint", str(broken), "--target", "onnx", "--out", str(tmp_path / "o2")]) == 2
     assert "eval.npz is damaged or was replaced" in capsys.readouterr().err
+    # /proc takes no new entries even for root, and os.access does not say so: only a real write tells.
+    assert main(["--checkpoint", str(tiny_run), "--target", "c", "--out", "/proc/lgrin-export"]) == 2
+    assert "cannot create /proc/lgrin-export: /proc is not writable" in capsys.readouterr().err
     readonly = tmp_path / "ro"
     readonly.mkdir()
     readonly.chmod(0o500)
     try:
-        code = main(["--checkpoint", str(tiny_run), "--target", "onnx", "--out", str(readonly / "x")])
+        code = main(["--checkpoint", str(tiny_run), "--target", "c", "--out", str(readonly / "x")])
         if code == 0:
-            pytest.skip("running as root: permission bits do not stop writes")
-        assert "cannot create output folder" in capsys.readouterr().err
+            pytest.skip("running as root: permission bits do not stop writes (the /proc case above ran)")
+        assert "is not writable (permission denied)" in capsys.readouterr().err
     finally:
         readonly.chmod(0o700)
 
@@ -162,3 +167,47 @@ def test_the_table_names_every_file_a_target_writes():
     assert len(names) == len(set(names))  # no two targets write the same file
     assert len({t.runtime for t in TARGETS.values()}) == len(TARGETS)
     assert all(" " not in t.runtime for t in TARGETS.values())  # a short id; prose is in t.about
+
+
+# Each target's optional packages: absent, the target (or its follow-up) is a skip naming the extra.
+NEEDS = {
+    "onnx": ("onnx", "onnxscript", "onnxruntime"),
+    "tensorrt": ("onnx", "onnxscript", "onnxruntime"),
+    "tflite": ("litert_torch", "ai_edge_quantizer", "ai_edge_litert"),
+    "executorch": ("executorch",),
+}
+MISSING = [(t, m) for t, modules in NEEDS.items() for m in modules]
+
+
+@pytest.mark.parametrize(("target", "module"), MISSING, ids=[f"{t}-{m}" for t, m in MISSING])
+def test_a_missing_optional_package_is_a_skip_naming_its_extra(monkeypatch, target, module):
+    from lgrin_edge.optional import missing
+
+    # What Python sees when it is not installed (its submodules too: an earlier test may have loaded them).
+    for name in [module, *(n for n in sys.modules if n.startswith(module + "."))]:
+        monkeypatch.setitem(sys.modules, name, None)
+    assert TARGETS[target].status() == (False, missing(module))
+    assert missing(module).endswith(f"is not installed (pip install 'lgrin-edge[{OPTIONAL[module].extra}]')")
+
+
+def test_without_tensorrt_the_engine_is_a_skip_with_its_build_command(monkeypatch, tmp_path):
+    from lgrin_edge.optional import missing
+
+    monkeypatch.setitem(sys.modules, "tensorrt", None)
+    entry = {"target": "tensorrt", "precision": "int8", "path": "model_trt_int8.onnx"}
+    stage, dist = tmp_path / ".dist.partial", tmp_path / "dist"
+    run = TARGETS["tensorrt"].follow_up.run
+    made, (skip,) = run(stage, stage / "work", entry, None, None, None, lambda _m: None, dist)
+    assert made == [] and skip["reason"] == missing("tensorrt")
+    assert str(tmp_path / "dist" / "model_trt_int8.onnx") in skip["build_command"]  # never the stage's name
+
+
+def test_an_export_folder_may_hold_only_what_an_export_writes(exported, tmp_path):
+    from lgrin_edge.export.pipeline import EXPORT_LOG, own_files
+
+    out, manifest = exported
+    own = own_files(out)
+    assert {p.name for p in out.iterdir()} <= own
+    assert {a["path"] for a in manifest["artifacts"]} | {"manifest.json", "samples.npz", EXPORT_LOG} <= own
+    assert "notes.txt" not in own
+    assert list(out.parent.glob(f".{out.name}.*")) == []  # no stage, lock or holder left beside it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +86,16 @@ def test_dynamic_range_file_is_skipped_with_the_option_to_use(deploy, tmp_path: 
         tmp_path, entry, "model_int8_tflm.h", x, np.zeros((4, C), np.float32), y, lambda _m: None
     )
     assert "--static-int8" in skip["reason"] and made == []
+
+
+def test_without_tflite_micro_the_check_is_a_skip_naming_the_extra(monkeypatch, tmp_path: Path):
+    monkeypatch.setitem(sys.modules, "tflite_micro", None)  # what Python sees when it is not installed
+    assert tflm_status() == (False, "tflite-micro is not installed (pip install 'lgrin-edge[micro]')")
+    # The file is not even read: its operators are read with tflite-micro's own schema.
+    entry = {"target": "tflite", "precision": "int8", "path": "absent.tflite", "bytes": 1, "sha256": "-"}
+    x, y = synthetic(2, seed=1)
+    made, (skip,) = tflm_follow_up(
+        tmp_path, entry, "model_int8_tflm.h", x, np.zeros((2, C), np.float32), y, lambda _m: None
+    )
+    assert made == [] and skip["reason"] == tflm_status()[1]
+    assert list(tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -198,11 +199,14 @@ def test_video_landmarks_and_no_face_frames(face_video):
 
 @needs_mediapipe
 def test_video_cli_and_errors(face_video, tmp_path, cache_dir, capsys):
-    root = os.path.dirname(face_video)
+    root = tmp_path / "corpus"  # the clip as happy (actor 5) and as angry (actor 6): a dataset has 2 classes
+    root.mkdir()
+    shutil.copy(face_video, root / os.path.basename(face_video))
+    shutil.copy(face_video, root / "01-01-05-01-01-01-06.avi")
     out = str(tmp_path / "v.npz")
-    assert main(["ravdess", root, "--out", out, "--cache-dir", cache_dir, "--no-progress"]) == 0
+    assert main(["ravdess", str(root), "--out", out, "--cache-dir", cache_dir, "--no-progress"]) == 0
     with np.load(out, allow_pickle=False) as f:
-        assert f["x"].shape == (1, 5, 136) and f["y"].tolist() == [2] and f["groups"].tolist() == [5]
+        assert f["x"].shape == (2, 5, 136) and f["y"].tolist() == [2, 4] and f["groups"].tolist() == [5, 6]
     (tmp_path / "junk.avi").write_bytes(b"\x00garbage" * 64)
     with pytest.raises(FeatureError, match=r"unreadable video file .*junk.avi"):
         face.video_landmarks(str(tmp_path / "junk.avi"))

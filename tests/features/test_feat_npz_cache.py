@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import pytest
 
+from lgrin_edge.cli import UserError
 from lgrin_edge.features import FeatureCache, write_npz
 from lgrin_edge.features.common import FeatureError, check_input_file
 
@@ -72,8 +74,18 @@ def test_heavy_dependencies_load_lazily():
     assert r.stdout.strip() == "[]"
 
 
-def test_require_names_the_extra():
-    from lgrin_edge.features.common import require
+def test_write_npz_refuses_a_class_name_twice(tmp_path):
+    seqs = [np.ones((3, 2), np.float32)] * 2
+    with pytest.raises(ValueError, match="'a' appear more than once"):
+        write_npz(tmp_path / "d.npz", seqs, [0, 1], classes=["a", "a"])
+    assert not (tmp_path / "d.npz").exists()
 
-    with pytest.raises(ImportError, match=r"lgrin-edge\[video\]"):
-        require("lgrin_no_such_module", extra="video")
+
+def test_require_names_the_extra(monkeypatch):
+    from lgrin_edge.features.common import MissingPackage, require
+
+    monkeypatch.setitem(sys.modules, "cv2", None)  # how Python hides a module: it is then not found
+    with pytest.raises(MissingPackage) as e:
+        require("cv2")
+    assert str(e.value) == "opencv-contrib-python is not installed (pip install 'lgrin-edge[video]')"
+    assert isinstance(e.value, ImportError) and isinstance(e.value, UserError)

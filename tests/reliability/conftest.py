@@ -20,8 +20,15 @@ def snapshot(*folders: Path) -> dict[str, str]:
 
 
 def leftovers(folder: Path) -> list[str]:
-    """Staging or lock files a command left behind."""
-    return [p.name for p in Path(folder).rglob(".*") if "partial" in p.name or p.suffix in (".lock", ".tmp")]
+    """Staging, lock, probe or temporary entries a command left in ``folder`` or beside it (a folder is
+    built beside itself, under a hidden name)."""
+    folder = Path(folder)
+    inside = list(folder.rglob(".*")) if folder.is_dir() else []
+    beside = [*folder.parent.glob(f".{folder.name}.*"), *folder.parent.glob(".lgrin-probe-*")]
+    marks = ("partial", ".old-", "probe", "candidates")
+    return [
+        p.name for p in inside + beside if any(m in p.name for m in marks) or p.suffix in (".lock", ".tmp")
+    ]
 
 
 def one_line_error(err: str, *needles: str) -> str:

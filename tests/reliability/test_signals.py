@@ -60,3 +60,39 @@ def test_sigint_while_exporting_over_an_earlier_export(good_run, good_export, tm
     assert code == 130, err
     assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("interrupted")
     assert snapshot(dist) == before and not leftovers(tmp_path)
+
+
+def test_sigint_while_the_command_starts_is_one_line(tmp_path):
+    """Ctrl-C while the command's imports load (torch and the rest, before lgrin_edge.cli.run): Python's
+    import-time report (-X importtime) says when the package is in, the signal goes right after."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "lgrin_edge.train",
+            "--dataset",
+            "synthetic",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.rpartition("|")[2].strip() == "lgrin_edge":  # the package (and its start-up handler) is in
+            break
+    proc.send_signal(signal.SIGINT)
+    stdout, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 130, rest
+    lines = [line for line in rest.splitlines() if not line.startswith("import time:")]
+    assert lines == ["interrupted while starting: nothing was read or written"], rest
+    assert stdout == "" and not out.exists()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import errno
+import importlib.abc
+import json
 import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
+from safetensors import SafetensorError
 
 from lgrin_edge.atomic import exclusive
 from lgrin_edge.train import main
@@ -129,8 +133,6 @@ def test_overwrite_replaces_the_run_as_one_unit(good_run, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(good_run, run)
     assert main(["--dataset", "synthetic", "--out", str(run), "--overwrite", "--seed", "5", *TINY]) == 0
-    import json
-
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["train"]["seed"] == 5 and not leftovers(tmp_path)
 
@@ -169,3 +171,82 @@ def test_files_get_the_umask_mode(tmp_path, umask):
     modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "run").iterdir()}
     assert set(modes.values()) == {0o666 & ~umask}, modes
     assert (tmp_path / "run").stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+def test_a_full_disk_while_saving_the_weights_keeps_the_earlier_run(good_run, tmp_path, capsys, monkeypatch):
+    import lgrin_edge.checkpoint as checkpoint
+
+    run = tmp_path / "run"
+    shutil.copytree(good_run, run)
+    before = snapshot(run)
+
+    def full(state, path, metadata=None):
+        # what safetensors raises when the file system is full
+        raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    monkeypatch.setattr(checkpoint, "save_file", full)
+    assert main(["--dataset", "synthetic", "--out", str(run), "--overwrite", *TINY]) == 2
+    one_line_error(capsys.readouterr().err, "no space left on the device", "model.safetensors")
+    assert snapshot(run) == before and not leftovers(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("options", "needles"),
+    [
+        (
+            ["--pooling", "mean", "--layers", "1"],
+            ['--pooling mean (the run has pooling "learned")', "--layers 1 (the run has num_layers 2)"],
+        ),
+        (["--eta", "8", "4", "--no-inception"], ["--eta 8 4 (the run has eta [16, 8])", "--no-inception"]),
+        (["--lambdas", "1", "0.1", "0.0001"], ["--lambdas 1.0 0.1 0.0001 (the run has lambda1 0.1"]),
+        (["--adj-init", "0.5", "--layers", "2"], ["--adj-init (A starts from the run's)"]),
+    ],
+)
+def test_init_from_refuses_options_it_cannot_honour(good_run, tmp_path, capsys, options, needles):
+    out = tmp_path / "run"
+    before = snapshot(good_run)
+    assert main(["--dataset", "synthetic", "--init-from", str(good_run), "--out", str(out), *options]) == 2
+    line = one_line_error(capsys.readouterr().err, f"--init-from {good_run} keeps that run's model", *needles)
+    assert "--layers 2" not in line  # an option that repeats RUN's model is no problem
+    assert not out.exists() and snapshot(good_run) == before
+
+
+def test_init_from_takes_options_that_repeat_the_source_model(good_run, tmp_path):
+    # good_run: paper-start (eq. 8 in frames, 0.1 0.1 1e-4), eta 16 8, the default layers and pooling
+    same = ["--eta", "16", "8", "--layers", "2", "--pooling", "learned", "--lambdas", "0.1", "0.1", "0.0001"]
+    args = ["--dataset", "synthetic", "--init-from", str(good_run), "--out", str(tmp_path / "run")]
+    assert main([*args, *same, "--structure-units", "frames", "--epochs", "1", "--device", "cpu"]) == 0
+
+
+def test_init_from_a_run_whose_config_was_edited_names_config_json(good_run, tmp_path, capsys):
+    source = tmp_path / "source"
+    shutil.copytree(good_run, source)
+    cfg = json.loads((source / "config.json").read_text())
+    cfg["classes"] = [*cfg["classes"], "extra", "more"]
+    (source / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    before = snapshot(source)
+    out = tmp_path / "run"
+    assert main(["--dataset", "synthetic", "--init-from", str(source), "--out", str(out), *TINY]) == 2
+    one_line_error(capsys.readouterr().err, str(source / "config.json"), "edited or damaged")
+    assert not out.exists() and snapshot(source) == before
+
+
+class _HideTensorboard(importlib.abc.MetaPathFinder):
+    """An environment without tensorboard: finding it fails, as with no (or a broken) install."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "tensorboard":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+def test_tensorboard_without_the_package_skips_only_that_log(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "meta_path", [_HideTensorboard(), *sys.meta_path])
+    for name in [n for n in sys.modules if n.partition(".")[0] == "tensorboard"]:
+        monkeypatch.delitem(sys.modules, name)
+    out, logs = tmp_path / "run", tmp_path / "tb"
+    assert main(["--dataset", "synthetic", "--out", str(out), "--tensorboard", str(logs), *TINY]) == 0
+    captured = capsys.readouterr()
+    skipped = "skipped tensorboard: tensorboard is not installed (pip install 'lgrin-edge[tensorboard]')"
+    assert (captured.out + captured.err).count("skipped tensorboard") == 1 and skipped in captured.out
+    assert "Traceback" not in captured.err and (out / "model.safetensors").is_file() and not logs.exists()

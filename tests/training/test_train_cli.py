@@ -42,9 +42,11 @@ def test_run_folder_contents(tiny_run):
     # The learning curves: one row per epoch of every fit, in metrics.json and history.csv alike.
     (label, rows), *_ = metrics["history"].items()
     assert label == "fold 1" and [r["epoch"] for r in rows] == list(range(1, len(rows) + 1))
-    assert all(np.isfinite([r["train_ce"], r["val_loss"], r["val_acc"], r["lr"]]).all() for r in rows)
+    assert all(
+        np.isfinite([r["train_ce"], r["val_loss"], r["val_acc"], r["lr"], r["eq8"]]).all() for r in rows
+    )
     lines = (tiny_run / "history.csv").read_text().splitlines()
-    assert lines[0] == "fit,epoch,train_ce,val_loss,val_acc,lr"
+    assert lines[0] == "fit,epoch,train_ce,eq8,val_loss,val_acc,lr"
     assert len(lines) == 1 + sum(len(h) for h in metrics["history"].values())
     assert lines[1].startswith("fold 1,1,")
     model, _cfg = load_checkpoint(tiny_run)
@@ -128,6 +130,9 @@ def test_progress_is_one_line_per_tenth_in_a_log(tmp_path, capsys):
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if ": epoch " in line]
     assert len(lines) == 10 and "epoch 20/20" in lines[-1] and "s left" in lines[0]
+    # a line before them says what their numbers are
+    legend = out.splitlines()[out.splitlines().index(lines[0]) - 1]
+    assert "train ce = mean cross-entropy per training graph" in legend and "eq. 8 = " in legend
     assert "M = " in out and "(the longest sequence has" in out
 
 
@@ -153,16 +158,3 @@ def test_tensorboard_target_must_be_a_folder(tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
-
-def test_tensorboard_without_the_package_is_one_line_before_any_work(tmp_path, capsys, monkeypatch):
-    import importlib.util
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a)
-    )
-    args = ["--dataset", "synthetic", "--epochs", "1", "--out", str(tmp_path / "run")]
-    assert main([*args, "--tensorboard", str(tmp_path / "tb")]) == 2
-    err = capsys.readouterr().err
-    assert "pip install 'lgrin-edge[tensorboard]'" in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "run").exists() and not (tmp_path / "tb").exists()

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from lgrin_edge.models import create_model
-from lgrin_edge.training.trainer import TrainConfig, _batches, adam, prior_alone, steps_per_epoch
+from lgrin_edge.training.trainer import TrainConfig, _batches, adam, fit, prior_alone, steps_per_epoch
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,24 @@ def test_prior_alone_is_adam_on_eq8_only() -> None:
     off = np.abs(np.subtract.outer(np.arange(5), np.arange(5)))
     by_distance = [run[off == k].mean() for k in range(5)]
     assert by_distance == sorted(by_distance, reverse=True) and by_distance[0] > by_distance[-1]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "dataset"])
+def test_train_ce_is_the_mean_cross_entropy_per_graph(reduction: str, capsys) -> None:
+    """What the log's "train ce" is: with the weights held (lr 0), the epoch's figure is the training
+    graphs' mean cross-entropy whatever --ce-reduction; eq. 8's terms are logged apart, not in it."""
+    torch.manual_seed(0)
+    model = create_model("lgrin", num_nodes=6, in_features=3, num_classes=2)
+    x, y = torch.randn(10, 6, 3), torch.randint(0, 2, (10,))
+    cfg = TrainConfig(epochs=1, lr=0.0, batch_size=4, ce_reduction=reduction)
+    res = fit(model, x.numpy(), y.numpy(), x[:4].numpy(), y[:4].numpy(), cfg)
+    with torch.no_grad():
+        ce = float(torch.nn.functional.cross_entropy(model(x), y))
+        eq8 = float(model.regularization())
+    (row,) = res.history
+    assert row["train_ce"] == pytest.approx(ce, rel=1e-5) and row["eq8"] == pytest.approx(eq8, rel=1e-6)
+    assert eq8 != 0.0
+    legend, line = capsys.readouterr().out.splitlines()[:2]  # a log, not a terminal: lines, not a bar
+    assert "train ce = mean cross-entropy per training graph" in legend and "chance: ln 2 = 0.69" in legend
+    assert "eq. 8 = the structure terms, the rest of the training loss" in legend
+    assert f"train ce {ce:.3f}, eq. 8 {eq8:.4g}, val ce " in line and ": epoch 1/1" in line

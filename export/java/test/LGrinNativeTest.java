@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The lgrin-edge authors
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* lgrin_dense.c - float dot products: the float MLP layers and the classifier of both precisions
  * (freestanding: no libc calls). */
 #include "lgrin_family.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* lgrin_family.c - one kernel family's translation unit: every kernel compiled for the family's
  * instruction set, and the family's table (lgrin_kernels_<family>), which lgrin_load chooses from. Not
  * compiled on its own: each lgrin_family_*.c file defines its family and includes this file. */

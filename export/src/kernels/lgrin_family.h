@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* lgrin_family.h - what the kernel files see of the family they are compiled for (one of
  * LGRIN_FAMILY_VNNI, _AVX2, _PORTABLE, _SDOT, _NEON, defined by the lgrin_family_*.c file that includes
  * kernels/lgrin_family.c). From here on every function is compiled for the family's instruction set:

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* lgrin_gemm8.c - the int8 MLP layer as a matrix product over all nodes (freestanding: no libc calls).
  *
  * Y = relu(rq(X Wq + bias)) for `rows` rows: X int8 (row stride ldx), Y int8 (row stride ldy). int8 MLP

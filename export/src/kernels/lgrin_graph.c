@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* lgrin_graph.c - the graph steps: one row of relu(A) @ H, the 1-hop maxpool of one node, and the three
  * graph poolings, int8 and float (freestanding: no libc calls).
  *

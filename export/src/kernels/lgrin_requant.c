@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* lgrin_requant.c - requantisation of one row of relu(A) @ H accumulators (freestanding: no libc calls). */
 #include "lgrin_requant.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 The lgrin-edge authors */
 /* lgrin_requant.h - requantisation of int32 accumulators to int8, one element (portable) and a register
  * of them (each vector family), inlined into the kernels that end in it (GEMM tiles, lgrin_rq_row). */
 #ifndef LGRIN_REQUANT_H

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The lgrin-edge authors
 package org.lgrin.edge.demo;
 
 /** Post-processing of logits: softmax and argmax. */
