@@ -68,6 +68,11 @@ javac -Xlint:all -Werror --release 11 -d "$classes" \
 javac -Xlint:all --release 17 -cp "$classes" -d "$classes" $(find "$demo/core/src/test/java" -name '*.java')
 java -Xcheck:jni -Djava.library.path="$(dirname "$jni")" -cp "$classes" org.lgrin.edge.demo.DesktopTests "$build/assets"
 
+# The input rules (GraphRule, MotionResampler, LandmarkFrames, compiled above) against numpy's known answers
+# in export/tests/data/input/: every graph index and every frame bit for bit.
+step "desktop JVM: the input rules reproduce Python's known answers"
+java -cp "$classes" org.lgrin.edge.demo.InputTests "$root/export/tests/data/input"
+
 step "LiteRT backend I/O: Java int8 quantisation + the int8 .tflite in LiteRT's Python binding"
 "$py" "$demo/tests/check_litert_io.py" "$build/assets" "$classes" "$dist"
 

@@ -10,6 +10,7 @@ with '=': `pytest --benchmark-only` from the repository root reads them before t
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -50,12 +51,14 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
     """Name what the timings depend on beyond the machine: how the models were trained, the CPU's kernel
-    flags and the library versions (lgrin_edge/benchmark/context.py; the report prints them)."""
+    flags and peak, the library versions and the pytest command (lgrin_edge/benchmark/context.py; the
+    report prints them, and names the command in the first line of each file it writes)."""
     from lgrin_edge.train import build_parser
 
     mode = config.getoption("--bench-training")
+    command = shlex.join(["pytest", *config.invocation_params.args])
     # RunCache passes no --seed: the timed models are trained with train's default seed.
-    machine_info[RECORD_KEY] = run_record(mode, EPOCHS[mode], build_parser().get_default("seed"))
+    machine_info[RECORD_KEY] = run_record(mode, EPOCHS[mode], build_parser().get_default("seed"), command)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Inference latency of L-GrIN on every runtime of the target table, against BLSTM and SENet.
+"""Inference latency of L-GrIN on every runtime of the target table, against BLSTM and SENet (the
+paper-scale SENet with --bench-training=full only: lgrin_edge/benchmark/context.py's FULL_ONLY).
 
 Run: pytest --benchmark-only --benchmark-json=bench.json
 Report: python -m lgrin_edge.benchmark.report bench.json
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from lgrin_edge.benchmark.context import FULL_ONLY
 from lgrin_edge.benchmark.macs import lgrin_macs
 from lgrin_edge.benchmark.threads import one_thread
 from lgrin_edge.checkpoint import load_checkpoint
@@ -108,6 +110,8 @@ def _exported(runs, run: Path, case: Case) -> tuple[Callable[[np.ndarray], np.nd
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_inference(benchmark, runs, dataset: str, case: Case, batch: int) -> None:
+    if case.model in FULL_ONLY and runs.mode != "full":
+        pytest.skip(FULL_ONLY[case.model])
     run = runs.run(dataset, case.arch, **dict(case.opts))
     metrics = json.loads((run / "metrics.json").read_text())
     ev = np.load(run / "eval.npz", allow_pickle=False)

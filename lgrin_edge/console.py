@@ -1,11 +1,13 @@
 """The terminal shows the project's own lines; third-party library output goes to a log file.
 
-Converters and runtimes (TensorFlow Lite, absl, oneDNN, XNNPACK, torch.export) print from C++ straight
-to file descriptors 1 and 2, and from Python through ``warnings`` and ``logging``. Inside
-:func:`library_output_to_log` descriptors 1 and 2 point at a log file, Python warnings and log records
-go there too, and ``sys.stdout`` / ``sys.stderr`` become streams that write to the terminal (the
-project's prints, progress bars and error lines) and copy each line into the log, so the log holds the
-whole story in order.
+Converters and runtimes (TensorFlow Lite, absl, oneDNN, XNNPACK, ExecuTorch, torch.export) print from C++
+straight to file descriptors 1 and 2, from C++ through Python's ``sys.stderr`` (pybind11 redirection),
+and from Python through ``warnings`` and ``logging`` handlers that write to ``sys.stderr``. Inside
+:func:`library_output_to_log` descriptors 1 and 2 and ``sys.stderr`` point at a log file, Python warnings
+and log records go there too, and ``sys.stdout`` writes to the terminal (the project's progress lines)
+and copies each line into the log, so the log holds the whole story in order. The project's own errors
+are printed by :func:`lgrin_edge.cli.run` after the command's body has left this context, so they reach
+the terminal.
 """
 
 from __future__ import annotations
@@ -90,13 +92,13 @@ def library_output_to_log(name: str, verbose: bool = False) -> Iterator[LibraryL
     sys.stderr.flush()
     saved = (os.dup(1), os.dup(2))
     streams = (sys.stdout, sys.stderr)
-    terminals = (_open_terminal(saved[0], sys.stdout), _open_terminal(saved[1], sys.stderr))
+    terminal = _open_terminal(saved[0], sys.stdout)
     show = warnings.showwarning
     last_resort = logging.lastResort
     try:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
-        sys.stdout, sys.stderr = _Tee(terminals[0], log), _Tee(terminals[1], log)  # type: ignore[assignment]
+        sys.stdout, sys.stderr = _Tee(terminal, log), log  # type: ignore[assignment]
 
         def to_log(message, category, filename, lineno, file=None, line=None):
             log.write(warnings.formatwarning(message, category, filename, lineno, line))
@@ -113,8 +115,7 @@ def library_output_to_log(name: str, verbose: bool = False) -> Iterator[LibraryL
         sys.stdout, sys.stderr = streams
         warnings.showwarning = show
         logging.lastResort = last_resort
-        for t in terminals:
-            t.close()
+        terminal.close()
         for s in saved:
             os.close(s)
         log.close()

@@ -144,7 +144,7 @@ def test_main_job_without_micro_is_quiet(tmp_path):
     chatter = [line for line in (result.stdout + result.stderr).splitlines() if _CHATTER.search(line)]
     assert not chatter, chatter
     log = tmp_path / "dist" / "japanesevowels" / "export.log"
-    assert f"third-party library output: {log.relative_to(tmp_path)}" in result.stdout
+    assert f"third-party library output: {log}" in result.stdout
     assert log.is_file()
 
 

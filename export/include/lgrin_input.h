@@ -8,8 +8,10 @@
  * for bit (tests/frontend/test_motion.py, test_landmarks.py, test_graph_rule.py; known answers in
  * export/tests/data/input/).
  *
- * No allocation, no libm, no libc: <stddef.h> and <stdint.h> only. Build with -ffp-contract=off
- * (export/CMakeLists.txt does): a fused multiply-add changes the motion frames in the last bit.
+ * No allocation, no libm, no libc: <stddef.h> and <stdint.h> only (a soft-float target links its
+ * compiler's double helpers). Build with -ffp-contract=off (export/CMakeLists.txt does) for numpy's exact
+ * double arithmetic: a fused multiply-add can move a motion frame's double by an ulp (in the tests no
+ * float frame changed). Timestamps are seconds in double: Android's SensorEvent.timestamp / 1e9.
  */
 #ifndef LGRIN_INPUT_H
 #define LGRIN_INPUT_H

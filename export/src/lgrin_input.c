@@ -196,6 +196,8 @@ ptrdiff_t lgrin_motion_max_frames(const void *state, const double *time, size_t 
     if (!n)
         return 0;
     ended = ended_by(time[n - 1] - chunk_t0(st, time), st->spec.frame_rate);
+    if (ended > st->k && ended - st->k > (uint64_t)PTRDIFF_MAX) /* a 32-bit target's count overflows */
+        return LGRIN_IN_E_INPUT;
     return ended > st->k ? (ptrdiff_t)(ended - st->k) : 0;
 }
 

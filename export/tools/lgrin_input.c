@@ -115,7 +115,19 @@ static int parse_map(char *text, lgrin_motion_spec *spec)
     return n;
 }
 
-/* Push n samples in chunks of `chunk` (0: all at once); the frames written, or -1 after an error. */
+/* How many frames have ended once samples [0, n) are in: the j >= 1 with j / rate <= t[n - 1] - t0,
+ * counted here on the header's definition, apart from the library's own count. */
+static size_t on_time(const lgrin_motion_spec *spec, const double *t, size_t n)
+{
+    double u = t[n - 1] - (spec->has_start ? spec->start : t[0]);
+    size_t j = 0;
+    while ((double)(j + 1) / spec->frame_rate <= u)
+        j++;
+    return j;
+}
+
+/* Push n samples in chunks of `chunk` (0: all at once); the frames written, or -1 after an error or a
+ * frame out late or early. */
 static long run_motion(const lgrin_motion_spec *spec, const double *t, const float *x, size_t n, size_t chunk,
                        float *out, size_t room)
 {
@@ -134,6 +146,8 @@ static long run_motion(const lgrin_motion_spec *spec, const double *t, const flo
             return -1;
         made += (size_t)got;
         at += k;
+        if (on_time(spec, t, at) != made) /* every frame out on the first sample at or after its end */
+            return -1;
     }
     return (long)made;
 }
@@ -291,6 +305,31 @@ static int policy_code(const char *name)
                                        : -1;
 }
 
+/* "digest M_MAX T_MAX H": every resample graph with M <= M_MAX, T <= T_MAX, its indices folded in order
+ * (M, then T, then node) as h = h x 1099511628211 + index + 1 (mod 2^64). */
+static void check_digest(const char *line)
+{
+    unsigned long m_max, t_max;
+    unsigned long long want;
+    uint64_t h = 0;
+    uint32_t m, t, j, *idx;
+    if (sscanf(line, "digest %lu %lu %llu", &m_max, &t_max, &want) != 3) {
+        fprintf(stderr, "error: graph.txt: malformed digest line\n");
+        exit(2);
+    }
+    idx = (uint32_t *)malloc(sizeof(uint32_t) * m_max);
+    for (m = 1; m <= m_max; m++)
+        for (t = 1; t <= t_max; t++) {
+            lgrin_graph_indices(t, m, LGRIN_GRAPH_RESAMPLE, 0, idx);
+            for (j = 0; j < m; j++)
+                h = h * 1099511628211u + idx[j] + 1u;
+        }
+    free(idx);
+    checks++;
+    if (h != (uint64_t)want)
+        fail("graph digest (every T, M)", "resample", (long)m_max);
+}
+
 static void check_graph(const char *dir)
 {
     char *line = (char *)malloc(1u << 20), policy[32];
@@ -302,6 +341,10 @@ static void check_graph(const char *dir)
         int code, n_read = 0;
         if (line[0] == '#' || line[0] == '\n')
             continue;
+        if (!strncmp(line, "digest ", 7)) {
+            check_digest(line);
+            continue;
+        }
         if (sscanf(line, "%lu %lu %31s %lu %lu%n", &t, &m, policy, &g, &count, &n_read) != 5 ||
             (code = policy_code(policy)) < 0) {
             fprintf(stderr, "error: graph.txt: malformed line\n");

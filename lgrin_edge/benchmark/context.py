@@ -30,6 +30,12 @@ LIBRARIES = (
 )
 RECORD_KEY = "lgrin_edge"
 FLOOR_SOURCE = "benchmarks/test_floor.py"  # the GEMM-rate benchmarks behind every "x floor" figure
+# Models benchmarks/test_latency.py times with --bench-training=full only, and why (the report's summary
+# says so where their rows are missing from a fast run).
+FULL_ONLY = {
+    "senet-paper": "a fast run leaves paper-scale SENet out (its 26.6M parameters would add 5-15 min of "
+    "training on one core)"
+}
 
 
 def run_record(mode: str, epochs: int, seed: int, command: str | None = None) -> dict:
@@ -78,7 +84,8 @@ def header_lines(machine: dict) -> list[str]:
     rec = record(machine)
     known = "" if rec else " (this JSON has no run record: it predates it)"
     lines = [
-        f"Run: seed {_na(rec.get('seed'))}, training mode {mode_words(machine)}, lgrin-edge {_na(rec.get('lgrin_edge'))}{known}; every latency on one thread "
+        f"Run: seed {_na(rec.get('seed'))}, training mode {mode_words(machine)}, "
+        f"lgrin-edge {_na(rec.get('lgrin_edge'))}{known}; every latency on one thread "
         "unless a row says otherwise."
     ]
     # pytest-benchmark's own CPU record (py-cpuinfo) stands in for a JSON without ours.

@@ -1,9 +1,14 @@
-"""Turn pytest-benchmark JSON into a markdown report and a Pareto plot (accuracy against latency).
+"""Turn pytest-benchmark JSON into a markdown report, a Pareto plot (accuracy against latency) and the
+tables README.md shows.
 
-The report opens with what the timings depend on (seed and training mode of the timed models, CPU and its
+report.md opens with what the timings depend on (seed and training mode of the timed models, CPU and its
 kernel flags, library versions: benchmarks/conftest.py records them); its latency columns give the
 median, p90, p99 and interquartile range; the compute-floor columns are filled from the GEMM-rate
 benchmarks of the same run, or a line says they did not run. Missing optional fields print as n/a.
+Beside it, where the JSON holds their benchmarks: summary.md (the README's batch-1 table), accuracy.md
+(the README's accuracy over seeds) and c_runtime.md (the C runtime against its peers). Each markdown
+file begins with a comment naming the commands that wrote it; one that does not is not replaced without
+--overwrite.
 
 Example: pytest --benchmark-only --benchmark-json=bench.json
          python -m lgrin_edge.benchmark.report bench.json --out benchmarks/results
@@ -18,18 +23,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lgrin_edge.atomic import write_bytes
-from lgrin_edge.benchmark.cells import NA, fmt
-from lgrin_edge.benchmark.context import RECORD_KEY, header_lines
+from lgrin_edge.benchmark.accuracy import accuracy_markdown
+from lgrin_edge.benchmark.cells import NA, fmt, unverified
+from lgrin_edge.benchmark.context import FLOOR_SOURCE, header_lines, record, recorded_peak
+from lgrin_edge.benchmark.outputs import PROG, check_replaceable, comment_line
 from lgrin_edge.benchmark.pareto import pareto_plot
 from lgrin_edge.benchmark.peak import peak
 from lgrin_edge.benchmark.peers import peers_markdown
+from lgrin_edge.benchmark.summary import summary_markdown
 from lgrin_edge.benchmark.timing import summary
 from lgrin_edge.cli import Parser, UserError, run
 
 # What each inference row's extra_info must hold (benchmarks/ writes them); other keys are optional and
 # print as n/a where absent.
 ROW_KEYS = ("model", "dataset", "runtime", "precision", "batch", "accuracy", "params")
-FLOOR_SOURCE = "benchmarks/test_floor.py"
 
 
 @dataclass
@@ -83,13 +90,15 @@ def _benchmarks(path: Path, data: dict) -> list[tuple[dict, dict]]:
 
 @dataclass
 class Bench:
-    """A benchmark JSON's parts: inference rows, the floor, training and seed rows, machine_info."""
+    """A benchmark JSON's parts: inference rows, the floor, training and seed rows, machine_info and
+    the run's date (pytest-benchmark's datetime)."""
 
     rows: list[dict]
     floor: Floor
     training: list[dict]
     seeds: list[dict]
     machine: dict
+    date: str | None = None
 
 
 def load(path: Path) -> Bench:
@@ -115,7 +124,8 @@ def load(path: Path) -> Bench:
     if not rows and not kinds["training"] and not kinds["seeds"]:
         raise UserError(f"{path} holds no lgrin-edge benchmarks")
     machine = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
-    return Bench(rows, floor, kinds["training"], kinds["seeds"], machine)
+    date = data.get("datetime") if isinstance(data.get("datetime"), str) else None
+    return Bench(rows, floor, kinds["training"], kinds["seeds"], machine, date)
 
 
 def seeds_markdown(rows: list[dict], seed: object) -> str:
@@ -195,9 +205,7 @@ def _runtime(r: dict) -> str:
     runtime = str(r.get("target", r["runtime"]))
     if (r.get("threads") or 1) > 1:
         runtime += f", {r['threads']} threads"
-    if r.get("verified") is False:
-        runtime += f" (unverified: {fmt(r.get('top1_agreement'), '.1%')} agreement)"
-    return runtime
+    return runtime + unverified(r)
 
 
 def markdown(rows: list[dict], floor: Floor, machine: dict) -> str:
@@ -234,36 +242,61 @@ def markdown(rows: list[dict], floor: Floor, machine: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _main(argv: list[str] | None = None) -> int:
-    p = Parser(
-        prog="python -m lgrin_edge.benchmark.report",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("json", type=Path, help="file written by pytest --benchmark-json")
-    p.add_argument(
-        "--out", type=Path, default=Path("benchmarks/results"), help="folder for report.md and pareto.png"
-    )
-    args = p.parse_args(argv)
-    bench = load(args.json)
-    outputs = [args.out / "report.md"]
+def outputs(bench: Bench) -> dict[str, str]:
+    """Every markdown file's text (without its comment line) by name; a file whose benchmarks are not in
+    the JSON is not among them."""
+    files = {}
     if bench.rows:
         enrich(bench.rows, bench.floor)
-        text = markdown(bench.rows, bench.floor, bench.machine)
-        text += "\n" + peers_markdown(bench.rows, bench.floor.rates, peak())
-        pareto_plot(bench.rows, args.out / "pareto.png")
-        outputs.append(args.out / "pareto.png")
+        cpu = recorded_peak(bench.machine)
+        peers = peers_markdown(bench.rows, bench.floor.rates, cpu or peak(), recorded=cpu is not None)
+        text = markdown(bench.rows, bench.floor, bench.machine) + ("\n" + peers if peers else "")
+        files["summary.md"] = summary_markdown(bench.rows, bench.machine, bench.date)
+        if peers:
+            files["c_runtime.md"] = "\n".join(header_lines(bench.machine)) + "\n\n" + peers
     else:
         text = "\n".join(header_lines(bench.machine)) + "\n"
     if bench.seeds:
-        text += seeds_markdown(bench.seeds, (bench.machine.get(RECORD_KEY) or {}).get("seed"))
+        text += seeds_markdown(bench.seeds, record(bench.machine).get("seed"))
+        files["accuracy.md"] = accuracy_markdown(bench.seeds, bench.machine, bench.date)
     if bench.training:
         text += "\n## Training throughput (batch 32, one optimisation step)\n\n" + training_markdown(
             bench.training, bench.floor
         )
-    write_bytes(args.out / "report.md", text.encode())
-    print(text)
-    print(f"written: {', '.join(str(o) for o in outputs)}")
+    return {"report.md": text, **files}
+
+
+def _main(argv: list[str] | None = None) -> int:
+    p = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("json", type=Path, help="file written by pytest --benchmark-json")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("benchmarks/results"),
+        help="folder for report.md, pareto.png, summary.md, accuracy.md and c_runtime.md",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="also replace markdown files in --out that this report did not write (hand-written tables)",
+    )
+    args_given = sys.argv[1:] if argv is None else argv
+    args = p.parse_args(args_given)
+    bench = load(args.json)
+    files = outputs(bench)
+    paths = [args.out / name for name in files]
+    check_replaceable(paths, args.overwrite)
+    head = comment_line(args_given, record(bench.machine).get("command")) + "\n\n"
+    if bench.rows:
+        pareto_plot(bench.rows, args.out / "pareto.png")
+        paths.insert(1, args.out / "pareto.png")
+    for name, text in files.items():
+        write_bytes(args.out / name, (head + text).encode())
+    print(files["report.md"])
+    left = [n for n in ("summary.md", "accuracy.md", "c_runtime.md") if n not in files]
+    print(f"written: {', '.join(str(o) for o in paths)}")
+    if left:
+        print(f"not written (their benchmarks are not in {args.json}): {', '.join(left)}")
     return 0
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from lgrin_edge.atomic import check_file_target
 from lgrin_edge.cli import Parser, UserError, at_least, run
+from lgrin_edge.frontend import __main__ as frontend_cli
 
 from . import corpora
 from .cache import FeatureCache, default_cache_dir
@@ -53,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = ap.add_subparsers(dest="command", required=True, metavar="CORPUS")
+    frames = sub.add_parser(
+        "frames",
+        help="one WAV file -> its (T, P) frames of the lgrin-speech front-end (.npy), as the C tool "
+        "lgrin_frontend IN.wav OUT.f32 computes them on the device",
+        description=frontend_cli.DESCRIPTION,
+    )
+    frames.error = ap.error  # type: ignore[method-assign]
+    frontend_cli.add_arguments(frames)
     for name, help_text in _COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.error = ap.error  # type: ignore[method-assign]  # one-line errors in every sub-command
@@ -201,6 +210,8 @@ def _items(args: argparse.Namespace) -> tuple[list, tuple[str, ...], str]:
 
 def _main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "frames":
+        return frontend_cli.write_frames(args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     # Found before any extraction (which can take hours), not after it.
     check_file_target(args.out, ".npz")

@@ -3,6 +3,7 @@ frames of the lgrin-speech front-end (the C tool ``lgrin_frontend IN.wav OUT.f32
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 
@@ -15,12 +16,17 @@ from . import wav
 from .spec import DESCRIPTOR_SETS, SpeechSpec
 from .speech import frames
 
+DESCRIPTION = "Speech features of one WAV file (16-bit PCM or 32-bit float, first channel, any rate)."
+
 
 def _parser() -> Parser:
-    ap = Parser(
-        prog="python -m lgrin_edge.frontend",
-        description="Speech features of one WAV file (16-bit PCM or 32-bit float, first channel, any rate).",
-    )
+    ap = Parser(prog="python -m lgrin_edge.frontend", description=DESCRIPTION)
+    add_arguments(ap)
+    return ap
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options of this command (also ``python -m lgrin_edge.features frames``)."""
     ap.add_argument("input", nargs="?", metavar="IN.wav")
     ap.add_argument("--out", metavar="OUT.npy", help="where to write the (T, P) float32 frames")
     ap.add_argument("--spec", metavar="SPEC.json", help="a SpeechSpec as JSON (default: the built-in one)")
@@ -28,11 +34,14 @@ def _parser() -> Parser:
         "--descriptors", choices=sorted(DESCRIPTOR_SETS), help="a built-in descriptor set instead"
     )
     ap.add_argument("--print-spec", action="store_true", help="print the spec in use as JSON and stop")
-    return ap
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    return write_frames(_parser().parse_args(argv))
+
+
+def write_frames(args: argparse.Namespace) -> int:
+    """Compute the frames of ``args.input`` and write them to ``args.out`` (or print the spec)."""
     if args.spec and args.descriptors:
         raise UserError("give --spec or --descriptors, not both")
     spec = SpeechSpec.load(args.spec) if args.spec else SpeechSpec.preset(args.descriptors or "lld16")

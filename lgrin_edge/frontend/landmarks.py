@@ -48,4 +48,4 @@ def c_table() -> str:
 
 def java_table() -> str:
     """LandmarkFrames.java's MESH_TO_IBUG68, from face.py's table."""
-    return "\n".join(["    static final int[] MESH_TO_IBUG68 = {", *_rows("        "), "    };"])
+    return "\n".join(["    private static final int[] MESH_TO_IBUG68 = {", *_rows("        "), "    };"])

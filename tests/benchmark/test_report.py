@@ -14,23 +14,9 @@ from lgrin_edge.benchmark.macs import lgrin_macs
 from lgrin_edge.benchmark.pareto import pareto_figure
 from lgrin_edge.benchmark.report import main
 from lgrin_edge.benchmark.timing import percentile, tails
+from tests.benchmark.made_up import bench, report
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def bench(model, runtime, precision, median, batch=1, **extra):
-    info = {
-        "model": model,
-        "runtime": runtime,
-        "precision": precision,
-        "batch": batch,
-        "dataset": "jv",
-        "params": 1000,
-        "bytes": 2048,
-        "accuracy": 0.9,
-        **extra,
-    }
-    return {"extra_info": info, "stats": {"median": median}}
 
 
 def test_report_table_speedup_and_floor(tmp_path):
@@ -102,6 +88,7 @@ def test_report_sets_the_c_runtime_against_its_peers(tmp_path):
             bench("lgrin", "lgrin-c", "int8", 2e-5, target="c", kernel="vnni", **c),
             bench("lgrin", "lgrin-c", "int8", 1.9e-5, target="c (native)", **c),
             bench("lgrin", "lgrin-c", "int8", 64e-5, batch=64, target="c (dispatch)", **c),
+            bench("lgrin", "lgrin-c", "int8", 40e-5, batch=64, target="c (dispatch)", threads=2, **c),
             bench(
                 "lgrin",
                 "tflm",
@@ -124,13 +111,20 @@ def test_report_sets_the_c_runtime_against_its_peers(tmp_path):
     assert "Fastest peer: tflite int8 (30.0 us per sample)" in section
     assert "+5.3% against the -march=native build" in section
     assert "C runtime workspace 9,000 B, TensorFlow Lite Micro arena 49,312 B" in section
+    assert "- jv batch 64: c (dispatch) int8, 2 threads 1.60x the throughput of one" in section
+    # the ISA floor of the CPU writing the report, said to be so: this JSON records no peak
+    assert "ISA floor (of the CPU writing this report: the JSON records no peak)" in section
+    # c_runtime.md: the section alone, under the run's header
+    alone = (tmp_path / "r" / "c_runtime.md").read_text()
+    assert alone.endswith(section) and "\nRun: seed n/a" in alone
 
 
-def _report(tmp_path, data: dict) -> str:
-    path = tmp_path / "b.json"
-    path.write_text(json.dumps(data))
-    assert main([str(path), "--out", str(tmp_path / "r")]) == 0
-    return (tmp_path / "r" / "report.md").read_text()
+def test_the_isa_floor_is_the_recorded_cpus(tmp_path):
+    record = {"peak": {"isa": "Test ISA", "clock_hz": 1e9, "int8_per_cycle": 10, "fp32_per_cycle": 5}}
+    row = bench("lgrin", "lgrin-c", "int8", 1e-5, target="c", macs=100_000)
+    text = report(tmp_path, {"machine_info": {"lgrin_edge": record}, "benchmarks": [row]}, "c_runtime.md")
+    assert "ISA floor: Test ISA at 1.00 GHz: int8 10 and fp32 5 MAC/cycle, so 10 and 5 GMAC/s" in text
+    assert "| c int8 | lgrin-c | 0.9000 | 2 KiB | 10.0 us | n/a | 1.0 |" in text  # 1e5 MACs at 1e10 MAC/s
 
 
 def test_percentiles_are_nearest_rank_of_the_round_times():
@@ -147,12 +141,12 @@ def test_report_prints_median_tails_and_spread_from_the_round_times(tmp_path):
     times = [t / 1000 for t in random.Random(1).sample(range(1, 101), 100)]
     row = bench("lgrin", "onnxruntime", "int8", 0.0505, target="onnx")
     row["stats"].update(data=times, iqr=0.05, rounds=100)
-    text = _report(tmp_path, {"benchmarks": [row]})
+    text = report(tmp_path, {"benchmarks": [row]})
     line = next(line for line in text.splitlines() if "| lgrin |" in line)
     assert "| 50.500 ms | 90.000 ms | 99.000 ms | 50.000 ms | 100 |" in line
     # a JSON saved without the round times: the p90/p99 the benchmark kept in extra_info
     row = bench("lgrin", "onnxruntime", "int8", 0.0505, target="onnx", p90_s=0.08, p99_s=0.12)
-    text = _report(tmp_path, {"benchmarks": [row]})
+    text = report(tmp_path, {"benchmarks": [row]})
     assert "| 50.500 ms | 80.000 ms | 120.000 ms |" in text
 
 
@@ -161,7 +155,7 @@ def test_missing_optional_fields_print_as_na_and_a_missing_floor_is_said(tmp_pat
     row = bench("lgrin", "onnxruntime", "int8", 1e-3, target="onnx", macs=100_000)
     del row["extra_info"]["bytes"]
     training = {"extra_info": {"kind": "training", "config": "jv"}, "stats": {"median": 0.01}}
-    text = _report(tmp_path, {"benchmarks": [row, training]})
+    text = report(tmp_path, {"benchmarks": [row, training]})
     line = next(line for line in text.splitlines() if "| lgrin |" in line)
     cells = [c.strip() for c in line.strip("|").split("|")]
     assert cells[7] == "n/a" and cells[9:12] == ["n/a"] * 3 and cells[-1] == "n/a"  # size, p90, p99, IQR
@@ -178,7 +172,7 @@ def test_header_names_seed_mode_cpu_and_libraries(tmp_path):
     record.update(cpu="Test CPU 9000", cpu_flags={"avx2": True, "avx512f": False, "avx512_vnni": False})
     record["versions"]["executorch"] = None
     data = {"machine_info": {"lgrin_edge": record}, "benchmarks": [bench("blstm", "pytorch", "fp32", 4e-3)]}
-    head = _report(tmp_path, data).splitlines()[:3]
+    head = report(tmp_path, data).splitlines()[:3]
     assert head[0].startswith("Run: seed 3, training mode --bench-training=full (150 epochs per model)")
     assert head[1] == "CPU: Test CPU 9000; avx2 yes, avx512f no, avx512_vnni no."
     assert f"torch {torch.__version__}" in head[2] and "executorch not installed" in head[2]
@@ -196,11 +190,12 @@ def test_benchmark_json_records_the_run_and_the_tails(tmp_path):
     data = json.loads(out.read_text())
     record = data["machine_info"]["lgrin_edge"]
     assert record["bench_training"] == "fast" and record["epochs"] == 40 and record["seed"] == 0
-    assert record["cpu"] and {"avx2", "asimd"} & set(record["cpu_flags"])
+    assert record["cpu"] and {"avx2", "asimd"} & set(record["cpu_flags"]) and record["peak"]["clock_hz"] >= 0
+    assert record["command"].startswith("pytest benchmarks/test_floor.py --benchmark-only -k fp32")
     (b,) = data["benchmarks"]
     assert b["extra_info"]["p90_s"] <= b["extra_info"]["p99_s"] <= b["stats"]["max"]
     assert b["extra_info"]["p99_s"] == percentile(b["stats"]["data"], 99)
-    text = _report(tmp_path, data | {"benchmarks": [*data["benchmarks"], bench("lgrin", "x", "fp32", 1e-3)]})
+    text = report(tmp_path, data | {"benchmarks": [*data["benchmarks"], bench("lgrin", "x", "fp32", 1e-3)]})
     assert "Run: seed 0, training mode --bench-training=fast (40 epochs per model)" in text
     assert "x GEMM floor: the median over the time" in text and "(torch.mm)" in text
 

@@ -84,3 +84,49 @@ def test_missing_empty_and_truncated_files(tmp_path):
 def test_unknown_dataset_name():
     with pytest.raises(DatasetError, match="unknown dataset"):
         load_dataset("imagenet")
+
+
+def test_the_feature_spec_is_read_back(tmp_path):
+    from lgrin_edge.spec import FeatureSpec, Named
+
+    spec = FeatureSpec(
+        "mine", "3", {"k": 1}, (Named("a", "V"), Named("b"), Named("c")), classes=("calm", "angry")
+    )
+    ds = load_npz(write(tmp_path / "d.npz", **good(), feature_spec=np.array([spec.to_json()])))
+    assert ds.feature_spec == ds.spec == spec
+    # a spec that names no classes gets the file's
+    anon = FeatureSpec("mine", "3", {}, spec.features)
+    ds = load_npz(write(tmp_path / "a.npz", **good(), feature_spec=np.array([anon.to_json()])))
+    assert ds.spec.classes == ("calm", "angry")
+
+
+def test_a_file_without_a_spec_gets_its_feature_names_and_unknown_for_the_rest(tmp_path):
+    spec = load_npz(write(tmp_path / "d.npz", **good(), feature_names=np.array(["u", "v", "w"]))).spec
+    assert spec.extractor_id == "npz" and [f.name for f in spec.features] == ["u", "v", "w"]
+    assert {f.unit for f in spec.features} == {"unknown"} and spec.sample_rate_hz == "unknown"
+    assert spec.classes == ("calm", "angry")
+    assert [f.name for f in load_npz(write(tmp_path / "e.npz", **good())).spec.features] == ["unknown"] * 3
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (np.array(["{"]), "feature spec: not JSON"),
+        (np.array([1.0]), "feature_spec must be one unicode string"),
+        (np.array(['{"spec_version": 7}']), "spec_version 7"),
+    ],
+)
+def test_a_damaged_spec_is_named(tmp_path, value, message):
+    with pytest.raises(DatasetError, match=message):
+        load_npz(write(tmp_path / "d.npz", **good(), feature_spec=value))
+
+
+def test_a_spec_of_other_data_is_refused(tmp_path):
+    from lgrin_edge.spec import FeatureSpec, Named
+
+    two = FeatureSpec("mine", "1", {}, (Named("a"), Named("b")), classes=("calm", "angry"))
+    with pytest.raises(DatasetError, match="the feature spec names 2 features, x has 3"):
+        load_npz(write(tmp_path / "d.npz", **good(), feature_spec=np.array([two.to_json()])))
+    other = FeatureSpec("mine", "1", {}, (Named("a"), Named("b"), Named("c")), classes=("x", "y"))
+    with pytest.raises(DatasetError, match="classes"):
+        load_npz(write(tmp_path / "e.npz", **good(), feature_spec=np.array([other.to_json()])))

@@ -260,9 +260,12 @@ def test_committed_known_answer_models_give_their_recorded_answers(tmp_path: Pat
     x, want32, want8, tolerance = _kat_answers((data / "kat.txt").read_text())
     assert tolerance.tolist() == [C_REPRODUCTION]  # what the C and Java tests apply
     m, p, _ = (int(v) for v in (data / "kat.txt").read_text().split("\n")[0].split())
-    for name, want in (("kat_fp32.lgrn", want32), ("kat_int8.lgrn", want8)):
+    for name, want in (("kat_fp32.lgrn", want32), ("kat_int8.lgrn", want8), ("kat_spec_int8.lgrn", want8)):
         got = cr.CModel(data / name)(x.reshape(1, m, p).astype(np.float32))[0]
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * max(1.0, float(np.abs(want).max())))
+    # format version 4 (no spec) still loads; version 5 gives back its spec through lgrin_feature_spec
+    assert cr.CModel(data / "kat_int8.lgrn").feature_spec is None
+    assert cr.CModel(data / "kat_spec_int8.lgrn").feature_spec == (data / "kat_spec.json").read_text()
     tx, twant, tolerance = _kat_answers((data / "kat_tiles.txt").read_text())
     assert tolerance.tolist() == [C_REPRODUCTION]
     m, p, _, n = (int(v) for v in (data / "kat_tiles.txt").read_text().split("\n")[0].split())
@@ -281,9 +284,10 @@ def test_gen_kat_reproduces_the_committed_answers() -> None:
         assert new.split("\n")[0] == committed.split("\n")[0]
         for a, b in zip(_kat_answers(new), _kat_answers(committed), strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * max(1.0, float(np.abs(b).max())))
-    for name in ("kat_fp32.lgrn", "kat_int8.lgrn", "kat_tiles_int8.lgrn"):
+    for name in ("kat_fp32.lgrn", "kat_int8.lgrn", "kat_tiles_int8.lgrn", "kat_spec_int8.lgrn"):
         committed = (data / name).read_bytes()
         assert len(fresh[name]) == len(committed) and fresh[name][:8] == committed[:8], name
+    assert fresh["kat_spec.json"] == (data / "kat_spec.json").read_bytes()
 
 
 def test_int8_classifier_is_stored_int8_and_error_compensated_rounding_runs_exactly(tmp_path: Path) -> None:

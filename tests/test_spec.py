@@ -1,0 +1,189 @@
+"""The feature spec: its JSON, its validation, its rules against graph.py, and its way through training."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from lgrin_edge.checkpoint import CONFIG, CONFIG_SHA256, CheckpointError, config_digest, load_checkpoint
+from lgrin_edge.data.graph import sequence_to_graphs
+from lgrin_edge.frontend.spec import SpeechSpec
+from lgrin_edge.spec import (
+    INSIDE_MODEL,
+    LONGER_RULES,
+    NPZ_KEY,
+    UNKNOWN,
+    FeatureSpec,
+    Graph,
+    Named,
+    SpecError,
+    of_config,
+    speech_frontend_spec,
+    unknown_spec,
+)
+
+
+def _spec() -> FeatureSpec:
+    return FeatureSpec(
+        extractor_id="x",
+        extractor_version="2",
+        params={"window": "hann", "nested": {"a": [1, 2]}},
+        features=(Named("f0", "Hz"), Named("rms")),
+        input_kind="audio",
+        sample_rate_hz=16000,
+        channels=(Named("mono", "full scale"),),
+        frame_rate_hz=100,
+        classes=("a", "b"),
+    )
+
+
+def test_json_round_trip_keeps_every_field_in_the_document_order():
+    spec = _spec().for_run(40, "chunk", ["a", "b"])
+    d = json.loads(spec.to_json())
+    assert list(d) == [
+        "spec_version", "extractor", "features", "input", "graph", "normalisation", "normalisation_rule",
+        "classes", "stream",
+    ]  # fmt: skip
+    assert d["spec_version"] == 1 and d["stream"] is None and d["normalisation"] == INSIDE_MODEL
+    assert d["graph"] == {
+        "num_nodes": 40,
+        "shorter": "cyclic-pad",
+        "shorter_rule": "T < M: node i = frame i mod T (frames repeated from the start)",
+        "longer": "chunk",
+        "longer_rule": LONGER_RULES["chunk"],
+    }
+    assert d["features"][1] == {"name": "rms", "unit": UNKNOWN}
+    assert FeatureSpec.from_json(spec.to_json()) == spec
+    assert FeatureSpec.from_json(spec.to_json().encode()) == spec
+    # a dataset's spec: graph and normalisation not chosen yet
+    d = _spec().to_dict()
+    assert d["graph"] is None and d["normalisation"] is None and d["normalisation_rule"] is None
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(spec_version=2), "spec_version 2; this lgrin-edge reads version 1"),
+        (lambda d: d["features"].append(d["features"][0]), "features names 'f0' more than once"),
+        (lambda d: d.update(features=[]), "features is empty"),
+        (lambda d: d["input"].update(kind="video"), "input.kind 'video' is not one of"),
+        (lambda d: d["input"].update(sample_rate_hz=-1), "input.sample_rate_hz must be a positive number"),
+        (lambda d: d["input"].update(frame_rate_hz="fast"), "input.frame_rate_hz must be a positive number"),
+        (lambda d: d.update(classes=["a", "a"]), "classes names a class more than once"),
+        (lambda d: d.update(classes="ab"), "malformed"),
+        (lambda d: d["graph"].update(num_nodes=0), "graph.num_nodes must be an integer >= 1"),
+        (lambda d: d["graph"].update(longer="stretch"), "graph.longer 'stretch' is not one of"),
+        (lambda d: d.update(normalisation="outside"), "normalisation 'outside' is not"),
+        (lambda d: d["extractor"].update(version=3), "malformed"),
+        (lambda d: d.pop("input"), "malformed"),
+        (lambda d: d["features"][0].pop("unit"), "malformed"),
+    ],
+)
+def test_an_impossible_spec_is_refused_naming_the_field(edit, message):
+    d = _spec().for_run(8, "resample", ["a", "b"]).to_dict()
+    edit(d)
+    with pytest.raises(SpecError, match="feature spec: ") as info:
+        FeatureSpec.from_json(json.dumps(d))
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_text_that_is_no_spec_is_refused():
+    for text, message in (("[1]", "expected a JSON object"), ("{", "not JSON"), ("x" * (2 << 20), "bytes")):
+        with pytest.raises(SpecError, match=message):
+            FeatureSpec.from_json(text)
+
+
+def test_the_graph_rules_say_what_graph_py_does():
+    """The rules the spec states in words, followed literally, give graph.py's nodes for every length."""
+    for t in range(1, 60):
+        seq = np.arange(t, dtype=np.float32)[:, None]
+        for m in range(1, 40):
+            if t < m:  # SHORTER_RULE
+                want = [i % t for i in range(m)]
+            elif t == m:
+                want = list(range(m))
+            else:
+                s = (t - 1) / (m - 1) if m > 1 else 0.0
+                want = [int(np.rint(i * s)) for i in range(m)]  # the resample rule
+                want[-1] = t - 1 if m > 1 else 0
+                assert sequence_to_graphs(seq, m, "truncate")[0, :, 0].tolist() == list(range(m))
+                windows = sequence_to_graphs(seq, m, "chunk")[:, :, 0]
+                assert windows[:, 0].tolist() == list(range(0, t, m))  # windows start at 0, M, 2M, ...
+            assert sequence_to_graphs(seq, m, "resample")[0, :, 0].tolist() == want, (t, m)
+
+
+def test_unknown_spec_marks_what_nobody_said():
+    spec = unknown_spec(3, ["a", "b"])
+    assert [f.to_dict() for f in spec.features] == [{"name": UNKNOWN, "unit": UNKNOWN}] * 3
+    assert spec.extractor_id == UNKNOWN and spec.input_kind == UNKNOWN and spec.channels == UNKNOWN
+    named = unknown_spec(2, ["a", "b"], ["u", "v"], extractor="npz")
+    assert [f.name for f in named.features] == ["u", "v"] and named.extractor_id == "npz"
+    assert [f.name for f in unknown_spec(2, ["a"], ["only one name"]).features] == [UNKNOWN] * 2
+
+
+def test_the_speech_front_end_spec_comes_from_its_speechspec_json():
+    front = SpeechSpec.preset("lld16+hnr", hop=320)
+    spec = speech_frontend_spec(json.loads(front.to_json()), ["calm", "angry"])
+    assert spec.extractor_id == "lgrin-speech" and spec.extractor_version == "1"
+    assert spec.params == front.to_dict()  # every parameter, as the front-end's own JSON has it
+    assert [f.name for f in spec.features] == list(front.names) and spec.num_features == 34
+    assert spec.features[3].to_dict() == {"name": "f0", "unit": "Hz"}
+    assert spec.features[17 + 3].to_dict() == {"name": "f0_de", "unit": "Hz/frame"}
+    assert spec.sample_rate_hz == 16000 and spec.frame_rate_hz == 50 and spec.input_kind == "audio"
+    with pytest.raises(Exception, match="speech spec"):
+        speech_frontend_spec({**front.to_dict(), "hop": 0}, ["a", "b"])
+
+
+def _config(spec: FeatureSpec | None, m: int = 8, classes=("a", "b"), p: int = 2) -> dict:
+    cfg = {"config": {"in_features": p, "num_nodes": m}, "classes": list(classes), "num_nodes": m}
+    cfg["long_policy"] = "truncate"
+    if spec is not None:
+        cfg[NPZ_KEY] = spec.to_dict()
+    return cfg
+
+
+def test_a_config_without_a_spec_gets_what_it_knows_and_unknown_for_the_rest():
+    spec, recorded = of_config(_config(None))
+    assert not recorded and spec.graph == Graph(8, "truncate") and spec.classes == ("a", "b")
+    assert spec.num_features == 2 and spec.extractor_id == UNKNOWN and spec.normalisation == INSIDE_MODEL
+    old = _config(None)
+    del old["long_policy"]  # runs before long_policy was recorded
+    assert of_config(old)[0].graph == Graph(8, UNKNOWN)
+    known, _ = of_config(_config(None), dataset=_spec())
+    assert known.extractor_id == "x" and known.graph == Graph(8, "truncate")
+    other, _ = of_config(_config(None, p=5), dataset=_spec())  # not the dataset's P: not its spec
+    assert other.extractor_id == UNKNOWN
+
+
+def test_a_recorded_spec_must_agree_with_the_model():
+    good = _spec().for_run(8, "truncate", ["a", "b"])
+    assert of_config(_config(good)) == (good, True)
+    for cfg, message in (
+        (_config(good, p=3), "names 2 features, the model takes 3"),
+        (_config(good, classes=("b", "a")), "classes differ"),
+        (_config(good, m=9), "does not give the checkpoint's M = 9"),
+    ):
+        with pytest.raises(SpecError, match=message):
+            of_config(cfg)
+
+
+def test_training_records_the_spec_in_the_checksummed_config(tiny_run, tmp_path):
+    cfg = json.loads((tiny_run / CONFIG).read_text())
+    spec = FeatureSpec.from_dict(cfg[NPZ_KEY])
+    assert spec.graph == Graph(cfg["num_nodes"], cfg["long_policy"]) and list(spec.classes) == cfg["classes"]
+    assert spec.num_features == cfg["config"]["in_features"] and spec.normalisation == INSIDE_MODEL
+    # an edited spec is an edited config.json
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    cfg[NPZ_KEY]["features"][0]["unit"] = "furlong"
+    (run / CONFIG).write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="was edited or damaged"):
+        load_checkpoint(run)
+    # a checkpoint written before runs recorded a spec still loads: its checksum never covered one
+    del cfg[NPZ_KEY]
+    cfg[CONFIG_SHA256] = config_digest(cfg)
+    (run / CONFIG).write_text(json.dumps(cfg))
+    load_checkpoint(run)
