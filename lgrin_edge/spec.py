@@ -125,6 +125,8 @@ class FeatureSpec:
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             return f"features names {twice[0]!r} more than once"
+        if isinstance(self.channels, str) and self.channels != UNKNOWN:
+            return f"input.channels must be a list or {UNKNOWN!r}, got {self.channels!r}"
         if self.input_kind not in INPUT_KINDS:
             return f"input.kind {self.input_kind!r} is not one of {', '.join(INPUT_KINDS)}"
         for name in ("sample_rate_hz", "frame_rate_hz"):
@@ -218,7 +220,7 @@ def _fields(d: dict) -> dict[str, Any]:
         "features": features,
         "input_kind": inp["kind"],
         "sample_rate_hz": inp["sample_rate_hz"],
-        "channels": channels if channels == UNKNOWN else tuple(_named(c) for c in channels),
+        "channels": channels if isinstance(channels, str) else tuple(_named(c) for c in channels),
         "frame_rate_hz": inp["frame_rate_hz"],
         "classes": tuple(d["classes"]),
         "graph": None if graph is None else Graph(graph["num_nodes"], graph["longer"]),

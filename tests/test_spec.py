@@ -70,6 +70,7 @@ def test_json_round_trip_keeps_every_field_in_the_document_order():
         (lambda d: d["features"].append(d["features"][0]), "features names 'f0' more than once"),
         (lambda d: d.update(features=[]), "features is empty"),
         (lambda d: d["input"].update(kind="video"), "input.kind 'video' is not one of"),
+        (lambda d: d["input"].update(channels="stereo"), "input.channels must be a list or 'unknown'"),
         (lambda d: d["input"].update(sample_rate_hz=-1), "input.sample_rate_hz must be a positive number"),
         (lambda d: d["input"].update(frame_rate_hz="fast"), "input.frame_rate_hz must be a positive number"),
         (lambda d: d.update(classes=["a", "a"]), "classes names a class more than once"),

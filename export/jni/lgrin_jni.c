@@ -94,6 +94,20 @@ JNIEXPORT jint JNICALL Java_org_lgrin_edge_LGrinNative_nativeRun(JNIEnv *env, jc
     return LGRIN_OK;
 }
 
+/* The feature spec's UTF-8 bytes (decoded on the Java side: JNI strings are modified UTF-8), or null. */
+JNIEXPORT jbyteArray JNICALL Java_org_lgrin_edge_LGrinNative_nativeFeatureSpec(JNIEnv *env, jclass cls,
+                                                                             jobject store)
+{
+    size_t n = 0;
+    const char *spec = lgrin_feature_spec(model_of(env, store), &n);
+    jbyteArray out;
+    (void)cls;
+    if (!spec) return (jbyteArray)0;
+    out = (*env)->NewByteArray(env, (jsize)n);
+    if (out) (*env)->SetByteArrayRegion(env, out, 0, (jsize)n, (const jbyte *)spec);
+    return out;
+}
+
 JNIEXPORT jstring JNICALL Java_org_lgrin_edge_LGrinNative_nativeErrorString(JNIEnv *env, jclass cls, jint code)
 {
     (void)cls;

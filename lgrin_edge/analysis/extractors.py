@@ -167,6 +167,8 @@ IS09_OF = {
     "f0": "F0_sma",
     **{f"mfcc{k}": f"pcm_fftMag_mfcc_sma[{k}]" for k in range(1, 13)},
 }
+SAME_OCTAVE = 0.3  # |log2(ours / IS09)| below this: the same F0, not another harmonic or subharmonic
+LOW_F0_HZ = 150.0  # F0 below this: fewer than 4 periods in a 25 ms frame
 EDGE = 2  # frames left out at each end of a file: edge handling of smoothing and deltas is not compared
 
 
@@ -240,13 +242,14 @@ class _Paired:
     smoothed: np.ndarray
     raw: np.ndarray
     interior: np.ndarray  # both call this frame and the two either side voiced (F0 away from boundaries)
+    file: np.ndarray  # the corpus index of each frame's file
 
 
 def _pair(feats: Features, keep: list[int]) -> _Paired:
     cols = [feats.is09_names.index(IS09_OF[d]) for d in feats.ours_names[:16]]
     cols += [feats.is09_names.index(IS09_OF[d].replace("_sma", "_sma_de")) for d in feats.ours_names[:16]]
     f0 = feats.ours_names.index("f0")
-    parts: dict[str, list[np.ndarray]] = {"ref": [], "smoothed": [], "raw": [], "interior": []}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ref", "smoothed", "raw", "interior", "file")}
     for i in keep:
         a, b = feats.is09[i], feats.ours[i]
         n = min(len(a), len(b))
@@ -261,12 +264,13 @@ def _pair(feats: Features, keep: list[int]) -> _Paired:
             ("smoothed", sm),
             ("raw", b[:n].astype(np.float64)),
             ("interior", run),
+            ("file", np.full(n, i)),
         ):
             parts[key].append(value[cut])
-    return _Paired(*(np.concatenate(parts[k]) for k in ("ref", "smoothed", "raw", "interior")))
+    return _Paired(*(np.concatenate(parts[k]) for k in ("ref", "smoothed", "raw", "interior", "file")))
 
 
-def compare(feats: Features, rates: list[int]) -> dict[str, Any]:
+def compare(feats: Features, rates: list[int], voices: list[str]) -> dict[str, Any]:
     """Per descriptor: agreement of ours (smoothed as IS09 smooths, and as they are) with IS09's, on the
     16 kHz files and on the others; F0 where both call a frame voiced; a lag scan of ZCR for the
     alignment."""
@@ -293,25 +297,56 @@ def compare(feats: Features, rates: list[int]) -> dict[str, Any]:
                 "delta": agreement(p.smoothed[dmask, 16 + j], p.ref[dmask, 16 + j]),
                 "delta_raw": agreement(p.raw[dmask, 16 + j], p.ref[dmask, 16 + j]),
             }
-        ratio = np.log2(p.smoothed[voiced, f0] / p.ref[voiced, f0])
-        rows["f0 (away from voicing boundaries)"] = {
-            "smoothed": agreement(p.smoothed[p.interior, f0], p.ref[p.interior, f0])
-        }
         out[label] = {
             "files": len(keep),
             "frames": len(p.ref),
             "rows": rows,
-            "voicing_decision": {
-                "agree": float(np.mean((p.ref[:, f0] > 0) == (p.smoothed[:, f0] > 0))),
-                "voiced_is09": float(np.mean(p.ref[:, f0] > 0)),
-                "voiced_ours": float(np.mean(p.smoothed[:, f0] > 0)),
-                "both_voiced_frames": int(voiced.sum()),
-                "over_half_octave_apart": float(np.mean(np.abs(ratio) > 0.5)) if len(ratio) else None,
-                "median_ratio_ours_over_is09": float(2 ** np.median(ratio)) if len(ratio) else None,
-            },
+            "f0": _f0_stats(p, f0, voices),
         }
     out["zcr_lag_scan"] = _lag_scan(feats, groups["16k"] or groups["other"], names.index("zcr"))
     return out
+
+
+def _f0_stats(p: _Paired, f0: int, voices: list[str]) -> dict[str, Any]:
+    """Where the two F0 tracks part: the voicing decisions, octave jumps away from voicing boundaries,
+    how often IS09 finds voicing where ours finds a low or a higher F0, and all that per voice."""
+    ref, ours, raw, inner = p.ref[:, f0], p.smoothed[:, f0], p.raw[:, f0], p.interior
+    octaves = np.log2(ours[inner] / ref[inner])
+    same = np.abs(octaves) < SAME_OCTAVE
+    low, high = (raw > 0) & (raw < LOW_F0_HZ), raw >= LOW_F0_HZ
+
+    def share(mask: np.ndarray) -> float | None:
+        return float(np.mean(mask)) if len(mask) else None
+
+    def median(values: np.ndarray) -> float | None:
+        return float(np.median(values)) if len(values) else None
+
+    per_voice = {}
+    for voice in sorted(set(voices)):
+        m = np.asarray([voices[i] == voice for i in p.file])
+        mi = m & inner
+        per_voice[voice] = {
+            "ours_voiced_frames": int((m & (raw > 0)).sum()),
+            "is09_voiced_share_of_them": share(ref[m & (raw > 0)] > 0),
+            "both_voiced_interior_frames": int(mi.sum()),
+            "median_f0_ours_hz": median(ours[mi]),
+            "median_f0_is09_hz": median(ref[mi]),
+        }
+    return {
+        "decisions_agree": share((ref > 0) == (ours > 0)),
+        "voiced_is09": share(ref > 0),
+        "voiced_ours": share(ours > 0),
+        "both_voiced_frames": int(((ref > 0) & (ours > 0)).sum()),
+        "interior_frames": int(inner.sum()),
+        "interior_within_octave_margin": share(same),
+        "interior_within_octave_margin_agreement": agreement(ours[inner][same], ref[inner][same]),
+        "interior_agreement": agreement(ours[inner], ref[inner]),
+        "is09_voiced_where_ours_low": share(ref[low] > 0),
+        "is09_voiced_where_ours_high": share(ref[high] > 0),
+        "octave_margin": SAME_OCTAVE,
+        "low_f0_hz": LOW_F0_HZ,
+        "per_voice": per_voice,
+    }
 
 
 def _lag_scan(feats: Features, keep: list[int], column: int, lags: range = range(-2, 3)) -> dict[str, float]:
@@ -385,6 +420,11 @@ def train(npz: Path, seed: int, folds: int, epochs: int, out: Path) -> dict[str,
     return json.loads((out / "metrics.json").read_text(encoding="utf-8"))
 
 
+def _sample_std(values: list[float]) -> float:
+    """The sample standard deviation (n - 1), as the sweep tables give it; 0 for one value."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
 def accuracy_summary(results: dict[str, dict[int, dict[str, Any]]]) -> dict[str, Any]:
     """Per extractor: each seed's accuracy (mean over folds) and mean +- std over seeds; the paired
     difference lgrin-speech - IS09."""
@@ -394,7 +434,7 @@ def accuracy_summary(results: dict[str, dict[int, dict[str, Any]]]) -> dict[str,
         out[name] = {
             "per_seed": acc,
             "mean": float(np.mean(list(acc.values()))),
-            "std": float(np.std(list(acc.values()))),
+            "std": _sample_std(list(acc.values())),
             "folds": {s: [f["accuracy"] for f in m["folds"]] for s, m in by_seed.items()},
             "fold_test_sizes": {s: [f["n_test"] for f in m["folds"]] for s, m in by_seed.items()},
         }
@@ -403,7 +443,7 @@ def accuracy_summary(results: dict[str, dict[int, dict[str, Any]]]) -> dict[str,
     out["difference"] = {
         "per_seed": diff,
         "mean": float(np.mean(list(diff.values()))),
-        "std": float(np.std(list(diff.values()))),
+        "std": _sample_std(list(diff.values())),
     }
     out["same_folds"] = all(
         out["is09"]["fold_test_sizes"][s] == out["lgrin-speech"]["fold_test_sizes"][s] for s in seeds
@@ -419,9 +459,8 @@ def _num(v: float | None, digits: int = 3) -> str:
 
 
 def markdown(summary: dict[str, Any]) -> str:
-    """extractors.md: the corpus, the per-descriptor table, the accuracies."""
-    c, cmp, acc, t = summary["corpus"], summary["comparison"], summary["accuracy"], summary["time"]
-    main, other = cmp["16k"], cmp["other"]
+    """extractors.md: the corpus, the per-descriptor table, F0 in detail, the accuracies."""
+    c, cmp, t = summary["corpus"], summary["comparison"], summary["time"]
     rates = ", ".join(f"{n} at {int(r) / 1000:g} kHz" for r, n in c["files_per_rate"].items())
     lines = [
         "# lgrin-speech against openSMILE IS09 (synthetic stand-in corpus)",
@@ -436,10 +475,22 @@ def markdown(summary: dict[str, Any]) -> str:
         f"{c['seconds_min']:.1f}-{c['seconds_max']:.1f} s (median {c['seconds_median']:.1f} s), {rates}. "
         "A synthetic stand-in, not emotional speech: docs/extractors.md says what it can and cannot show.",
         "",
+        *_descriptor_lines(cmp),
+        "",
+        *_accuracy_lines(summary),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _descriptor_lines(cmp: dict[str, Any]) -> list[str]:
+    label = "16k" if cmp["16k"] else "other"
+    main, other = cmp[label], (cmp["other"] if label == "16k" else None)
+    where = "at 16 kHz" if label == "16k" else "at 22.05/44.1 kHz (none at 16 kHz)"
+    lines = [
         "## Per descriptor, on the same audio",
         "",
-        f"{main['files']} files at 16 kHz, {main['frames']} frames (frame t of both starts at t x 10 ms; "
-        f"the first and last {cmp['edge_frames_left_out']} frames of each file left out). Ours smoothed by "
+        f"{main['files']} files {where}, {main['frames']} frames (frame t of both starts at t x 10 ms; the "
+        f"first and last {cmp['edge_frames_left_out']} frames of each file left out). Ours smoothed by "
         "IS09's centred 3-frame average, deltas recomputed on the smoothed contours. r: Pearson "
         "correlation; RMSE/sd: RMSE of ours - IS09 over the IS09 feature's standard deviation; scale: "
         "least-squares a of ours ~ a IS09 + b. F0 on frames both call voiced; its delta on frames both "
@@ -455,48 +506,79 @@ def markdown(summary: dict[str, Any]) -> str:
             f"| {d} | `{IS09_OF[d]}` | {_num(s['r'])} | {_num(s['rel_rmse'])} | {_num(s['scale'])} | "
             f"{_num(de['r'])} | {_num(de['rel_rmse'])} | {_num(far)} |"
         )
-    v = main["voicing_decision"]
-    inner = main["rows"]["f0 (away from voicing boundaries)"]["smoothed"]
-    mfcc = [d for d in cmp["descriptors"] if d.startswith("mfcc")]
+    mfcc = [main["rows"][d]["delta"]["r"] for d in cmp["descriptors"] if d.startswith("mfcc")]
     med = {
         key: float(np.median([main["rows"][d][key]["r"] for d in cmp["descriptors"]]))
         for key in ("smoothed", "raw", "delta", "delta_raw")
     }
     lines += [
         "",
-        f"- Voiced or not (F0 > 0): the two agree on {v['agree']:.1%} of frames (IS09 calls "
-        f"{v['voiced_is09']:.1%} voiced, ours {v['voiced_ours']:.1%}). Of the {v['both_voiced_frames']} "
-        f"frames both call voiced, {_num(v['over_half_octave_apart'], 3)} are more than half an octave "
-        f"apart; median ratio ours / IS09 {_num(v['median_ratio_ours_over_is09'])}. Away from voicing "
-        f"boundaries: r {_num(inner['r'])}, RMSE/sd {_num(inner['rel_rmse'])} ({inner['frames']} frames).",
-        f"- Deltas: median r over the 16 {med['delta']:.3f}; MFCC deltas r "
-        f"{min(main['rows'][d]['delta']['r'] for d in mfcc):.3f}-"
-        f"{max(main['rows'][d]['delta']['r'] for d in mfcc):.3f}.",
+        f"- Deltas: median r over the 16 {med['delta']:.3f}; MFCC deltas r {min(mfcc):.3f}-{max(mfcc):.3f}.",
         f"- Without the smoothing (ours as the front-end gives them): median r over the 16 descriptors "
         f"{med['raw']:.3f} (smoothed {med['smoothed']:.3f}), over the deltas {med['delta_raw']:.3f}.",
         "- Alignment: r of IS09's ZCR at frame t with ours at t + lag, lags "
         + ", ".join(f"{k}: {val:.3f}" for k, val in cmp["zcr_lag_scan"].items())
         + ".",
         "",
+        *_f0_lines(main["f0"]),
+    ]
+    return lines
+
+
+def _f0_lines(f: dict[str, Any]) -> list[str]:
+    same, inner = f["interior_within_octave_margin_agreement"], f["interior_agreement"]
+    low = f"{f['low_f0_hz']:g} Hz"
+    lines = [
+        "### F0",
+        "",
+        f"- Voiced (F0 > 0) or not: the two agree on {_pct(f['decisions_agree'])} of frames; IS09 calls "
+        f"{_pct(f['voiced_is09'])} voiced, ours {_pct(f['voiced_ours'])}. Where ours finds F0 below {low}, "
+        f"IS09 calls {_pct(f['is09_voiced_where_ours_low'])} of the frames voiced; from {low} up, "
+        f"{_pct(f['is09_voiced_where_ours_high'])}.",
+        f"- Away from voicing boundaries ({f['interior_frames']} frames both call voiced, with two voiced "
+        f"frames either side): r {_num(inner['r'])}. {_pct(f['interior_within_octave_margin'])} of them lie "
+        f"within {f['octave_margin']:g} octave of each other, and there r {_num(same['r'])}, RMSE/sd "
+        f"{_num(same['rel_rmse'])}; the others lie further apart.",
+        "",
+        "| voice | frames ours calls voiced | IS09 calls voiced | both voiced, away from boundaries | "
+        "median F0 ours (Hz) | median F0 IS09 (Hz) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for voice, v in f["per_voice"].items():
+        lines.append(
+            f"| {voice} | {v['ours_voiced_frames']} | {_pct(v['is09_voiced_share_of_them'])} | "
+            f"{v['both_voiced_interior_frames']} | {_num(v['median_f0_ours_hz'], 0)} | "
+            f"{_num(v['median_f0_is09_hz'], 0)} |"
+        )
+    return lines
+
+
+def _accuracy_lines(summary: dict[str, Any]) -> list[str]:
+    acc, seeds = summary["accuracy"], summary["seeds"]
+    lines = [
         "## Accuracy of the same recipe",
         "",
-        f"L-GrIN, `--recipe default`, {summary['epochs']} epochs, `--folds {summary['folds']}` "
-        f"(group-aware: no speaker in two folds; the same folds for both extractors: "
-        f"{'yes' if acc['same_folds'] else 'NO'}), one CPU thread per run. Accuracy: mean over the folds "
-        "of one seed; mean +- std over seeds.",
+        f"L-GrIN, `--recipe default`, {summary['epochs']} epochs, `--folds {summary['folds']}` (group-aware: "
+        f"no speaker in two folds; the same folds for both extractors: {'yes' if acc['same_folds'] else 'NO'}"
+        "), one CPU thread per run. Accuracy (%): mean over the folds of one seed; mean +- sample std "
+        "over seeds.",
         "",
-        "| features | mean +- std | " + " | ".join(f"seed {s}" for s in summary["seeds"]) + " |",
-        "|---|---|" + "---|" * len(summary["seeds"]),
+        "| features | mean +- std | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+        "|---|---|" + "---|" * len(seeds),
     ]
-    for name, label in (("is09", "openSMILE IS09"), ("lgrin-speech", "lgrin-speech"), ("difference", None)):
-        a = acc[name]
-        head = label or "difference (lgrin-speech - IS09)"
-        sign = "+" if label is None else ""
-        cells = [f"{100 * a['per_seed'][s]:{sign}.2f}" for s in summary["seeds"]]
-        lines.append(
-            f"| {head} | {100 * a['mean']:{sign}.2f} +- {100 * a['std']:.2f} | " + " | ".join(cells) + " |"
-        )
-    return "\n".join(lines) + "\n"
+    for name, head in (
+        ("is09", "openSMILE IS09"),
+        ("lgrin-speech", "lgrin-speech"),
+        ("difference", "difference (lgrin-speech - IS09)"),
+    ):
+        a, sign = acc[name], "+" if name == "difference" else ""
+        cells = " | ".join(f"{100 * a['per_seed'][s]:{sign}.2f}" for s in seeds)
+        lines.append(f"| {head} | {100 * a['mean']:{sign}.2f} +- {100 * a['std']:.2f} | {cells} |")
+    return lines
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1%}"
 
 
 # -- the command -------------------------------------------------------------------------------------------
@@ -568,7 +650,7 @@ def study(args: argparse.Namespace, stage: Path, command: str) -> dict[str, Any]
     log(f"extracting IS09 (openSMILE) and lgrin-speech frames of {len(corpus)} files")
     feats = extract(folder, corpus, log)
     paths = write_datasets(stage, corpus, feats)
-    comparison = compare(feats, [u.rate for u in corpus])
+    comparison = compare(feats, [u.rate for u in corpus], [u.voice for u in corpus])
     extracted = time.time()
     rows = (comparison["16k"] or comparison["other"])["rows"]
     med = np.median([rows[d]["smoothed"]["r"] for d in comparison["descriptors"]])

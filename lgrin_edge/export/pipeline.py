@@ -1,5 +1,9 @@
 """Export pipeline: load a checkpoint, fold it, export each requested target, verify, write the manifest.
 
+Every artifact carries the checkpoint's feature spec (lgrin_edge/spec.py: what input the model needs)
+inside it where its format has a place (:data:`SPEC_PLACES`), put there before it is verified; the
+manifest and samples.npz carry it too.
+
 An export replaces its folder as one unit: the new folder is built beside it (a hidden name in the same
 parent) with every artifact that verified, the earlier export's files this run keeps, samples.npz and
 manifest.json, then swapped in for the old one (lgrin_edge.atomic.swap_in). Whatever the moment of an

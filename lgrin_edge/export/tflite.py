@@ -317,9 +317,11 @@ def with_metadata(model: bytes, name: str, data: bytes) -> bytes:
 
     old = schema.Model.GetRootAs(model, 0)
     tab = old._tab
-    slots = [tab.Offset(4 + 2 * i) for i in range(_MODEL_FIELDS + 1)]
-    if slots[_MODEL_FIELDS]:
+    vtable = tab.Pos - struct.unpack_from("<i", model, tab.Pos)[0]
+    slots = [tab.Offset(4 + 2 * i) for i in range((struct.unpack_from("<H", model, vtable)[0] - 4) // 2)]
+    if any(slots[_MODEL_FIELDS:]):
         raise TFLiteError("the .tflite has Model fields this schema does not know; cannot add metadata")
+    slots += [0] * (_MODEL_FIELDS - len(slots))
     if any(old.Metadata(i).Name() == name.encode() for i in range(old.MetadataLength())):
         raise TFLiteError(f"the .tflite already holds metadata {name!r}")
     if any(old.Buffers(i).Offset() > 1 for i in range(old.BuffersLength())):

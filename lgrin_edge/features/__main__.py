@@ -11,18 +11,19 @@ from lgrin_edge.atomic import check_file_target
 from lgrin_edge.cli import Parser, UserError, at_least, run
 from lgrin_edge.frontend import __main__ as frontend_cli
 
-from . import corpora
+from . import corpora, speech
 from .cache import FeatureCache, default_cache_dir
 from .pipeline import ExtractOptions, check_classes, check_packages, extract, write_dataset
 
 _EPILOG = """\
 Every command writes one npz file: x (N, T, P) float32 zero-padded, lengths, y, groups (subject ids,
-where the corpus has them), classes, plus files and feature_names. Features are cached per input file
+where the corpus has them), classes, plus files, feature_names and feature_spec (what the features are,
+carried into every exported model: python -m lgrin_edge.inspect FILE). Features are cached per input file
 (path, size, mtime, extractor settings) in --cache-dir. See docs/features.md for layouts and label maps.
 """
 
 _COMMANDS = {
-    "iemocap": "IEMOCAP speech (IS09 LLDs + deltas + spontaneity, P=33): "
+    "iemocap": "IEMOCAP speech (lgrin-speech or IS09 LLDs + deltas + spontaneity, P=33): "
     "ROOT/Session{1..5}/dialog/EmoEvaluation/*.txt and sentences/wav/<dialog>/<utt>.wav; "
     "classes neutral, angry, sad, happy (exc merged into happy unless --no-merge-excited)",
     "ravdess": "RAVDESS video (68 landmarks, P=136): files MM-VV-EE-II-SS-RR-AA.mp4 anywhere under ROOT "
@@ -32,7 +33,8 @@ _COMMANDS = {
     "6 emotions; groups = subject",
     "mpi": "MPI emotional body expressions (Xsens MVN BVH exports, P=72): the path names one of the "
     "11 emotions; groups = actor (first folder under ROOT)",
-    "wav-dir": "any speech corpus laid out as ROOT/<class>/**/*.wav (IS09 LLDs + deltas, P=32)",
+    "wav-dir": "any speech corpus laid out as ROOT/<class>/**/*.wav (lgrin-speech or IS09 LLDs + deltas, "
+    "P=32)",
     "video-dir": "any video corpus laid out as ROOT/<class>/**/<video> (68 landmarks, P=136)",
     "openface-dir": "OpenFace 2 CSVs laid out as ROOT/<class>/**/*.csv (x_0..x_67, y_0..y_67; P=136)",
     "bvh-dir": "BVH motion laid out as ROOT/<class>/**/*.bvh (raw channels)",
@@ -72,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
             _add_ravdess_arguments(p)
         if name == "iemocap":
             _add_iemocap_arguments(p)
+        if name in ("iemocap", "wav-dir"):
+            p.add_argument(
+                "--extractor",
+                choices=speech.EXTRACTORS,
+                default=speech.DEFAULT_EXTRACTOR,
+                help="lgrin-speech: this project's front-end (Apache-2.0; the same arithmetic in C on the "
+                "device, docs/frontend.md; default); opensmile-is09: openSMILE's IS09 configuration "
+                "(extra 'speech'), under audEERING's research licence, which forbids use in a product",
+            )
         if name in ("mpi", "bvh-dir"):
             p.add_argument(
                 "--expect-channels",
@@ -215,12 +226,14 @@ def _main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     # Found before any extraction (which can take hours), not after it.
     check_file_target(args.out, ".npz")
-    check_packages(_modality(args))
+    extractor = getattr(args, "extractor", speech.DEFAULT_EXTRACTOR)
+    check_packages(_modality(args), extractor)
     try:
         items, classes, modality = _items(args)
         check_classes([it.label for it in items], args.root)
         expect = getattr(args, "expect_channels", 72)
         opts = ExtractOptions(
+            speech_extractor=extractor,
             no_face=getattr(args, "no_face", "carry"),
             face_model=getattr(args, "face_model", None),
             min_confidence=getattr(args, "min_confidence", 0.0),

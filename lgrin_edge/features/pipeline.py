@@ -21,13 +21,16 @@ from .npz_writer import write_npz
 log = logging.getLogger(__name__)
 
 MODALITIES = ("speech", "video", "openface", "mocap")
-# The optional packages each modality's extractor imports (OpenFace CSVs and BVH need none).
-PACKAGES = {"speech": ("opensmile", "soundfile"), "video": ("mediapipe", "cv2")}
+# The optional packages each modality's extractor imports (OpenFace CSVs and BVH need none; speech:
+# speech.EXTRACTOR_PACKAGES, by extractor).
+PACKAGES = {"video": ("mediapipe", "cv2")}
 
 
-def check_packages(modality: str) -> None:
-    """Before any extraction: :class:`MissingPackage` naming the first absent package ``modality`` needs."""
-    why = first_missing(*PACKAGES.get(modality, ()))
+def check_packages(modality: str, extractor: str = speech.DEFAULT_EXTRACTOR) -> None:
+    """Before any extraction: :class:`MissingPackage` naming the first absent package ``modality`` (with
+    ``extractor`` for speech) needs."""
+    needs = speech.EXTRACTOR_PACKAGES[extractor] if modality == "speech" else PACKAGES.get(modality, ())
+    why = first_missing(*needs)
     if why:
         raise MissingPackage(why)
 
@@ -42,9 +45,11 @@ def check_classes(labels: Sequence[str], where: str) -> None:
 
 @dataclass
 class ExtractOptions:
-    """Extractor settings: ``no_face`` policy and ``face_model`` (video), ``min_confidence`` (OpenFace),
-    ``expect_channels`` (mocap), ``max_frames`` (truncate long sequences; None keeps all frames)."""
+    """Extractor settings: ``speech_extractor`` (speech.EXTRACTORS), ``no_face`` policy and ``face_model``
+    (video), ``min_confidence`` (OpenFace), ``expect_channels`` (mocap), ``max_frames`` (truncate long
+    sequences; None keeps all frames)."""
 
+    speech_extractor: str = speech.DEFAULT_EXTRACTOR
     no_face: str = "carry"
     face_model: str | None = None
     min_confidence: float = 0.0
@@ -67,6 +72,8 @@ def _extractor(
     modality: str, opts: ExtractOptions
 ) -> tuple[Callable[[str], np.ndarray], dict[str, Any], Callable[[np.ndarray, str], np.ndarray], list[str]]:
     """(raw extractor, cache config, post-processing of cached raw output, feature names)."""
+    if modality == "speech" and opts.speech_extractor == "lgrin-speech":
+        return speech.lgrin_frames, speech.lgrin_config(), lambda a, p: a, speech.lgrin_names()
     if modality == "speech":
         return speech.is09_frames, speech.speech_config(), lambda a, p: a, speech.feature_names()
     if modality in ("video", "openface"):
@@ -151,7 +158,12 @@ def _spec(modality: str, opts: ExtractOptions, res: Result) -> FeatureSpec:
     """The spec of ``res``'s frames: the modality's extractor, the options that changed the frames, and
     the per-file constant columns appended to every frame."""
     paths = [it.path for it in res.items]
-    if modality == "speech":
+    if modality == "speech" and opts.speech_extractor == "lgrin-speech":
+        from lgrin_edge.frontend import SpeechSpec
+        from lgrin_edge.spec import speech_frontend_spec
+
+        spec = speech_frontend_spec(SpeechSpec().to_dict(), [])
+    elif modality == "speech":
         spec = speech.feature_spec(res.feature_names, {speech.sample_rate(p) for p in paths})
     elif modality == "mocap":
         spec = mocap.feature_spec(mocap.parse_bvh(paths[0]), opts.expect_channels)

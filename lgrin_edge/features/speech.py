@@ -166,6 +166,69 @@ def is09_frames(path: str) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([lld[:n], de[:n]], axis=1))
 
 
+# The speech extractors: lgrin-speech (lgrin_edge.frontend, Apache-2.0, the same arithmetic in C on the
+# device) by default; openSMILE's IS09 configuration for research (its licence forbids use in a product).
+EXTRACTORS = ("lgrin-speech", "opensmile-is09")
+DEFAULT_EXTRACTOR = "lgrin-speech"
+# The packages each extractor imports: lgrin-speech reads WAV files itself (soundfile only for others).
+EXTRACTOR_PACKAGES = {"lgrin-speech": (), "opensmile-is09": ("opensmile", "soundfile")}
+
+
+def first_channel(path: str) -> tuple[np.ndarray, int]:
+    """The first channel of an audio file and its sample rate, as the C tool lgrin_frontend reads it:
+    WAV (16-bit PCM or 32-bit float) directly, other formats through soundfile."""
+    from lgrin_edge.cli import UserError
+    from lgrin_edge.frontend import wav
+
+    check_input_file(path)
+    if not path.lower().endswith(".wav"):
+        sf = require("soundfile")
+        try:
+            signal, rate = sf.read(path, dtype="float32", always_2d=True)
+        except Exception as exc:  # soundfile raises its own error types for corrupt or unknown formats
+            raise FeatureError(f"unreadable audio file {path}: {exc}") from exc
+        return signal[:, 0], int(rate)
+    try:
+        return wav.read(path)
+    except UserError as exc:
+        raise FeatureError(f"unreadable audio file {path}: {exc}") from exc
+
+
+def lgrin_frames(path: str) -> np.ndarray:
+    """(T, P) float32 frames of one audio file by the lgrin-speech front-end (its default spec)."""
+    from lgrin_edge.cli import UserError
+    from lgrin_edge.frontend import SpeechSpec, frames
+
+    signal, rate = first_channel(path)
+    if signal.shape[0] == 0:
+        raise FeatureError(f"empty audio (0 samples): {path}")
+    if not np.isfinite(signal).all():
+        raise FeatureError(
+            f"audio holds NaN/Inf samples ({int((~np.isfinite(signal)).sum())} of them): {path}"
+        )
+    try:
+        out = frames(signal, rate, SpeechSpec())
+    except UserError as exc:  # a sample rate it cannot resample from
+        raise FeatureError(f"{path}: {exc}") from exc
+    if out.shape[0] == 0:
+        raise FeatureError(f"audio shorter than one 25 ms frame ({signal.shape[0]} samples): {path}")
+    return out
+
+
+def lgrin_config() -> dict[str, Any]:
+    """Everything that changes :func:`lgrin_frames`' output, for the feature cache key."""
+    from lgrin_edge.frontend import SpeechSpec
+
+    return {"extractor": "lgrin-speech", "spec": SpeechSpec().to_dict()}
+
+
+def lgrin_names(spontaneity: bool = False) -> list[str]:
+    """Column names of :func:`lgrin_frames` output (plus the spontaneity flag when requested)."""
+    from lgrin_edge.frontend import SpeechSpec
+
+    return list(SpeechSpec().names) + (["spontaneity"] if spontaneity else [])
+
+
 def with_static(frames: np.ndarray, static: tuple[float, ...]) -> np.ndarray:
     """Append per-file constant columns (e.g. the spontaneity flag) to every frame."""
     if not static:

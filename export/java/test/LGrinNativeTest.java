@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The lgrin-edge authors
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -88,6 +89,15 @@ public final class LGrinNativeTest {
             } catch (IllegalStateException expected) {
                 // closed
             }
+        }
+
+        byte[] withSpec = Files.readAllBytes(dir.resolve("kat_spec_int8.lgrn"));
+        try (LGrinNative plain = new LGrinNative(model); LGrinNative carrying = new LGrinNative(withSpec)) {
+            check(plain.featureSpec() == null, "a version-4 file has no feature spec");
+            String spec = Files.readString(dir.resolve("kat_spec.json"), StandardCharsets.UTF_8);
+            check(spec.equals(carrying.featureSpec()), "feature spec: " + carrying.featureSpec());
+            float[] a = plain.logits(input);
+            check(java.util.Arrays.equals(a, carrying.logits(input)), "the same logits with a spec");
         }
 
         byte[] flipped = model.clone();

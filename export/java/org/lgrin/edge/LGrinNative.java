@@ -3,6 +3,7 @@
 package org.lgrin.edge;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 /**
  * L-GrIN inference through the C99 runtime (native library {@code lgrin_jni}).
@@ -19,6 +20,7 @@ public final class LGrinNative implements AutoCloseable {
     private final int nodes;
     private final int features;
     private final int classes;
+    private final String featureSpec;
 
     /** Loads {@code liblgrin_jni} from java.library.path (the APK's native library folder on Android). */
     public static void loadLibrary() {
@@ -49,6 +51,17 @@ public final class LGrinNative implements AutoCloseable {
         nodes = nativeDim(store, 0);
         features = nativeDim(store, 1);
         classes = nativeDim(store, 2);
+        byte[] spec = nativeFeatureSpec(store);
+        featureSpec = spec == null ? null : new String(spec, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The feature spec the model file carries: JSON saying what input to build (extractor and its
+     * parameters, sample rate, channels, feature names and units, how T frames become M nodes, class
+     * names); null for a file without one (format version 4).
+     */
+    public String featureSpec() {
+        return featureSpec;
     }
 
     /** Number of graph nodes M. */
@@ -110,6 +123,8 @@ public final class LGrinNative implements AutoCloseable {
 
     private static native int nativeRun(ByteBuffer store, ByteBuffer work, float[] input, float[] out,
             boolean probabilities);
+
+    private static native byte[] nativeFeatureSpec(ByteBuffer store);
 
     private static native String nativeErrorString(int code);
 }
