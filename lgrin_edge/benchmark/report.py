@@ -6,7 +6,9 @@ kernel flags, library versions: benchmarks/conftest.py records them); its latenc
 median, p90, p99 and interquartile range; the compute-floor columns are filled from the GEMM-rate
 benchmarks of the same run, or a line says they did not run. Missing optional fields print as n/a.
 Beside it, where the JSON holds their benchmarks: summary.md (the README's batch-1 table), accuracy.md
-(the README's accuracy over seeds) and c_runtime.md (the C runtime against its peers). Each markdown
+(the README's accuracy over seeds) and c_runtime.md (the C runtime against its peers). report.md ends
+with the on-device front-end's cost per hop (benchmarks/test_frontend.py), or the command that measures
+it where the JSON lacks those benchmarks (lgrin_edge/benchmark/frontend.py). Each markdown
 file begins with a comment naming the commands that wrote it; one that does not is not replaced without
 --overwrite.
 
@@ -26,6 +28,8 @@ from lgrin_edge.atomic import write_bytes
 from lgrin_edge.benchmark.accuracy import accuracy_markdown
 from lgrin_edge.benchmark.cells import NA, fmt, unverified
 from lgrin_edge.benchmark.context import FLOOR_SOURCE, header_lines, record, recorded_peak
+from lgrin_edge.benchmark.frontend import KIND as FRONTEND
+from lgrin_edge.benchmark.frontend import frontend_markdown
 from lgrin_edge.benchmark.outputs import PROG, check_replaceable, comment_line
 from lgrin_edge.benchmark.pareto import pareto_plot
 from lgrin_edge.benchmark.peak import peak
@@ -90,8 +94,8 @@ def _benchmarks(path: Path, data: dict) -> list[tuple[dict, dict]]:
 
 @dataclass
 class Bench:
-    """A benchmark JSON's parts: inference rows, the floor, training and seed rows, machine_info and
-    the run's date (pytest-benchmark's datetime)."""
+    """A benchmark JSON's parts: inference rows, the floor, training and seed rows, machine_info, the
+    run's date (pytest-benchmark's datetime) and the on-device front-end's rows."""
 
     rows: list[dict]
     floor: Floor
@@ -99,12 +103,13 @@ class Bench:
     seeds: list[dict]
     machine: dict
     date: str | None = None
+    frontend: list[dict] = field(default_factory=list)
 
 
 def load(path: Path) -> Bench:
     """Read and check a pytest-benchmark JSON written by benchmarks/."""
     data = _read(path)
-    rows, floor, kinds = [], Floor(), {"training": [], "seeds": []}
+    rows, floor, kinds = [], Floor(), {"training": [], "seeds": [], FRONTEND: []}
     for (info, timing), b in zip(_benchmarks(path, data), data["benchmarks"], strict=True):
         kind = info.get("kind")
         if kind in kinds:
@@ -121,11 +126,11 @@ def load(path: Path) -> Bench:
                     f"{path}: benchmark {b.get('name', '?')!r} lacks {', '.join(missing)} in extra_info"
                 )
             rows.append({**info, **timing})
-    if not rows and not kinds["training"] and not kinds["seeds"]:
+    if not rows and not any(kinds.values()):
         raise UserError(f"{path} holds no lgrin-edge benchmarks")
     machine = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
     date = data.get("datetime") if isinstance(data.get("datetime"), str) else None
-    return Bench(rows, floor, kinds["training"], kinds["seeds"], machine, date)
+    return Bench(rows, floor, kinds["training"], kinds["seeds"], machine, date, kinds[FRONTEND])
 
 
 def seeds_markdown(rows: list[dict], seed: object) -> str:
@@ -263,6 +268,7 @@ def outputs(bench: Bench) -> dict[str, str]:
         text += "\n## Training throughput (batch 32, one optimisation step)\n\n" + training_markdown(
             bench.training, bench.floor
         )
+    text += frontend_markdown(bench.frontend)
     return {"report.md": text, **files}
 
 

@@ -52,3 +52,9 @@ def report(tmp_path: Path, data: dict, name: str = "report.md", *args: str) -> s
     first, blank, *rest = (tmp_path / "r" / name).read_text().splitlines(keepends=True)
     assert first.startswith(MARKER) and first.rstrip().endswith("-->") and blank == "\n"
     return "".join(rest)
+
+
+def frontend(stage: str, runtime: str, median: float, hops: int = 1, **extra) -> dict:
+    """An on-device front-end benchmark (test_frontend.py): ``hops`` 10 ms hops per round."""
+    info = {"kind": "frontend", "stage": stage, "runtime": runtime, "hops": hops, "hop_s": 0.01, **extra}
+    return {"extra_info": info, "stats": {"median": median}}
