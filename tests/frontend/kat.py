@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from lgrin_edge.atomic import write_bytes
-from lgrin_edge.frontend import SpeechSpec, frames, wav
 from lgrin_edge.export.tolerances import FRONTEND_KAT as KAT
+from lgrin_edge.frontend import SpeechSpec, frames, wav
 
 DATA = Path(__file__).resolve().parents[2] / "export" / "tests" / "data" / "frontend"
 LIST = DATA / "kat.txt"

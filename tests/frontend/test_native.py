@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import scipy.signal
 
+from lgrin_edge.export.tolerances import FRONTEND_PARITY as PARITY
 from lgrin_edge.frontend import SpeechSpec, frames, wav
 from lgrin_edge.frontend.native import EXPORT_DIR, CSpec, CStream, _lib, build_library, c_frames, default_spec
-from lgrin_edge.export.tolerances import FRONTEND_PARITY as PARITY
 from lgrin_edge.native import find_compiler
 from tests.frontend import kat
 from tests.frontend.test_spec import BAD

@@ -157,4 +157,3 @@ def test_tensorboard_target_must_be_a_folder(tmp_path, capsys):
     assert main([*args, str(blocker)]) == 2
     assert "not a folder" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
-
