@@ -624,7 +624,7 @@ def _check(args: argparse.Namespace) -> None:
         raise UserError(why)
     if shutil.which("espeak-ng") is None:
         raise UserError("espeak-ng is not installed (apt-get install espeak-ng); it speaks the corpus")
-    check_folder_target(args.out, OWN_FILES, args.overwrite, "extractor study", "--overwrite")
+    check_folder_target(args.out, OWN_FILES, args.overwrite, "study of extractors", "--overwrite")
 
 
 def _cpu_seconds() -> float:
@@ -710,8 +710,8 @@ def _main(argv: list[str] | None = None) -> int:
     _check(args)
     given = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join(["python", "-m", "lgrin_edge.analysis.extractors", *given])
-    with exclusive(args.out, "extractor study"):
-        check_folder_target(args.out, OWN_FILES, args.overwrite, "extractor study", "--overwrite")
+    with exclusive(args.out, "study of extractors"):
+        check_folder_target(args.out, OWN_FILES, args.overwrite, "study of extractors", "--overwrite")
         with staged_folder(args.out) as stage:
             summary = study(args, stage, command)
             text = markdown(summary)
