@@ -188,7 +188,7 @@ def motion_stream(runtime: str):
         return numpy_motion.Stream()
     if find_compiler() is None:
         pytest.skip("no C compiler on PATH (cc, gcc or clang)")
-    from lgrin_edge.benchmark.input_native import CMotionStream
+    from lgrin_edge.frontend.native_input import CMotionStream
 
     return CMotionStream()
 
@@ -262,9 +262,9 @@ def e2e_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 def test_end_to_end_decision(benchmark, e2e_model: tuple[Path, dict]) -> None:
     """Per 0.5 s: the C front-end on 0.5 s of 16 kHz audio, the new frames into the ring of the last 2 s,
     lgrin_graph_gather to M nodes (resample), the C runtime's logits."""
-    from lgrin_edge.benchmark.input_native import gather
     from lgrin_edge.export.c_runtime import CModel
     from lgrin_edge.frontend.native import CStream
+    from lgrin_edge.frontend.native_input import gather
 
     path, cfg = e2e_model
     model = CModel(path)

@@ -4,13 +4,11 @@
 linspace that land beside a half; the known answers in export/tests/data/input/graph.txt, which the C
 tool and the Java desktop test read too.
 
-This module also holds the ctypes binding of lgrin_input.c that test_motion and test_landmarks use, and
-``python -m tests.frontend.test_graph_rule`` rewrites graph.txt."""
+The ctypes binding of lgrin_input.c is lgrin_edge/frontend/native_input.py; ``python -m
+tests.frontend.test_graph_rule`` rewrites graph.txt."""
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import shutil
 import subprocess
 from fractions import Fraction
@@ -24,60 +22,13 @@ from lgrin_edge.cli import UserError
 from lgrin_edge.data.graph import LONG_POLICIES, sequence_to_graphs
 from lgrin_edge.frontend.graph_rule import FrameRing, graph_count, node_indices
 from lgrin_edge.frontend.native import EXPORT_DIR
-from lgrin_edge.native import compile_library, find_compiler
+from lgrin_edge.frontend.native_input import POLICY_CODE, SOURCE
+from lgrin_edge.frontend.native_input import library as clib
+from lgrin_edge.native import find_compiler
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "export" / "tests" / "data" / "input"
-SOURCE, HEADER = EXPORT_DIR / "src" / "lgrin_input.c", EXPORT_DIR / "include" / "lgrin_input.h"
-# -ffp-contract=off: no fused multiply-add, so the arithmetic rounds as numpy's does
-CFLAGS = ("-std=c99", "-O2", "-fPIC", "-shared", "-ffp-contract=off", "-Wall", "-Wextra", "-Wpedantic")
-POLICY_CODE = {name: LONG_POLICIES.index(name) for name in LONG_POLICIES}  # lgrin_graph_policy's order
 needs_cc = pytest.mark.skipif(find_compiler() is None, reason="no C compiler on PATH (cc, gcc or clang)")
-
-# ------------------------------------------------------------------------------ the C library (ctypes)
-
-
-class CAxis(ctypes.Structure):
-    _fields_ = [("source", ctypes.c_uint32), ("sign", ctypes.c_int32), ("scale", ctypes.c_double)]
-
-
-class CMotionSpec(ctypes.Structure):
-    _fields_ = [
-        ("frame_rate", ctypes.c_double),
-        ("max_gap", ctypes.c_double),
-        ("start", ctypes.c_double),
-        ("has_start", ctypes.c_uint32),
-        ("in_channels", ctypes.c_uint32),
-        ("channels", ctypes.c_uint32),
-        ("map", CAxis * 16),
-    ]
-
-
-@functools.cache
-def clib() -> ctypes.CDLL:
-    """lgrin_input.c built with the system compiler (cached by content), its functions typed."""
-    path = compile_library("lgrin_input", [SOURCE], CFLAGS, include=EXPORT_DIR / "include", depends=[HEADER])
-    lib = ctypes.CDLL(str(path))
-    vp, sz, u32, pd, i = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint32, ctypes.c_ssize_t, ctypes.c_int
-    spec_p = ctypes.POINTER(CMotionSpec)
-    for name, args, res in (
-        ("lgrin_motion_default_spec", [spec_p], None),
-        ("lgrin_motion_check", [spec_p], i),
-        ("lgrin_motion_state_size", [], sz),
-        ("lgrin_motion_init", [vp, sz, spec_p], i),
-        ("lgrin_motion_reset", [vp], i),
-        ("lgrin_motion_width", [vp], u32),
-        ("lgrin_motion_max_frames", [vp, vp, sz], pd),
-        ("lgrin_motion_push", [vp, vp, vp, sz, vp, sz], pd),
-        ("lgrin_face_frame", [vp, u32, u32, u32, u32, vp], i),
-        ("lgrin_graph_count", [u32, u32, u32], u32),
-        ("lgrin_graph_indices", [u32, u32, u32, u32, vp], i),
-        ("lgrin_graph_gather", [vp, u32, u32, u32, u32, u32, u32, u32, vp], i),
-        ("lgrin_input_strerror", [i], ctypes.c_char_p),
-    ):
-        fn = getattr(lib, name)
-        fn.argtypes, fn.restype = args, res
-    return lib
 
 
 def c_indices(t: int, m: int, policy: str, graph: int = 0) -> np.ndarray:

@@ -18,7 +18,9 @@ from lgrin_edge.cli import UserError
 from lgrin_edge.frontend.motion import RAD_PER_DEG as DEG
 from lgrin_edge.frontend.motion import STANDARD_GRAVITY as G
 from lgrin_edge.frontend.motion import Axis, MotionSpec, Stream, frames, identity
-from tests.frontend.test_graph_rule import DATA, CMotionSpec, clib, needs_cc
+from lgrin_edge.frontend.native_input import CMotionSpec
+from lgrin_edge.frontend.native_input import library as clib
+from tests.frontend.test_graph_rule import DATA, needs_cc
 
 # ------------------------------------------------------------------------------ helpers
 

@@ -1,6 +1,6 @@
-"""lgrin_input.c's motion stream and graph gather through ctypes, as benchmarks/test_frontend.py times
-them: the C functions a device calls, built with the system compiler and the flags of the parity tests
-(tests/frontend/test_graph_rule.py, which checks these functions against numpy bit for bit)."""
+"""lgrin_input.c through ctypes: the C functions a device calls (motion stream, face frames, graph rule),
+built with the system compiler, for the parity tests (tests/frontend/, which hold them to numpy bit for
+bit) and the benchmarks (benchmarks/test_frontend.py)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,17 @@ from lgrin_edge.native import compile_library
 
 SOURCE, HEADER = EXPORT_DIR / "src" / "lgrin_input.c", EXPORT_DIR / "include" / "lgrin_input.h"
 # -ffp-contract=off: no fused multiply-add, so the arithmetic rounds as numpy's does
-CFLAGS = ("-std=c99", "-O2", "-fPIC", "-shared", "-ffp-contract=off")
+CFLAGS = ("-std=c99", "-O2", "-fPIC", "-shared", "-ffp-contract=off", "-Wall", "-Wextra", "-Wpedantic")
+POLICY_CODE = {name: LONG_POLICIES.index(name) for name in LONG_POLICIES}  # lgrin_graph_policy's order
 
 
-class _Axis(ctypes.Structure):
+class CAxis(ctypes.Structure):
+    """struct lgrin_axis."""
+
     _fields_ = [("source", ctypes.c_uint32), ("sign", ctypes.c_int32), ("scale", ctypes.c_double)]
 
 
-class _MotionSpec(ctypes.Structure):
+class CMotionSpec(ctypes.Structure):
     """struct lgrin_motion_spec."""
 
     _fields_ = [
@@ -33,21 +36,29 @@ class _MotionSpec(ctypes.Structure):
         ("has_start", ctypes.c_uint32),
         ("in_channels", ctypes.c_uint32),
         ("channels", ctypes.c_uint32),
-        ("map", _Axis * MAX_CHANNELS),
+        ("map", CAxis * MAX_CHANNELS),
     ]
 
 
 @functools.cache
 def library() -> ctypes.CDLL:
-    """lgrin_input.c compiled once (cached by content), the functions used here typed."""
+    """lgrin_input.c compiled once (cached by content), its functions typed."""
     path = compile_library("lgrin_input", [SOURCE], CFLAGS, include=EXPORT_DIR / "include", depends=[HEADER])
     lib = ctypes.CDLL(str(path))
     vp, sz, u32, pd, i = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint32, ctypes.c_ssize_t, ctypes.c_int
+    spec_p = ctypes.POINTER(CMotionSpec)
     for name, args, res in (
+        ("lgrin_motion_default_spec", [spec_p], None),
+        ("lgrin_motion_check", [spec_p], i),
         ("lgrin_motion_state_size", [], sz),
-        ("lgrin_motion_init", [vp, sz, ctypes.POINTER(_MotionSpec)], i),
+        ("lgrin_motion_init", [vp, sz, spec_p], i),
+        ("lgrin_motion_reset", [vp], i),
+        ("lgrin_motion_width", [vp], u32),
         ("lgrin_motion_max_frames", [vp, vp, sz], pd),
         ("lgrin_motion_push", [vp, vp, vp, sz, vp, sz], pd),
+        ("lgrin_face_frame", [vp, u32, u32, u32, u32, vp], i),
+        ("lgrin_graph_count", [u32, u32, u32], u32),
+        ("lgrin_graph_indices", [u32, u32, u32, u32, vp], i),
         ("lgrin_graph_gather", [vp, u32, u32, u32, u32, u32, u32, u32, vp], i),
         ("lgrin_input_strerror", [i], ctypes.c_char_p),
     ):
@@ -68,7 +79,7 @@ class CMotionStream:
     def __init__(self, spec: MotionSpec | None = None) -> None:
         self.spec = spec = spec or MotionSpec()
         self._lib = library()
-        c = _MotionSpec(frame_rate=spec.frame_rate, max_gap=spec.max_gap)
+        c = CMotionSpec(frame_rate=spec.frame_rate, max_gap=spec.max_gap)
         c.has_start, c.start = spec.start is not None, spec.start or 0.0
         c.in_channels, c.channels = spec.in_channels, spec.channels
         for k, a in enumerate(spec.axes):

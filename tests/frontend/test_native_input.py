@@ -1,4 +1,4 @@
-"""The benchmarks' ctypes binding of lgrin_input.c (lgrin_edge/benchmark/input_native.py) gives numpy's
+"""The benchmarks' ctypes binding of lgrin_input.c (lgrin_edge.frontend.native_input.py) gives numpy's
 motion frames and graph bit for bit, so what they time is what the parity tests check."""
 
 import numpy as np
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.skipif(find_compiler() is None, reason="no C compiler o
 
 
 def test_the_c_motion_stream_gives_numpys_frames():
-    from lgrin_edge.benchmark.input_native import CMotionStream
+    from lgrin_edge.frontend.native_input import CMotionStream
 
     rng = np.random.default_rng(0)
     t = np.cumsum(rng.uniform(0.005, 0.015, 600))  # about 100 Hz, irregular
@@ -25,7 +25,7 @@ def test_the_c_motion_stream_gives_numpys_frames():
 
 
 def test_the_c_gather_gives_the_graph_rule_of_a_ring():
-    from lgrin_edge.benchmark.input_native import gather
+    from lgrin_edge.frontend.native_input import gather
 
     rng = np.random.default_rng(1)
     seq = rng.standard_normal((150, 4)).astype(np.float32)
