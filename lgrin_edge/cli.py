@@ -10,6 +10,7 @@ the package installs for ``python -m`` (lgrin_edge/__init__.py) and :func:`run` 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import math
 import os
@@ -151,6 +152,47 @@ def on_interrupt(leaves: str) -> None:
     """Say what Ctrl-C leaves from here on (the line reads ``interrupted: <leaves>``), for a command
     that keeps finished work; :func:`run` starts every command with :data:`INTERRUPT_DEFAULT`."""
     _interrupt_leaves[0] = leaves
+
+
+_deferred = [False]  # a Ctrl-C arrived inside interrupt_between_steps and waits for the next step
+
+
+@contextlib.contextmanager
+def interrupt_between_steps() -> Iterator[None]:
+    """Ctrl-C inside the block waits for the end of the current step (:func:`step_done`).
+
+    Converters and runtimes (TensorFlow Lite, JAX, ExecuTorch, onnxruntime) do not survive a
+    KeyboardInterrupt raised in the middle of their imports or native calls: measured here, one swallowed
+    it and finished the command, another crashed with SIGSEGV. So the first Ctrl-C is noted at once and
+    raised between steps; a second one is raised where it lands."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def note(signum: int, frame: object) -> None:
+        if _deferred[0]:  # the second Ctrl-C: Python's own behaviour, at once
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt
+        _deferred[0] = True
+        with contextlib.suppress(OSError):  # the terminal may be gone; the interrupt still counts
+            os.write(sys.stdout.fileno(), b"interrupt: stopping after the current step (Ctrl-C again: now)\n")
+
+    _deferred[0] = False
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+        step_done()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _deferred[0] = False
+
+
+def step_done() -> None:
+    """A step of an :func:`interrupt_between_steps` block ended: raise the Ctrl-C that waited for it."""
+    if _deferred[0]:
+        _deferred[0] = False
+        raise KeyboardInterrupt
 
 
 def startup_interrupt(signum: int, frame: object) -> None:

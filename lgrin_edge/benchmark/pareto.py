@@ -82,7 +82,12 @@ def pareto_figure(rows: list[dict]) -> Figure:
         ax.set_title(f"{ds}: accuracy vs latency")
         ax.grid(alpha=0.3, which="both")
         shown.append((ax, points))
-    handles = [Line2D([], [], marker="o", linestyle="", color=c, label=m) for m, c in MODEL_COLORS.items()]
+    present = {r["model"] for _, points in shown for r in points}  # a legend of what the plot shows
+    handles = [
+        Line2D([], [], marker="o", linestyle="", color=c, label=m)
+        for m, c in MODEL_COLORS.items()
+        if m in present
+    ]
     handles += [
         Line2D([], [], marker=m, linestyle="", color="gray", label=p) for p, m in PRECISION_MARKERS.items()
     ]

@@ -35,7 +35,7 @@ from lgrin_edge.atomic import (
 )
 from lgrin_edge.atomic import file_sha256 as sha256
 from lgrin_edge.checkpoint import CheckpointError, check_file, feature_spec, load_checkpoint, run_folder
-from lgrin_edge.cli import UserError
+from lgrin_edge.cli import UserError, interrupt_between_steps, step_done
 from lgrin_edge.compress.fold import DeployLGrIN, FoldError, fold_model, folded_arrays
 from lgrin_edge.export.targets import TARGETS, ExportContext, FollowUp, Target
 from lgrin_edge.export.tolerances import C_REPRODUCTION, FOLD, VERIFY
@@ -348,10 +348,11 @@ def _export_locked(
         folders = _Folders(stage, stage / WORK_DIR, out)
         folders.work.mkdir()
         job = _Job(ctx, folders, held, opts, log, spec, same, _unchanged(out, same) if same else [])
-        for name in opts.targets:
-            _export_target(job, TARGETS[name])
-        shutil.rmtree(folders.work)
-        manifest = _finish(job, checkpoint, cfg, (fold_diff, scale), len(calibration))
+        with interrupt_between_steps():
+            for name in opts.targets:
+                _export_target(job, TARGETS[name])
+            shutil.rmtree(folders.work)
+            manifest = _finish(job, checkpoint, cfg, (fold_diff, scale), len(calibration))
         if manifest["artifacts"] or earlier is None:
             if last_files is not None:
                 last_files(stage)
@@ -404,6 +405,7 @@ def _export_target(job: _Job, target: Target) -> None:
     for precision in opts.precisions:
         if precision in target.precisions:
             _export_artifact(job, target, precision)
+            step_done()
     if opts.sensitivity and target.sensitivity and "int8" in opts.precisions:
         log(f"sensitivity {target.name}/int8: quantising each node alone (training graphs)")
         rows = target.sensitivity(ctx)
@@ -414,8 +416,10 @@ def _export_target(job: _Job, target: Target) -> None:
 
         log(format_report([NodeCost(**r) for r in rows]))
     follow = target.follow_up
+    step_done()
     if follow is not None and follow.precision in opts.precisions:
         made, not_made = _follow_up(job, target, follow)
+        step_done()
         results.artifacts.extend({**m, "feature_spec": spec_place(m.get("path", ""))} for m in made)
         for e in not_made:
             (results.failed if e.get("verified") is False else results.skipped).append(e)
