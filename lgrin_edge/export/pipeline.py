@@ -342,7 +342,7 @@ def _export_locked(
         static_int8=opts.static_int8,
     )
     earlier = _read_manifest(out)
-    same = earlier if earlier is not None and earlier.get("checkpoint") == str(checkpoint) else None
+    same = earlier if _same_checkpoint(earlier, checkpoint, cfg) else None
     stage = make_stage(out)
     try:
         folders = _Folders(stage, stage / WORK_DIR, out)
@@ -533,6 +533,17 @@ def spec_place(name: str) -> str:
     )
 
 
+def _same_checkpoint(earlier: dict | None, checkpoint: Path, cfg: dict) -> bool:
+    """Whether the earlier export in the folder is of this very checkpoint: the same run folder and the
+    same weights and data (a manifest that did not record them counts as another checkpoint)."""
+    return (
+        earlier is not None
+        and earlier.get("checkpoint") == str(checkpoint)
+        and bool(cfg.get("files"))
+        and earlier.get("checkpoint_files") == cfg.get("files")
+    )
+
+
 def _manifest(
     checkpoint: Path,
     cfg: dict,
@@ -546,6 +557,9 @@ def _manifest(
     return {
         "lgrin_edge": __version__,
         "checkpoint": str(checkpoint),
+        # sha256 of the run's weights and data (config.json's): a run retrained in the same folder is
+        # another checkpoint, whose export keeps none of the earlier one's files
+        "checkpoint_files": cfg.get("files", {}),
         "model": {
             "name": cfg["model"],
             "num_nodes": int(held.x.shape[1]),

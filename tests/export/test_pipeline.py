@@ -82,6 +82,38 @@ def test_one_target_at_a_time_builds_one_manifest(tiny_run, tmp_path):
     assert {a["target"] for a in manifest["artifacts"]} == {"onnx", "c"}
 
 
+def test_a_run_retrained_in_the_same_folder_keeps_nothing_of_the_earlier_export(tmp_path):
+    """Same run folder, other weights: another checkpoint, so its export keeps none of the earlier files."""
+    from lgrin_edge.train import main as train
+
+    run, out = tmp_path / "run", tmp_path / "dist"
+    args = [
+        "--dataset",
+        "synthetic",
+        "--epochs",
+        "2",
+        "--eta",
+        "8",
+        "4",
+        "--out",
+        str(run),
+        "--device",
+        "cpu",
+    ]
+    assert train(args) == 0
+    quiet = {"calibration_n": 16, "log": lambda *_: None}
+    first = run_export(run, ["onnx"], ["fp32"], out, **quiet)
+    assert first["checkpoint_files"]["model.safetensors"]
+    assert {a["target"] for a in run_export(run, ["tensorrt"], ["int8"], out, **quiet)["artifacts"]} == {
+        "onnx",
+        "tensorrt",
+    }
+    assert train([*args, "--seed", "1", "--overwrite"]) == 0  # the same folder, other weights
+    again = run_export(run, ["tensorrt"], ["int8"], out, **quiet)
+    assert {a["target"] for a in again["artifacts"]} == {"tensorrt"}
+    assert not (out / "model_fp32.onnx").exists()
+
+
 def test_bad_inputs_give_clear_errors(tiny_run, tmp_path, capsys):
     assert main(["--checkpoint", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert "does not exist" in capsys.readouterr().err
