@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from lgrin_edge import __version__
-from lgrin_edge.benchmark.context import RECORD_KEY, run_record
-from lgrin_edge.benchmark.threads import one_thread
-from lgrin_edge.benchmark.timing import tails
+from lgrin_edge.measure.context import RECORD_KEY, run_record
+from lgrin_edge.measure.threads import one_thread
+from lgrin_edge.measure.timing import tails
 
 EPOCHS = {"fast": 40, "full": 150}
 DATASETS = ("japanesevowels", "basicmotions")
@@ -51,7 +51,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
     """Name what the timings depend on beyond the machine: how the models were trained, the CPU's kernel
-    flags and peak, the library versions and the pytest command (lgrin_edge/benchmark/context.py; the
+    flags and peak, the library versions and the pytest command (lgrin_edge/measure/context.py; the
     report prints them, and names the command in the first line of each file it writes)."""
     from lgrin_edge.train import build_parser
 
@@ -84,7 +84,7 @@ class RunCache:
 
     def run(self, dataset: str, model: str, **opts: str) -> Path:
         from lgrin_edge.train import main as train_main
-        from lgrin_edge.training.recipes import recipe_tag
+        from lgrin_edge.train.recipes import recipe_tag
 
         tag = "-".join(f"{k}{v}" for k, v in sorted(opts.items()))
         # The recipe is part of the key: a cache trained under another default recipe is not reused.

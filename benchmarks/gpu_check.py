@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lgrin_edge.atomic import write_bytes, write_json  # noqa: E402
-from lgrin_edge.benchmark.macs import lgrin_macs  # noqa: E402
+from lgrin_edge.measure.macs import lgrin_macs  # noqa: E402
 from lgrin_edge.models import create_model, maxpool  # noqa: E402
 from lgrin_edge.params import CONFIGS  # noqa: E402
 

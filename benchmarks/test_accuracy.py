@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 import torch
 
-from lgrin_edge.benchmark.threads import one_thread
 from lgrin_edge.checkpoint import load_checkpoint
+from lgrin_edge.measure.threads import one_thread
 
-# The models the README compares (lgrin_edge/benchmark/accuracy.py names them), L-GrIN also with the
+# The models the README compares (lgrin_edge/measure/accuracy.py names them), L-GrIN also with the
 # recipes before the default. The paper-scale SENet is timed in test_latency at seed 0 only: at 26.6M
 # parameters one 150-epoch run takes about 17 min (BasicMotions) and 40 min (JapaneseVowels) on one
 # thread of the AMD EPYC here, so five seeds of both would add nearly five hours.

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lgrin_edge.benchmark.macs import lgrin_macs
-from lgrin_edge.benchmark.threads import one_thread
 from lgrin_edge.export import c_runtime as cr
 from lgrin_edge.export.targets import TARGETS
+from lgrin_edge.measure.macs import lgrin_macs
+from lgrin_edge.measure.threads import one_thread
 
 # (label, build, kernels, batch, threads); kernels None: the family the runtime chose for this CPU
 CASES = [

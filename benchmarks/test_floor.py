@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lgrin_edge.benchmark.threads import one_thread
+from lgrin_edge.measure.threads import one_thread
 
 N = 256
 

@@ -3,7 +3,7 @@
 - speech (lgrin-speech): the C front-end through its ctypes bridge (lgrin_edge.frontend.native) and the
   numpy one, fed one 10 ms hop per call (a stream) and a whole 10 s signal per call, at 16 kHz and from
   48 kHz; the C front-end with the ``logmel`` descriptors, and TensorFlow Lite Micro's audio front-end
-  (its Signal library operators: lgrin_edge/benchmark/tflm_frontend.py) on the same 16 kHz audio;
+  (its Signal library operators: lgrin_edge/measure/tflm_frontend.py) on the same 16 kHz audio;
 - motion: accelerometer + gyroscope at 100 Hz to 10 Hz frames, C (lgrin_input.c) and numpy, one sample
   (10 ms) per call and 10 s per call;
 - end to end, per 0.5 s decision: the C front-end on 0.5 s of audio, its frames into a 2 s ring,
@@ -11,7 +11,7 @@
 
 Each benchmark's extra_info (kind "frontend") holds the stage, what ran it, the hops of input per call
 (``hops`` of ``hop_s`` seconds), the state bytes and the code bytes on x86-64 and Cortex-M4
-(lgrin_edge/benchmark/codesize.py); the report's "On-device front-end" section reads them.
+(lgrin_edge/measure/codesize.py); the report's "On-device front-end" section reads them.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lgrin_edge.benchmark import codesize
-from lgrin_edge.benchmark.frontend import KIND, STAGES
-from lgrin_edge.benchmark.macs import lgrin_macs
-from lgrin_edge.benchmark.threads import one_thread
 from lgrin_edge.data.graph import sequence_to_graphs
 from lgrin_edge.frontend import SpeechSpec, Stream, frames
 from lgrin_edge.frontend import motion as numpy_motion
+from lgrin_edge.measure import codesize
+from lgrin_edge.measure.frontend import KIND, STAGES
+from lgrin_edge.measure.macs import lgrin_macs
+from lgrin_edge.measure.threads import one_thread
 from lgrin_edge.native import find_compiler
 
 needs_cc = pytest.mark.skipif(find_compiler() is None, reason="no C compiler on PATH (cc, gcc or clang)")
@@ -145,7 +145,7 @@ def test_speech_hop_logmel(benchmark) -> None:
 def test_speech_hop_tflite_micro(benchmark, tmp_path: Path) -> None:
     """TensorFlow Lite Micro's audio front-end (Signal library operators, micro_speech's pipeline) on the
     same 16 kHz audio, one 25 ms window (one 10 ms hop) per call."""
-    from lgrin_edge.benchmark import tflm_frontend as tflm
+    from lgrin_edge.measure import tflm_frontend as tflm
 
     ok, why = tflm.status()
     if not ok:
@@ -240,22 +240,25 @@ def e2e_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     spreads, its activations calibrated on graphs of the benchmark audio."""
     if find_compiler() is None:
         pytest.skip("no C compiler on PATH (cc, gcc or clang)")
-    from lgrin_edge.export.c_runtime import random_folded_arrays, write_c_model
+    import dataclasses
+
+    from lgrin_edge.deploy.folded import FoldedLGrIN
+    from lgrin_edge.export.c_runtime import write_c_model
     from lgrin_edge.frontend.native import c_frames
 
     fr = c_frames(speech_like(16000), 16000)
     cfg = {**E2E_MODEL, "in_features": fr.shape[1]}
-    arrays, _, _ = random_folded_arrays(
+    model, _, _ = FoldedLGrIN.random(
         cfg["num_nodes"], cfg["in_features"], cfg["num_classes"], cfg["eta"], cfg["num_layers"]
     )
     mean, std = fr.mean(axis=0), np.maximum(fr.std(axis=0), 1e-6)
-    arrays["in_scale"], arrays["in_shift"] = (1 / std).astype(np.float32), (-mean / std).astype(np.float32)
+    model = dataclasses.replace(model, in_scale=1 / std, in_shift=-mean / std)
     starts = range(0, len(fr) - WINDOW_FRAMES + 1, int(DECISION_S * 100))
     calibration = np.concatenate(
         [sequence_to_graphs(fr[s : s + WINDOW_FRAMES], cfg["num_nodes"]) for s in starts]
     )
     path = tmp_path_factory.mktemp("e2e") / "model_int8.lgrn"
-    write_c_model(arrays, calibration, path)
+    write_c_model(model, calibration, path)
     return path, cfg
 
 

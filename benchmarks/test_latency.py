@@ -1,8 +1,8 @@
 """Inference latency of L-GrIN on every runtime of the target table, against BLSTM and SENet (the
-paper-scale SENet with --bench-training=full only: lgrin_edge/benchmark/context.py's FULL_ONLY).
+paper-scale SENet with --bench-training=full only: lgrin_edge/measure/context.py's FULL_ONLY).
 
 Run: pytest --benchmark-only --benchmark-json=bench.json
-Report: python -m lgrin_edge.benchmark.report bench.json
+Report: python -m lgrin_edge.measure.report bench.json
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 import torch
 
-from lgrin_edge.benchmark.context import FULL_ONLY
-from lgrin_edge.benchmark.macs import lgrin_macs
-from lgrin_edge.benchmark.threads import one_thread
 from lgrin_edge.checkpoint import load_checkpoint
 from lgrin_edge.export.targets import TARGETS
+from lgrin_edge.measure.context import FULL_ONLY
+from lgrin_edge.measure.macs import lgrin_macs
+from lgrin_edge.measure.threads import one_thread
 
 BATCHES = (1, 64)
 

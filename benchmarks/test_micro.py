@@ -13,10 +13,10 @@ import json
 import numpy as np
 import pytest
 
-from lgrin_edge.benchmark.macs import lgrin_macs
-from lgrin_edge.benchmark.threads import one_thread
 from lgrin_edge.export.c_runtime import CModel
 from lgrin_edge.export.targets import TARGETS
+from lgrin_edge.measure.macs import lgrin_macs
+from lgrin_edge.measure.threads import one_thread
 
 
 def test_tflite_micro(benchmark, runs, dataset: str) -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lgrin_edge.benchmark.macs import lgrin_macs
-from lgrin_edge.benchmark.threads import torch_threads
+from lgrin_edge.measure.macs import lgrin_macs
+from lgrin_edge.measure.threads import torch_threads
 from lgrin_edge.models import create_model, maxpool
 from lgrin_edge.params import CONFIGS
-from lgrin_edge.training.allocator import retain_freed_memory
-from lgrin_edge.training.trainer import adam
+from lgrin_edge.train.allocator import retain_freed_memory
+from lgrin_edge.train.trainer import adam
 
 BATCH = 32
 # (label, M, P, C): the paper's configurations (python -m lgrin_edge.params) and the bundled datasets

@@ -71,9 +71,15 @@ echo "== code size (text of the runtime objects)"
 # The runtime is the loader, the run paths, the dispatch and the kernel families; the front-end's files
 # (below) have their own goals.
 objs="$classes/obj"
-runtime_src=(export/src/lgrin_model.c export/src/lgrin_run.c export/src/lgrin_dispatch.c
-  export/src/lgrin_family_*.c)
-frontend_src=(export/src/lgrin_frontend.c export/src/lgrin_input.c)
+# The source lists are CMake's (LGRIN_SOURCES, LGRIN_FRONTEND_SOURCES, LGRIN_INPUT_SOURCES), read through
+# lgrin_edge/export/c_facts.py, loaded by path: it needs only the standard library.
+c_list() {
+  python3 -c 'import importlib.util as u, sys
+s = u.spec_from_file_location("c_facts", "lgrin_edge/export/c_facts.py"); m = u.module_from_spec(s)
+s.loader.exec_module(m); print(*("export/" + f for n in sys.argv[1:] for f in getattr(m, n)))' "$@"
+}
+read -ra runtime_src <<< "$(c_list SOURCES)"
+read -ra frontend_src <<< "$(c_list FRONTEND_SOURCES INPUT_SOURCES)"
 # text_bytes DIR CC FLAGS SOURCE...: compile each source alone into DIR, print the sum of their text
 text_bytes() {
   local dir="$1" cc="$2" flags="$3" src

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lgrin_edge.cli import Parser, UserError, run
+from lgrin_edge.export.c_facts import HEADER_SIZE, MAGIC, MIN_VERSION, VERSION
 from lgrin_edge.spec import KEY, NPZ_KEY, FeatureSpec, SpecError
 
 _MAX_BYTES = 1 << 31  # larger files are no artifact of lgrin-edge's (flatbuffers and protobuf stop at 2 GB)
@@ -51,7 +52,7 @@ def read_spec(path: Path) -> tuple[FeatureSpec, str]:
 
 def _embedded(path: Path, data: bytes) -> tuple[str, str]:
     """The spec's JSON text inside the file ``data`` and where it was, by content (then by suffix)."""
-    if data[:4] == b"LGRN":
+    if data[:4] == MAGIC:
         return _lgrn(path, data), "the .lgrn feature spec section"
     if data[4:8] == b"TFL3":
         return _tflite(path, data), f"TFLite Model.metadata {KEY!r}"
@@ -122,19 +123,21 @@ def _npz(path: Path) -> str:
 
 
 def _lgrn(path: Path, data: bytes) -> str:
-    """The C runtime's model file: version 5 carries the spec after the payload (export/README.md)."""
+    """The C runtime's model file: version 5 and later carry the spec after the payload (export/README.md)."""
     import zlib
 
     version, total, crc = struct.unpack_from("<III", data, 4)
     if total != len(data) or zlib.crc32(data[16:]) != crc:
         raise UserError(f"{path}: damaged .lgrn (its size or checksum does not match the header)")
-    if version == 4:
-        raise _none(path, "a model file of format version 4")
-    if version != 5:
-        raise UserError(f"{path}: .lgrn format version {version}; this lgrin-edge reads 4 and 5")
+    if version == MIN_VERSION:  # the one version without a spec section
+        raise _none(path, f"a model file of format version {MIN_VERSION}")
+    if version != VERSION:
+        raise UserError(
+            f"{path}: .lgrn format version {version}; this lgrin-edge reads {MIN_VERSION} and {VERSION}"
+        )
     n = struct.unpack_from("<I", data, 48)[0]
     start = total - ((n + 4) & ~3)
-    if n < 1 or start < 64:
+    if n < 1 or start < HEADER_SIZE:
         raise UserError(f"{path}: damaged .lgrn (feature spec length {n})")
     return data[start : start + n].decode()
 

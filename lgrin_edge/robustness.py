@@ -27,13 +27,13 @@ import time
 from pathlib import Path
 
 from lgrin_edge.atomic import write_bytes, write_json
-from lgrin_edge.benchmark.threads import cpu_description
 from lgrin_edge.cli import Parser, UserError, at_least, run
 from lgrin_edge.data import load_dataset
 from lgrin_edge.export.targets import TARGET_NAMES
 from lgrin_edge.export.tolerances import MAX_ACCURACY_DELTA, MIN_MEAN_AGREEMENT, VERIFY
-from lgrin_edge.training.recipes import RECIPES, model_lambdas, resolve, train_settings
-from lgrin_edge.training.trainer import TrainConfig
+from lgrin_edge.measure.threads import cpu_description
+from lgrin_edge.train.recipes import RECIPES, model_lambdas, resolve, train_settings
+from lgrin_edge.train.trainer import TrainConfig
 
 # "avx2" is what an AVX2 CPU without AVX-512 runs (torch's avx2 kernels, numpy's AVX-512 off); on such
 # a CPU "detected" is the same path. The matrix runs "detected" and "default" unless told otherwise.
@@ -91,7 +91,7 @@ def trained_otherwise(run: Path, recipe: str, epochs: int) -> list[str]:
     return differ
 
 
-def run_cell(
+def train_and_export_cell(
     out: Path,
     dataset: str,
     seed: int,
@@ -251,13 +251,13 @@ def _parser() -> Parser:
     return p
 
 
-def _run_cells(
+def _run_matrix(
     args: argparse.Namespace, cells: list[tuple[str, int, int, str]]
 ) -> tuple[list[dict], list[str]]:
     """Every cell's int8 rows, and a line for each cell not run yet or whose training failed."""
     rows, errors, start = [], [], time.time()
     for i, (ds, seed, threads, cpu) in enumerate(cells, 1):
-        result = run_cell(
+        result = train_and_export_cell(
             args.out,
             ds,
             seed,
@@ -337,7 +337,7 @@ def _main(argv: list[str] | None = None) -> int:
         p.error(f"--dist must be a plain folder name other than 'run', got {args.dist!r}")
     _check_selection(args)
     cells = list(itertools.product(args.datasets, args.seeds, args.threads, args.cpu))
-    rows, errors = _run_cells(args, cells)
+    rows, errors = _run_matrix(args, cells)
     if not rows:
         why = f" ({errors[0]}{f'; {len(errors) - 1} more' if len(errors) > 1 else ''})" if errors else ""
         print(f"error: no cell produced int8 artifacts{why}", file=sys.stderr)

@@ -44,15 +44,15 @@ from lgrin_edge.analysis.sweep_report import (
     write_markdown,
 )
 from lgrin_edge.atomic import exclusive, file_sha256, write_bytes, write_json
-from lgrin_edge.benchmark.threads import cpu_description
 from lgrin_edge.cli import EXIT_INTERRUPTED, Parser, UserError, at_least, finite_float, run
 from lgrin_edge.data import DATASET_NAMES, load_dataset
 from lgrin_edge.data.graph import LONG_POLICIES, default_nodes
 from lgrin_edge.data.splits import protocol_name
+from lgrin_edge.measure.threads import cpu_description
 from lgrin_edge.models.lgrin import LGrINOptions
-from lgrin_edge.training.recipes import RECIPE_KEYS, RECIPES, model_lambdas, resolve, train_settings
-from lgrin_edge.training.trainer import SELECTIONS, TrainConfig
-from lgrin_edge.training.transfer import load_source
+from lgrin_edge.train.recipes import RECIPE_KEYS, RECIPES, model_lambdas, resolve, train_settings
+from lgrin_edge.train.trainer import SELECTIONS, TrainConfig
+from lgrin_edge.train.transfer import load_source
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,6 +35,10 @@ def _commands() -> dict[str, Path]:
     for path in sorted(PACKAGE.rglob("*.py")):
         if "c_sources" not in path.parts and 'if __name__ == "__main__":' in path.read_text():
             parts = path.relative_to(ROOT).with_suffix("").parts
+            # a __main__.py that only starts another module's main: that module builds the parser
+            delegate = re.search(r"^from (lgrin_edge\S*) import main$", path.read_text(), re.M)
+            if parts[-1] == "__main__" and delegate:
+                path = ROOT.joinpath(*delegate.group(1).split(".")).with_suffix(".py")
             found[".".join(parts[:-1] if parts[-1] == "__main__" else parts)] = path
     return found
 
@@ -51,7 +56,9 @@ def parser_of(command: str, monkeypatch: pytest.MonkeyPatch) -> argparse.Argumen
     def capture(self: Parser, *args: object, **kwargs: object) -> None:
         raise _Captured(self)
 
-    module = importlib.import_module(command + (".__main__" if COMMANDS[command].stem == "__main__" else ""))
+    module = importlib.import_module(command)
+    if not hasattr(module, "main"):  # a package run by its __main__.py
+        module = importlib.import_module(command + ".__main__")
     with monkeypatch.context() as m:
         m.setattr(Parser, "parse_known_args", capture)
         with pytest.raises(_Captured) as caught:

@@ -70,7 +70,7 @@ def test_cells_train_with_the_named_recipe(tmp_path: Path, monkeypatch: pytest.M
         return subprocess.CompletedProcess(cmd, 1)  # training "fails": the cell stops after it
 
     monkeypatch.setattr(robustness.subprocess, "run", fake_run)
-    result = robustness.run_cell(tmp_path, "synthetic", 0, 1, "detected", 1, recipe="graph")
+    result = robustness.train_and_export_cell(tmp_path, "synthetic", 0, 1, "detected", 1, recipe="graph")
     assert "error" in result
     train = seen[0]
     assert "lgrin_edge.train" in train and train[train.index("--recipe") + 1] == "graph"
@@ -109,7 +109,9 @@ def test_a_cell_of_other_settings_is_named_not_reused(paper_start_run: Path) -> 
     assert robustness.trained_otherwise(paper_start_run, "paper-start", 2) == ["epochs"]
     differ = set(robustness.trained_otherwise(paper_start_run, "default", 1))
     assert {"adj_init", "adj_mean", "lambda1", "lambda2"} <= differ and "lambda3" not in differ
-    result = robustness.run_cell(paper_start_run.parents[1], "japanesevowels", 0, 1, "detected", 1)
+    result = robustness.train_and_export_cell(
+        paper_start_run.parents[1], "japanesevowels", 0, 1, "detected", 1
+    )
     assert "other settings" in result["error"] and "adj_mean" in result["error"]
 
 

@@ -5,9 +5,11 @@
  *
  * The core (the .c files of src/) uses only <stddef.h> and <stdint.h>: no malloc, no stdio, no libm,
  * so it builds freestanding. The caller owns every byte of memory:
- *   1. keep the model file in a 4-byte aligned buffer for as long as the model is used;
+ *   1. keep the model file in a 4-byte aligned buffer (lgrin_load checks it: LGRIN_E_ALIGN) for as long as
+ *      the model is used;
  *   2. lgrin_load() validates it and fills a caller-provided lgrin_model (pointers into the buffer);
- *   3. lgrin_workspace_size() tells how many bytes one inference needs; provide them (8-byte aligned);
+ *   3. lgrin_workspace_size() tells how many bytes one inference needs; provide them 4-byte aligned, as
+ *      lgrin_run checks (export/README.md suggests 8);
  *   4. lgrin_run() turns one float32 (M x P) input into C float32 logits.
  * A loaded model is read-only, so several threads may run it at once, each with its own workspace: the
  * batch pattern is one contiguous slice of the batch and one workspace per thread, each thread calling
@@ -39,22 +41,40 @@ extern "C" {
 
 enum lgrin_precision { LGRIN_FP32 = 0, LGRIN_INT8 = 1 };
 
-enum lgrin_status {
-    LGRIN_OK = 0,
-    LGRIN_E_ARG = -1,       /* null pointer or invalid argument */
-    LGRIN_E_TRUNCATED = -2, /* buffer shorter than the header or than the size the header declares */
-    LGRIN_E_MAGIC = -3,     /* not an L-GrIN model file */
-    LGRIN_E_VERSION = -4,   /* format version not supported by this runtime */
-    LGRIN_E_HEADER = -5,    /* header fields out of range, inconsistent or reserved bits set */
-    LGRIN_E_SIZE = -6,      /* buffer longer than the size the header declares */
-    LGRIN_E_CHECKSUM = -7,  /* CRC32 of the payload does not match */
-    LGRIN_E_VALUE = -8,     /* payload value invalid: neighbour index, shift, bias or non-finite float */
-    LGRIN_E_ALIGN = -9,     /* model buffer or workspace not suitably aligned */
-    LGRIN_E_WORKSPACE = -10, /* workspace smaller than lgrin_workspace_size() */
-    LGRIN_E_INPUT = -11,    /* input contains NaN or infinity */
-    LGRIN_E_ENDIAN = -12,   /* big-endian host: the format is little-endian */
-    LGRIN_E_KERNEL = -13    /* kernel family not in this build, or this CPU cannot run it */
-};
+/* Every status code, written once: X(enum name, value, lgrin_strerror's text). enum lgrin_status and
+ * lgrin_strerror are generated from it, and lgrin_edge/export/c_facts.py reads it for the Python side. */
+#define LGRIN_STATUS_LIST(X)                                                                                  \
+    X(LGRIN_OK, 0, "ok")                                                                                      \
+    /* null pointer or invalid argument */                                                                    \
+    X(LGRIN_E_ARG, -1, "invalid argument")                                                                    \
+    /* buffer shorter than the header or than the size the header declares */                                 \
+    X(LGRIN_E_TRUNCATED, -2, "model file truncated")                                                          \
+    /* not an L-GrIN model file */                                                                            \
+    X(LGRIN_E_MAGIC, -3, "bad magic: not an L-GrIN model file")                                               \
+    /* format version not supported by this runtime */                                                        \
+    X(LGRIN_E_VERSION, -4, "unsupported model format version")                                                \
+    /* header fields out of range, inconsistent or reserved bits set */                                       \
+    X(LGRIN_E_HEADER, -5, "invalid model header")                                                             \
+    /* buffer longer than the size the header declares */                                                     \
+    X(LGRIN_E_SIZE, -6, "model buffer longer than declared size")                                             \
+    /* CRC32 of the payload does not match */                                                                 \
+    X(LGRIN_E_CHECKSUM, -7, "model checksum mismatch (corrupt file)")                                         \
+    /* payload value invalid: neighbour index, shift, bias or non-finite float */                             \
+    X(LGRIN_E_VALUE, -8, "invalid value in model payload")                                                    \
+    /* model buffer or workspace not suitably aligned */                                                      \
+    X(LGRIN_E_ALIGN, -9, "buffer not aligned")                                                                \
+    /* workspace smaller than lgrin_workspace_size() */                                                       \
+    X(LGRIN_E_WORKSPACE, -10, "workspace too small")                                                          \
+    /* input contains NaN or infinity */                                                                      \
+    X(LGRIN_E_INPUT, -11, "input contains NaN or infinity")                                                   \
+    /* big-endian host: the format is little-endian */                                                        \
+    X(LGRIN_E_ENDIAN, -12, "big-endian host not supported")                                                   \
+    /* kernel family not in this build, or this CPU cannot run it */                                          \
+    X(LGRIN_E_KERNEL, -13, "kernel family not in this build or not supported by this CPU")
+
+#define LGRIN_STATUS_ENUMERATOR(name, value, text) name = value,
+enum lgrin_status { LGRIN_STATUS_LIST(LGRIN_STATUS_ENUMERATOR) };
+#undef LGRIN_STATUS_ENUMERATOR
 
 /* Per-branch tensors of one graph convolution MLP (eq. 4). int8 models use m/s (requantisation
  * multiplier and right shift per output channel) and int32 biases; fp32 models float biases. */

@@ -68,7 +68,16 @@ JNIEXPORT jint JNICALL Java_org_lgrin_edge_LGrinNative_nativeDim(JNIEnv *env, jc
     }
 }
 
-/* Runs one input (length M*P, checked by the Java side) into out (length C). Returns a status code. */
+/* An input with NaN or infinity is the caller's mistake: IllegalArgumentException with the runtime's text,
+ * thrown here so that the Java side restates no status code. */
+static void throw_bad_input(JNIEnv *env)
+{
+    jclass cls = (*env)->FindClass(env, "java/lang/IllegalArgumentException");
+    if (cls) (*env)->ThrowNew(env, cls, lgrin_strerror(LGRIN_E_INPUT)); /* else FindClass threw */
+}
+
+/* Runs one input (length M*P, checked by the Java side) into out (length C). Returns a status code;
+ * LGRIN_E_INPUT also throws (throw_bad_input). */
 JNIEXPORT jint JNICALL Java_org_lgrin_edge_LGrinNative_nativeRun(JNIEnv *env, jclass cls, jobject store,
                                                                  jobject work, jfloatArray input,
                                                                  jfloatArray out, jboolean probabilities)
@@ -88,6 +97,7 @@ JNIEXPORT jint JNICALL Java_org_lgrin_edge_LGrinNative_nativeRun(JNIEnv *env, jc
     y = (float *)(ws + y_at);
     (*env)->GetFloatArrayRegion(env, input, 0, (jsize)(m->M * m->P), x);
     rc = lgrin_run(m, ws, x_at, x, y);
+    if (rc == LGRIN_E_INPUT) throw_bad_input(env);
     if (rc != LGRIN_OK) return rc;
     if (probabilities) lgrin_softmax(y, m->C, y);
     (*env)->SetFloatArrayRegion(env, out, 0, (jsize)m->C, y);

@@ -129,56 +129,75 @@ static int check_descriptors(const lgrin_frontend_spec *s)
     return 1;
 }
 
-/* Check the spec (the rules of SpeechSpec.problem) and the input rate, and fill st's geometry. */
-static int derive(fe_state *st, const lgrin_frontend_spec *s, uint32_t input_rate)
+/* The spec's rules that need nothing derived: finite reals, rates, framing, mel bands, cepstra, f0 range. */
+static int valid_scalars(const lgrin_frontend_spec *s)
 {
     const double reals[] = {s->preemphasis, s->mel_low_hz, s->mel_high_hz, s->lifter, s->log_floor,
                             s->f0_min_hz, s->f0_max_hz, s->voicing_threshold, s->octave_cost, s->silence_rms,
                             s->hnr_r_eps, s->resample_cutoff, s->resample_kaiser_beta};
-    double lag_lo, lag_hi;
-    uint32_t i, g;
+    uint32_t i;
     for (i = 0; i < sizeof reals / sizeof reals[0]; i++)
         if (!is_finite(reals[i]))
-            return LGRIN_FE_E_ARG;
+            return 0;
     if (s->version != LGRIN_FE_VERSION || s->sample_rate < 1000 || s->sample_rate > 192000)
-        return LGRIN_FE_E_ARG;
+        return 0;
     if (s->frame_length < 2 || s->frame_length > s->fft_size || s->fft_size > LGRIN_FE_MAX_FFT ||
         (s->fft_size & (s->fft_size - 1)) || s->hop < 1 || s->hop > s->frame_length)
-        return LGRIN_FE_E_ARG;
+        return 0;
     if (!(s->preemphasis >= 0.0 && s->preemphasis < 1.0) || !(s->mel_low_hz >= 0.0) ||
         !(s->mel_low_hz < s->mel_high_hz) || !(s->mel_high_hz <= (double)s->sample_rate / 2.0))
-        return LGRIN_FE_E_ARG;
+        return 0;
     if (s->mel_bands < 2 || s->mel_bands > 128 || s->cepstra < 1 || s->cepstra >= s->mel_bands ||
         s->lifter < 0.0 || !(s->log_floor > 0.0))
-        return LGRIN_FE_E_ARG;
-    if (!(s->f0_min_hz > 0.0 && s->f0_min_hz < s->f0_max_hz))
-        return LGRIN_FE_E_ARG;
-    lag_lo = (double)s->sample_rate / s->f0_max_hz; /* ceil and floor of these, as math.ceil/floor */
-    lag_hi = (double)s->sample_rate / s->f0_min_hz;
+        return 0;
+    return s->f0_min_hz > 0.0 && s->f0_min_hz < s->f0_max_hz;
+}
+
+/* The pitch lags st->tmin..tmax (samples) from the f0 range, and the pitch window's rules they bound. */
+static int derive_lags(fe_state *st, const lgrin_frontend_spec *s)
+{
+    double lag_lo = (double)s->sample_rate / s->f0_max_hz; /* ceil and floor of these, as math.ceil/floor */
+    double lag_hi = (double)s->sample_rate / s->f0_min_hz;
     if (lag_hi > 1e9)
-        return LGRIN_FE_E_ARG;
+        return 0;
     st->tmin = (uint32_t)lag_lo + ((double)(uint32_t)lag_lo < lag_lo);
     st->tmax = (uint32_t)lag_hi;
     if (st->tmin < 2 || st->tmin >= st->tmax)
-        return LGRIN_FE_E_ARG;
-    if (s->pitch_length < s->frame_length || (s->pitch_length - s->frame_length) % 2 ||
-        2 * (st->tmax + 1) > s->pitch_length || s->pitch_length + st->tmax + 2 > LGRIN_FE_MAX_FFT)
-        return LGRIN_FE_E_ARG;
+        return 0;
+    return !(s->pitch_length < s->frame_length || (s->pitch_length - s->frame_length) % 2 ||
+             2 * (st->tmax + 1) > s->pitch_length || s->pitch_length + st->tmax + 2 > LGRIN_FE_MAX_FFT);
+}
+
+/* The rules of the voicing, HNR, delta, resampler and descriptor options. */
+static int valid_options(const lgrin_frontend_spec *s)
+{
     if (!(s->voicing_threshold >= 0.0 && s->voicing_threshold <= 1.0) || s->octave_cost < 0.0 ||
         s->silence_rms < 0.0 || !(s->hnr_r_eps > 0.0 && s->hnr_r_eps < 0.5) || s->delta_window < 1 ||
         s->delta_window > 8)
-        return LGRIN_FE_E_ARG;
-    if (s->resample_zero_crossings < 1 || s->resample_zero_crossings > 64 || !(s->resample_cutoff > 0.0) ||
-        s->resample_cutoff > 1.0 || !(s->resample_kaiser_beta >= 0.0) || s->resample_kaiser_beta > 30.0 ||
-        !check_descriptors(s))
-        return LGRIN_FE_E_ARG;
+        return 0;
+    return !(s->resample_zero_crossings < 1 || s->resample_zero_crossings > 64 ||
+             !(s->resample_cutoff > 0.0) || s->resample_cutoff > 1.0 || !(s->resample_kaiser_beta >= 0.0) ||
+             s->resample_kaiser_beta > 30.0 || !check_descriptors(s));
+}
+
+/* st->mel_total, the FFT bins of all mel bands together; 0 if a band holds no bin. */
+static int count_mel_bins(fe_state *st, const lgrin_frontend_spec *s)
+{
+    uint32_t i;
     st->mel_total = 0;
     for (i = 1; i <= s->mel_bands; i++) {
         uint32_t first = 0, last = 0;
         if (!band_bins(s, i, &first, &last))
-            return LGRIN_FE_E_ARG;
+            return 0;
         st->mel_total += last - first + 1;
     }
+    return 1;
+}
+
+/* The resampler from input_rate to the spec's rate: up/down factors and taps (none for equal rates). */
+static int derive_resampler(fe_state *st, const lgrin_frontend_spec *s, uint32_t input_rate)
+{
+    uint32_t g;
     if (input_rate < 1 || input_rate > 192000)
         return LGRIN_FE_E_RATE;
     g = gcd(input_rate, s->sample_rate);
@@ -192,7 +211,14 @@ static int derive(fe_state *st, const lgrin_frontend_spec *s, uint32_t input_rat
     if (input_rate == s->sample_rate)
         st->up = st->half = 0; /* no resampler */
     st->ntaps = 2 * st->half;
+    return LGRIN_FE_OK;
+}
 
+/* Frame, FFT and pitch window sizes, the descriptors' width and the span of samples one frame reads. */
+static void derive_geometry(fe_state *st, const lgrin_frontend_spec *s)
+{
+    uint32_t i;
+    int32_t po, hi;
     st->n_frame = s->frame_length;
     st->hop = s->hop;
     st->nfft = s->fft_size;
@@ -206,14 +232,24 @@ static int derive(fe_state *st, const lgrin_frontend_spec *s, uint32_t input_rat
         unsigned kind = s->descriptors[i] >> 8;
         st->need_pitch |= kind == LGRIN_FE_VOICING || kind == LGRIN_FE_F0 || kind == LGRIN_FE_HNR;
     }
-    {
-        int32_t po = -(int32_t)((s->pitch_length - s->frame_length) / 2);
-        int32_t hi = (int32_t)s->frame_length > po + (int32_t)s->pitch_length ? (int32_t)s->frame_length
-                                                                                : po + (int32_t)s->pitch_length;
-        st->lo = po < -1 ? po : -1;
-        st->span = (uint32_t)(hi - st->lo);
-        st->pitch_start = po - st->lo;
-    }
+    po = -(int32_t)((s->pitch_length - s->frame_length) / 2);
+    hi = (int32_t)s->frame_length > po + (int32_t)s->pitch_length ? (int32_t)s->frame_length
+                                                                   : po + (int32_t)s->pitch_length;
+    st->lo = po < -1 ? po : -1;
+    st->span = (uint32_t)(hi - st->lo);
+    st->pitch_start = po - st->lo;
+}
+
+/* Check the spec (the rules of SpeechSpec.problem) and the input rate, and fill st's geometry. */
+static int derive(fe_state *st, const lgrin_frontend_spec *s, uint32_t input_rate)
+{
+    int rc;
+    if (!valid_scalars(s) || !derive_lags(st, s) || !valid_options(s) || !count_mel_bins(st, s))
+        return LGRIN_FE_E_ARG;
+    rc = derive_resampler(st, s, input_rate);
+    if (rc != LGRIN_FE_OK)
+        return rc;
+    derive_geometry(st, s);
     return LGRIN_FE_OK;
 }
 
@@ -540,28 +576,12 @@ int lgrin_frontend_reset(void *state)
     return LGRIN_FE_OK;
 }
 
-int lgrin_frontend_init(void *state, size_t size, const lgrin_frontend_spec *spec, uint32_t input_rate)
+/* The tables below each follow the formula of lgrin_edge/frontend/tables.py or resample.py. */
+
+/* Hamming (frame) and Hann (pitch) windows, and the FFT's twiddles. */
+static void fill_windows(fe_state *st)
 {
-    fe_state *st = (fe_state *)state;
-    const lgrin_frontend_spec *s;
-    uint32_t i, k, b, tau, p, j;
-    real *re, *mel_w;
-    int rc;
-    fe_state planned;
-    if (!st || !spec)
-        return LGRIN_FE_E_ARG;
-    if ((uintptr_t)state & 7u)
-        return LGRIN_FE_E_ALIGN;
-    rc = derive(&planned, spec, input_rate);
-    if (rc != LGRIN_FE_OK)
-        return rc;
-    planned.spec = *spec;
-    if (size < layout(&planned))
-        return LGRIN_FE_E_SPACE;
-    *st = planned;
-    st->magic = 0;
-    s = &st->spec;
-    /* tables, each from the formula of lgrin_edge/frontend/tables.py or resample.py */
+    uint32_t i, k;
     for (i = 0; i < st->n_frame; i++)
         ARR(st, real, o_hamming)[i] = (real)(0.54 - 0.46 * cos(FE_TWO_PI * (double)i / (double)(st->n_frame - 1)));
     for (i = 0; i < st->lp; i++)
@@ -570,7 +590,13 @@ int lgrin_frontend_init(void *state, size_t size, const lgrin_frontend_spec *spe
         ARR(st, real, o_cos)[k] = (real)cos(FE_TWO_PI * (double)k / (double)st->nmax);
         ARR(st, real, o_sin)[k] = (real)sin(FE_TWO_PI * (double)k / (double)st->nmax);
     }
-    mel_w = ARR(st, real, o_mel_w);
+}
+
+/* The mel filterbank (each band's first bin, bin count and weights), the DCT and the lifter. */
+static void fill_mel_cepstra(fe_state *st, const lgrin_frontend_spec *s)
+{
+    real *mel_w = ARR(st, real, o_mel_w);
+    uint32_t b, k, j;
     for (b = 1; b <= s->mel_bands; b++) {
         uint32_t first = 0, last = 0;
         band_bins(s, b, &first, &last);
@@ -587,33 +613,67 @@ int lgrin_frontend_init(void *state, size_t size, const lgrin_frontend_spec *spe
         ARR(st, real, o_lifter)[k - 1] =
             (real)(s->lifter > 0.0 ? 1.0 + s->lifter / 2.0 * sin(FE_PI * (double)k / s->lifter) : 1.0);
     }
+}
+
+/* The pitch tracker's octave costs per lag and the Hann window's normalised autocorrelation. */
+static void fill_pitch(fe_state *st, const lgrin_frontend_spec *s)
+{
+    real *re = ARR(st, real, o_re);
+    uint32_t i, tau;
     for (tau = 0; tau < st->tmax + 2; tau++)
         ARR(st, real, o_octave)[tau] =
             (real)(tau >= st->tmin && tau <= st->tmax
                        ? s->octave_cost * log2(s->f0_min_hz * (double)tau / (double)s->sample_rate)
                        : 0.0);
-    re = ARR(st, real, o_re);
     for (i = 0; i < st->lp; i++)
         re[i] = ARR(st, real, o_hann)[i];
     autocorrelation(st, st->lp, st->pitch_fft);
     st->window_energy = re[0];
     for (tau = 0; tau < st->tmax + 2; tau++)
         ARR(st, real, o_wac)[tau] = re[tau] / re[0];
-    if (st->up) { /* taps h(p / L + K/2 - 1 - j) of each phase p (resample.py: taps) */
-        double width = st->up >= st->down ? (double)s->resample_zero_crossings
-                                          : (double)s->resample_zero_crossings * (double)st->down / (double)st->up;
-        double fc = s->resample_cutoff * (st->up >= st->down ? 1.0 : (double)st->up / (double)st->down);
-        double i0_beta = bessel_i0(s->resample_kaiser_beta);
-        for (p = 0; p < st->up; p++)
-            for (j = 0; j < st->ntaps; j++) {
-                double tau_f = (double)p / (double)st->up + (double)((int32_t)st->half - 1 - (int32_t)j);
-                double u = tau_f / width, arg = FE_PI * fc * tau_f, h = 0.0;
-                if (u * u < 1.0)
-                    h = fc * (tau_f == 0.0 ? 1.0 : sin(arg) / arg) *
-                        (bessel_i0(s->resample_kaiser_beta * sqrt(1.0 - u * u)) / i0_beta);
-                ARR(st, real, o_taps)[(size_t)p * st->ntaps + j] = (real)h;
-            }
-    }
+}
+
+/* The resampler's taps h(p / L + K/2 - 1 - j) of each phase p (resample.py: taps). */
+static void fill_taps(fe_state *st, const lgrin_frontend_spec *s)
+{
+    double width = st->up >= st->down ? (double)s->resample_zero_crossings
+                                      : (double)s->resample_zero_crossings * (double)st->down / (double)st->up;
+    double fc = s->resample_cutoff * (st->up >= st->down ? 1.0 : (double)st->up / (double)st->down);
+    double i0_beta = bessel_i0(s->resample_kaiser_beta);
+    uint32_t p, j;
+    for (p = 0; p < st->up; p++)
+        for (j = 0; j < st->ntaps; j++) {
+            double tau_f = (double)p / (double)st->up + (double)((int32_t)st->half - 1 - (int32_t)j);
+            double u = tau_f / width, arg = FE_PI * fc * tau_f, h = 0.0;
+            if (u * u < 1.0)
+                h = fc * (tau_f == 0.0 ? 1.0 : sin(arg) / arg) *
+                    (bessel_i0(s->resample_kaiser_beta * sqrt(1.0 - u * u)) / i0_beta);
+            ARR(st, real, o_taps)[(size_t)p * st->ntaps + j] = (real)h;
+        }
+}
+
+int lgrin_frontend_init(void *state, size_t size, const lgrin_frontend_spec *spec, uint32_t input_rate)
+{
+    fe_state *st = (fe_state *)state;
+    int rc;
+    fe_state planned;
+    if (!st || !spec)
+        return LGRIN_FE_E_ARG;
+    if ((uintptr_t)state & 7u)
+        return LGRIN_FE_E_ALIGN;
+    rc = derive(&planned, spec, input_rate);
+    if (rc != LGRIN_FE_OK)
+        return rc;
+    planned.spec = *spec;
+    if (size < layout(&planned))
+        return LGRIN_FE_E_SPACE;
+    *st = planned;
+    st->magic = 0;
+    fill_windows(st);
+    fill_mel_cepstra(st, &st->spec);
+    fill_pitch(st, &st->spec);
+    if (st->up)
+        fill_taps(st, &st->spec);
     st->magic = FE_MAGIC;
     return lgrin_frontend_reset(st);
 }

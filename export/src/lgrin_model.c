@@ -177,24 +177,11 @@ static int valid_spec(const uint8_t *s, uint32_t n, uint32_t size)
     return 1;
 }
 
-int lgrin_load(lgrin_model *model, const void *buf, size_t len)
+/* Reads and checks the header fields after magic, version and size (p: LGRIN_HEADER_SIZE bytes of a file
+ * of this version), the per-layer feature counts F included. */
+static int read_header(lgrin_model *m, const uint8_t *p, uint32_t version)
 {
-    const uint8_t *p = (const uint8_t *)buf;
-    const union {
-        uint32_t u;
-        uint8_t b[4];
-    } probe = {1u};
-    lgrin_model *const m = model; /* filled in place: a struct copy could emit a memcpy call */
-    uint64_t spec_at;
-    cursor c;
-    uint32_t total, version, i;
-    if (!model || (!buf && len)) return LGRIN_E_ARG;
-    if (probe.b[0] != 1u) return LGRIN_E_ENDIAN;
-    if (len < LGRIN_HEADER_SIZE) return LGRIN_E_TRUNCATED;
-    if (p[0] != 'L' || p[1] != 'G' || p[2] != 'R' || p[3] != 'N') return LGRIN_E_MAGIC;
-    version = rd32(p + 4);
-    if (version < LGRIN_MIN_VERSION || version > LGRIN_VERSION) return LGRIN_E_VERSION;
-    total = rd32(p + 8);
+    uint32_t i;
     m->precision = rd32(p + 16);
     m->M = rd32(p + 20);
     m->P = rd32(p + 24);
@@ -220,6 +207,31 @@ int lgrin_load(lgrin_model *model, const void *buf, size_t len)
         if (f > LGRIN_MAX_FEATURES) return LGRIN_E_HEADER;
         m->F[i + 1] = (uint32_t)f;
     }
+    return LGRIN_OK;
+}
+
+int lgrin_load(lgrin_model *model, const void *buf, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)buf;
+    const union {
+        uint32_t u;
+        uint8_t b[4];
+    } probe = {1u};
+    lgrin_model *const m = model; /* filled in place: a struct copy could emit a memcpy call */
+    uint64_t spec_at;
+    cursor c;
+    uint32_t total, version;
+    int rc;
+    if (!model || (!buf && len)) return LGRIN_E_ARG;
+    if (probe.b[0] != 1u) return LGRIN_E_ENDIAN;
+    if (len < LGRIN_HEADER_SIZE) return LGRIN_E_TRUNCATED;
+    if (p[0] != LGRIN_MAGIC[0] || p[1] != LGRIN_MAGIC[1] || p[2] != LGRIN_MAGIC[2] || p[3] != LGRIN_MAGIC[3])
+        return LGRIN_E_MAGIC;
+    version = rd32(p + 4);
+    if (version < LGRIN_MIN_VERSION || version > LGRIN_VERSION) return LGRIN_E_VERSION;
+    total = rd32(p + 8);
+    rc = read_header(m, p, version);
+    if (rc != LGRIN_OK) return rc;
     c.base = (const uint8_t *)0;
     c.off = LGRIN_HEADER_SIZE;
     layout(m, &c);
@@ -255,20 +267,10 @@ const char *lgrin_feature_spec(const lgrin_model *m, size_t *len)
 const char *lgrin_strerror(int status)
 {
     switch (status) {
-    case LGRIN_OK: return "ok";
-    case LGRIN_E_ARG: return "invalid argument";
-    case LGRIN_E_TRUNCATED: return "model file truncated";
-    case LGRIN_E_MAGIC: return "bad magic: not an L-GrIN model file";
-    case LGRIN_E_VERSION: return "unsupported model format version";
-    case LGRIN_E_HEADER: return "invalid model header";
-    case LGRIN_E_SIZE: return "model buffer longer than declared size";
-    case LGRIN_E_CHECKSUM: return "model checksum mismatch (corrupt file)";
-    case LGRIN_E_VALUE: return "invalid value in model payload";
-    case LGRIN_E_ALIGN: return "buffer not aligned";
-    case LGRIN_E_WORKSPACE: return "workspace too small";
-    case LGRIN_E_INPUT: return "input contains NaN or infinity";
-    case LGRIN_E_ENDIAN: return "big-endian host not supported";
-    case LGRIN_E_KERNEL: return "kernel family not in this build or not supported by this CPU";
+#define LGRIN_STATUS_CASE(name, value, text) \
+    case name: return text;
+        LGRIN_STATUS_LIST(LGRIN_STATUS_CASE)
+#undef LGRIN_STATUS_CASE
     default: return "unknown error";
     }
 }

@@ -13,13 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lgrin_edge.export.c_runtime import (
-    encode_model,
-    quantize,
-    random_folded_arrays,
-    reference_forward,
-    simulate_int8,
-)
+from lgrin_edge.deploy import int8, reference
+from lgrin_edge.deploy.folded import FoldedLGrIN
+from lgrin_edge.export.c_runtime import encode_model
 from lgrin_edge.export.tolerances import C_REPRODUCTION
 from lgrin_edge.spec import FeatureSpec, Named
 
@@ -48,38 +44,38 @@ def kat_spec() -> str:
 def kat_files() -> dict[str, bytes]:
     """File name -> content of the known-answer set."""
     d = KAT_DIMS
-    arrays, mean, std = random_folded_arrays(d["M"], d["P"], d["C"], eta=d["eta"], L=d["L"], seed=d["seed"])
+    model, mean, std = FoldedLGrIN.random(d["M"], d["P"], d["C"], eta=d["eta"], L=d["L"], seed=d["seed"])
     rng = np.random.default_rng(d["seed"] + 1)
     cal = (mean + std * rng.normal(size=(64, d["M"], d["P"]))).astype(np.float32)
     x = (mean + std * rng.normal(size=(1, d["M"], d["P"]))).astype(np.float32)
-    want32 = reference_forward(arrays, x)[0]
-    want8 = simulate_int8(quantize(arrays, cal), x)[0]
+    want32 = reference.forward(model, x)[0]
+    want8 = int8.simulate(int8.quantize(model, cal), x)[0]
     lines = (
         [f"{d['M']} {d['P']} {d['C']}"]
         + [" ".join(f"{v:.9g}" for v in a) for a in (x.ravel(), want32, want8)]
         + [f"{C_REPRODUCTION!r}"]
     )
     t = TILE_DIMS
-    t_arrays, t_mean, t_std = random_folded_arrays(
+    t_model, t_mean, t_std = FoldedLGrIN.random(
         t["M"], t["P"], t["C"], eta=t["eta"], L=t["L"], seed=t["seed"]
     )
     rng = np.random.default_rng(t["seed"] + 1)
     t_cal = (t_mean + t_std * rng.normal(size=(64, t["M"], t["P"]))).astype(np.float32)
     t_x = (t_mean + t_std * rng.normal(size=(t["N"], t["M"], t["P"]))).astype(np.float32)
-    t_want = simulate_int8(quantize(t_arrays, t_cal), t_x)
+    t_want = int8.simulate(int8.quantize(t_model, t_cal), t_x)
     t_lines = (
         [f"{t['M']} {t['P']} {t['C']} {t['N']}"]
         + [" ".join(f"{v:.9g}" for v in a) for a in (t_x.ravel(), t_want.ravel())]
         + [f"{C_REPRODUCTION!r}"]
     )
     return {
-        "kat_fp32.lgrn": encode_model(arrays, precision="fp32"),
-        "kat_int8.lgrn": encode_model(arrays, cal),
+        "kat_fp32.lgrn": encode_model(model, precision="fp32"),
+        "kat_int8.lgrn": encode_model(model, cal),
         # the same model, carrying a feature spec (format version 5): the same logits
-        "kat_spec_int8.lgrn": encode_model(arrays, cal, feature_spec=kat_spec()),
+        "kat_spec_int8.lgrn": encode_model(model, cal, feature_spec=kat_spec()),
         "kat_spec.json": kat_spec().encode(),
         "kat.txt": ("\n".join(lines) + "\n").encode(),
-        "kat_tiles_int8.lgrn": encode_model(t_arrays, t_cal),
+        "kat_tiles_int8.lgrn": encode_model(t_model, t_cal),
         "kat_tiles.txt": ("\n".join(t_lines) + "\n").encode(),
     }
 

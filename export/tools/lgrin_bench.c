@@ -99,6 +99,33 @@ static long parse_iterations(const char *text)
     return (errno == 0 && end != text && *end == '\0' && v >= 1) ? v : -1;
 }
 
+/* The model in buf (len bytes read from path), running the kernel family LGRIN_KERNELS names when set and
+ * not empty; NULL after one line on stderr, with *status the exit status that failure calls for. */
+static lgrin_model *load(const char *path, const void *buf, size_t len, int *status)
+{
+    const char *family = getenv("LGRIN_KERNELS"); /* unset or empty: lgrin_load's choice */
+    lgrin_model *m = malloc(lgrin_model_struct_size());
+    int rc;
+    if (!m) {
+        fprintf(stderr, "error: out of memory\n");
+        *status = 1;
+        return NULL;
+    }
+    rc = lgrin_load(m, buf, len);
+    if (rc != LGRIN_OK) {
+        fprintf(stderr, "error: %s: %s\n", path, lgrin_strerror(rc));
+        free(m);
+        return NULL;
+    }
+    if (family && *family && (rc = lgrin_use_kernels(m, family)) != LGRIN_OK) {
+        fprintf(stderr, "error: LGRIN_KERNELS=%s: %s (this build: %s)\n", family, lgrin_strerror(rc),
+                lgrin_kernel_families());
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
 int main(int argc, char **argv)
 {
     void *buf = NULL, *ws = NULL;
@@ -107,7 +134,6 @@ int main(int argc, char **argv)
     size_t n, i, ws_len, len = 0;
     long iters = argc > 2 ? parse_iterations(argv[2]) : 10000;
     unsigned seed = 1u;
-    const char *family = getenv("LGRIN_KERNELS"); /* unset or empty: lgrin_load's choice */
     double best;
     int rc, status = 2; /* bad input until the model has loaded */
     if (argc < 2 || argc > 3 || iters < 1) {
@@ -116,22 +142,8 @@ int main(int argc, char **argv)
     }
     buf = read_all(argv[1], &len);
     if (!buf) goto done;
-    m = malloc(lgrin_model_struct_size());
-    if (!m) {
-        fprintf(stderr, "error: out of memory\n");
-        status = 1;
-        goto done;
-    }
-    rc = lgrin_load(m, buf, len);
-    if (rc != LGRIN_OK) {
-        fprintf(stderr, "error: %s: %s\n", argv[1], lgrin_strerror(rc));
-        goto done;
-    }
-    if (family && *family && (rc = lgrin_use_kernels(m, family)) != LGRIN_OK) {
-        fprintf(stderr, "error: LGRIN_KERNELS=%s: %s (this build: %s)\n", family, lgrin_strerror(rc),
-                lgrin_kernel_families());
-        goto done;
-    }
+    m = load(argv[1], buf, len, &status);
+    if (!m) goto done;
     status = 1; /* from here on a failure is the run's, not the input's */
     n = (size_t)lgrin_num_nodes(m) * lgrin_num_features(m);
     ws_len = lgrin_workspace_size(m);
@@ -146,6 +158,7 @@ int main(int argc, char **argv)
         seed = seed * 1664525u + 1013904223u;
         x[i] = (float)(seed >> 8) / 8388608.0f - 1.0f;
     }
+    rc = LGRIN_OK; /* best_time ors every run's status into it */
     best = best_time(m, ws, ws_len, x, logits, iters, &rc);
     if (rc != LGRIN_OK) {
         fprintf(stderr, "error: lgrin_run: %s\n", lgrin_strerror(rc));

@@ -127,11 +127,27 @@ static int read_wav(const char *path, wav *w)
     return 2;
 }
 
+/* Samples start .. start + n - 1 of the first channel, into fx (float files) or ix (16-bit files). */
+static void decode_block(const wav *w, size_t start, size_t n, float *fx, int16_t *ix)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const unsigned char *p = w->data + (start + i) * w->channels * (w->bits / 8);
+        if (w->is_float) {
+            uint32_t u = le32(p);
+            memcpy(&fx[i], &u, sizeof u);
+        } else {
+            long v = (long)le16(p);
+            ix[i] = (int16_t)(v >= 32768 ? v - 65536 : v); /* two's complement, read portably */
+        }
+    }
+}
+
 /* Frames of the whole file (malloc'd, *count x P), with the default spec; NULL after one line on stderr. */
 static float *run(const char *path, const wav *w, size_t *count, uint32_t *width)
 {
     lgrin_frontend_spec spec;
-    size_t size, total = 0, i, start;
+    size_t size, total = 0, start;
     void *state;
     float *frames;
     ptrdiff_t got;
@@ -161,16 +177,7 @@ static float *run(const char *path, const wav *w, size_t *count, uint32_t *width
         float fx[BLOCK];
         int16_t ix[BLOCK];
         size_t room = lgrin_frontend_max_frames(state, n);
-        for (i = 0; i < n; i++) {
-            const unsigned char *p = w->data + (start + i) * w->channels * (w->bits / 8);
-            if (w->is_float) {
-                uint32_t u = le32(p);
-                memcpy(&fx[i], &u, sizeof u);
-            } else {
-                long v = (long)le16(p);
-                ix[i] = (int16_t)(v >= 32768 ? v - 65536 : v); /* two's complement, read portably */
-            }
-        }
+        decode_block(w, start, n, fx, ix);
         got = w->is_float ? lgrin_frontend_push(state, fx, n, frames + total * *width, room)
                           : lgrin_frontend_push_i16(state, ix, n, frames + total * *width, room);
         if (got < 0) {
@@ -223,6 +230,32 @@ static int write_frames(const char *path, const float *frames, size_t values)
     return 0;
 }
 
+/* One known answer: got (count x width frames) against expect (len bytes of float32); prints ok or FAIL
+ * and returns whether it failed. */
+static int compare(const char *wav_name, const float *got, size_t count, uint32_t width,
+                   const unsigned char *expect, size_t len, unsigned long want_frames, unsigned long want_p,
+                   double tol)
+{
+    double worst = 0;
+    size_t i;
+    if (count != want_frames || width != want_p || len != count * width * 4) {
+        printf("FAIL %s: %lu frames x %u, expected %lu x %lu (%lu bytes)\n", wav_name, (unsigned long)count,
+               (unsigned)width, want_frames, want_p, (unsigned long)len);
+        return 1;
+    }
+    for (i = 0; i < count * width; i++) {
+        uint32_t u = le32(expect + 4 * i);
+        float e;
+        double diff;
+        memcpy(&e, &u, sizeof e);
+        diff = (got[i] > e ? got[i] - e : e - got[i]) / (1.0 + (e < 0 ? -e : e));
+        worst = diff > worst ? diff : worst;
+    }
+    printf("%s %s: %lu frames x %u, worst |got - expected| / (1 + |expected|) = %.3g (tolerance %.3g)\n",
+           worst <= tol ? "ok" : "FAIL", wav_name, (unsigned long)count, (unsigned)width, worst, tol);
+    return !(worst <= tol);
+}
+
 /* Each line of KAT.txt: WAV EXPECTED.f32 FRAMES P TOLERANCE (paths relative to KAT.txt's folder); a frame
  * value passes when |got - expected| <= TOLERANCE x (1 + |expected|). */
 static int check(const char *kat)
@@ -244,9 +277,8 @@ static int check(const char *kat)
         wav w;
         float *got;
         unsigned char *expect;
-        size_t count = 0, len = 0, i;
+        size_t count = 0, len = 0;
         uint32_t width = 0;
-        double worst = 0;
         if (line[0] == '#' || line[0] == '\n')
             continue;
         if (sscanf(line, "%255s %255s %lu %lu %lf", wav_name, f32_name, &want_frames, &want_p, &tol) != 5) {
@@ -267,23 +299,7 @@ static int check(const char *kat)
             fclose(f);
             return 2;
         }
-        if (count != want_frames || width != want_p || len != count * width * 4) {
-            printf("FAIL %s: %lu frames x %u, expected %lu x %lu (%lu bytes)\n", wav_name, (unsigned long)count,
-                   (unsigned)width, want_frames, want_p, (unsigned long)len);
-            failed++;
-        } else {
-            for (i = 0; i < count * width; i++) {
-                uint32_t u = le32(expect + 4 * i);
-                float e;
-                double diff;
-                memcpy(&e, &u, sizeof e);
-                diff = (got[i] > e ? got[i] - e : e - got[i]) / (1.0 + (e < 0 ? -e : e));
-                worst = diff > worst ? diff : worst;
-            }
-            printf("%s %s: %lu frames x %u, worst |got - expected| / (1 + |expected|) = %.3g (tolerance %.3g)\n",
-                   worst <= tol ? "ok" : "FAIL", wav_name, (unsigned long)count, (unsigned)width, worst, tol);
-            failed += !(worst <= tol);
-        }
+        failed += compare(wav_name, got, count, width, expect, len, want_frames, want_p, tol);
         cases++;
         free(got);
         free(expect);

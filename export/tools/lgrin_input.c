@@ -330,12 +330,51 @@ static void check_digest(const char *line)
         fail("graph digest (every T, M)", "resample", (long)m_max);
 }
 
+/* lgrin_graph_gather of graph g against the indices want: frame i holds i + c / 8 in column c, and the
+ * ring is rotated every way. */
+static void check_gather(unsigned long t, unsigned long m, int code, unsigned long g, const uint32_t *want,
+                         const char *policy)
+{
+    const uint32_t p_width = 3;
+    float *ring = (float *)malloc(sizeof(float) * t * p_width), *out = (float *)malloc(sizeof(float) * m * p_width);
+    unsigned long rot, j;
+    for (rot = 0; rot < t; rot += 1 + t / 7) {
+        unsigned long i, c;
+        int ok;
+        for (i = 0; i < t; i++)
+            for (c = 0; c < p_width; c++)
+                ring[((rot + i) % t) * p_width + c] = (float)i + (float)c / 8.0f;
+        ok = lgrin_graph_gather(ring, (uint32_t)t, (uint32_t)rot, (uint32_t)t, p_width, (uint32_t)m, (uint32_t)code,
+                                (uint32_t)g, out) == LGRIN_IN_OK;
+        for (j = 0; ok && j < m; j++)
+            for (c = 0; c < p_width; c++)
+                ok &= out[j * p_width + c] == (float)want[j] + (float)c / 8.0f;
+        checks++;
+        if (!ok)
+            fail("graph gather", policy, (long)rot);
+    }
+    free(ring);
+    free(out);
+}
+
+/* The arguments the graph functions refuse. */
+static void check_graph_refusals(void)
+{
+    uint32_t idx[4];
+    float ring[4] = {0};
+    expect(lgrin_graph_indices(0, 4, LGRIN_GRAPH_RESAMPLE, 0, idx) == LGRIN_IN_E_ARG, "T = 0");
+    expect(lgrin_graph_indices(5, 4, 3, 0, idx) == LGRIN_IN_E_ARG, "unknown policy");
+    expect(lgrin_graph_indices(9, 4, LGRIN_GRAPH_CHUNK, 3, idx) == LGRIN_IN_E_ARG, "graph beyond the count");
+    expect(lgrin_graph_gather(ring, 2, 0, 3, 1, 4, LGRIN_GRAPH_RESAMPLE, 0, ring) == LGRIN_IN_E_ARG,
+           "T above the ring's capacity");
+}
+
 static void check_graph(const char *dir)
 {
     char *line = (char *)malloc(1u << 20), policy[32];
     FILE *f = open_list(dir, "graph.txt");
     while (fgets(line, 1 << 20, f)) {
-        unsigned long t, m, g, count, j, rot;
+        unsigned long t, m, g, count, j;
         uint32_t *want, *got;
         char *p, *end;
         int code, n_read = 0;
@@ -366,41 +405,14 @@ static void check_graph(const char *dir)
         if (lgrin_graph_indices((uint32_t)t, (uint32_t)m, (uint32_t)code, (uint32_t)g, got) != LGRIN_IN_OK ||
             memcmp(got, want, sizeof(uint32_t) * m) != 0)
             fail("graph indices", policy, (long)t);
-        if (t <= 4096) { /* gather: frame i holds i + c / 8 in column c, the ring rotated every way */
-            const uint32_t p_width = 3;
-            float *ring = (float *)malloc(sizeof(float) * t * p_width), *out = (float *)malloc(sizeof(float) * m * p_width);
-            for (rot = 0; rot < t; rot += 1 + t / 7) {
-                unsigned long i, c;
-                int ok;
-                for (i = 0; i < t; i++)
-                    for (c = 0; c < p_width; c++)
-                        ring[((rot + i) % t) * p_width + c] = (float)i + (float)c / 8.0f;
-                ok = lgrin_graph_gather(ring, (uint32_t)t, (uint32_t)rot, (uint32_t)t, p_width, (uint32_t)m,
-                                        (uint32_t)code, (uint32_t)g, out) == LGRIN_IN_OK;
-                for (j = 0; ok && j < m; j++)
-                    for (c = 0; c < p_width; c++)
-                        ok &= out[j * p_width + c] == (float)want[j] + (float)c / 8.0f;
-                checks++;
-                if (!ok)
-                    fail("graph gather", policy, (long)rot);
-            }
-            free(ring);
-            free(out);
-        }
+        if (t <= 4096)
+            check_gather(t, m, code, g, want, policy);
         free(want);
         free(got);
     }
     fclose(f);
     free(line);
-    {
-        uint32_t idx[4];
-        float ring[4] = {0};
-        expect(lgrin_graph_indices(0, 4, LGRIN_GRAPH_RESAMPLE, 0, idx) == LGRIN_IN_E_ARG, "T = 0");
-        expect(lgrin_graph_indices(5, 4, 3, 0, idx) == LGRIN_IN_E_ARG, "unknown policy");
-        expect(lgrin_graph_indices(9, 4, LGRIN_GRAPH_CHUNK, 3, idx) == LGRIN_IN_E_ARG, "graph beyond the count");
-        expect(lgrin_graph_gather(ring, 2, 0, 3, 1, 4, LGRIN_GRAPH_RESAMPLE, 0, ring) == LGRIN_IN_E_ARG,
-               "T above the ring's capacity");
-    }
+    check_graph_refusals();
 }
 
 int main(int argc, char **argv)

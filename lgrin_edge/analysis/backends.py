@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from lgrin_edge.analysis.cells import Cell, run_cell
+from lgrin_edge.analysis.cells import Cell, train_and_test_fold
 from lgrin_edge.cli import UserError
 from lgrin_edge.optional import installed, missing
 
@@ -68,7 +68,7 @@ def run_local(cells: list[Cell], res: Resources) -> Iterator[Outcome]:
     a fork safely)."""
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=res.workers, mp_context=ctx, initializer=_worker_start) as pool:
-        futures = {pool.submit(run_cell, c, res.cpus, res.device): c for c in cells}
+        futures = {pool.submit(train_and_test_fold, c, res.cpus, res.device): c for c in cells}
         try:
             for fut in cf.as_completed(futures):
                 err = fut.exception()
@@ -98,7 +98,7 @@ def run_ray(cells: list[Cell], res: Resources, address: str | None) -> Iterator[
     else:
         ray.init(address=address, log_to_driver=False)
     try:
-        task = ray.remote(num_cpus=res.cpus, num_gpus=res.gpus, max_retries=0)(run_cell)
+        task = ray.remote(num_cpus=res.cpus, num_gpus=res.gpus, max_retries=0)(train_and_test_fold)
         pending = {task.remote(c, res.cpus, res.device): c for c in cells}
         while pending:
             (ref,), _ = ray.wait(list(pending), num_returns=1)

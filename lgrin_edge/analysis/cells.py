@@ -66,15 +66,16 @@ def _source_id(settings: dict) -> str | None:
     return None if src is None else f"{src['weights_sha256']}/{src['finetune']}/{src['norm']}"
 
 
-def run_cell(cell: Cell, threads: int, device: str) -> dict:
-    """Train and test one cell through the project's protocol (training/protocol.run_fold). Runs in a
-    worker; its console output (the fits' progress) is dropped so the driver's bar stays readable."""
+def train_and_test_fold(cell: Cell, threads: int, device: str) -> dict:
+    """Train and test one cell, one fold of the project's protocol (lgrin_edge.train.protocol.run_fold).
+    Runs in a worker; its console output (the fits' progress) is dropped so the driver's bar stays
+    readable."""
     import torch
 
     from lgrin_edge.data import load_dataset
-    from lgrin_edge.training.protocol import run_fold
-    from lgrin_edge.training.trainer import TrainConfig
-    from lgrin_edge.training.transfer import load_source
+    from lgrin_edge.train.protocol import run_fold
+    from lgrin_edge.train.trainer import TrainConfig
+    from lgrin_edge.train.transfer import load_source
 
     torch.set_num_threads(threads)
     s = cell.settings

@@ -32,8 +32,8 @@ import numpy as np
 
 from lgrin_edge import __version__
 from lgrin_edge.atomic import check_folder_target, exclusive, staged_folder, write_bytes, write_json
-from lgrin_edge.benchmark.threads import cpu_description
 from lgrin_edge.cli import Parser, UserError, at_least, run
+from lgrin_edge.measure.threads import cpu_description
 from lgrin_edge.optional import first_missing
 
 # -- the corpus --------------------------------------------------------------------------------------
@@ -373,7 +373,7 @@ EXTRACTORS = ("is09", "lgrin-speech")
 
 def write_datasets(stage: Path, corpus: list[Utterance], feats: Features) -> dict[str, Path]:
     """One npz per extractor: the same files in the same order, speakers as groups."""
-    from lgrin_edge.features.npz_writer import write_npz
+    from lgrin_edge.features.npz_writer import write_dataset_npz as write_npz
     from lgrin_edge.features.speech import feature_spec
     from lgrin_edge.frontend import SpeechSpec
     from lgrin_edge.spec import speech_frontend_spec
@@ -632,6 +632,43 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _train_all(
+    args: argparse.Namespace, paths: dict[str, Path], runs: Path, log: Callable[[str], None]
+) -> dict[str, dict[int, dict[str, Any]]]:
+    """Extractor -> seed -> the metrics of one training on that extractor's dataset, each run in ``runs``."""
+    results: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in EXTRACTORS}
+    total, done = len(args.seeds) * len(EXTRACTORS), 0
+    for seed in args.seeds:
+        for name in EXTRACTORS:
+            t0 = time.time()
+            metrics = train(paths[name], seed, args.folds, args.epochs, runs / f"{name}-seed{seed}")
+            results[name][seed] = metrics
+            done += 1
+            log(
+                f"  trained {name} seed {seed} ({done}/{total}): accuracy {100 * metrics['accuracy']:.2f}% "
+                f"in {time.time() - t0:.0f} s"
+            )
+    return results
+
+
+def _corpus_record(args: argparse.Namespace, corpus: list[Utterance], seconds: list[float]) -> dict[str, Any]:
+    """extractors.json's "corpus": how the files were spoken, their rates and durations."""
+    by_rate = {str(r): sum(u.rate == r for u in corpus) for r, _ in RATES}
+    return {
+        "files": len(corpus),
+        "speakers": args.speakers,
+        "voices": list(SPEAKERS[: args.speakers]),
+        "styles": {k: {"pitch": p, "speed_wpm": s, "amplitude": a} for k, (p, s, a) in STYLES.items()},
+        "jitter": dict(zip(("pitch", "speed_wpm", "amplitude"), JITTER, strict=True)),
+        "noise_dbfs": NOISE_DBFS,
+        "files_per_rate": by_rate,
+        "seconds_min": float(np.min(seconds)),
+        "seconds_median": float(np.median(seconds)),
+        "seconds_max": float(np.max(seconds)),
+        "utterances": [asdict(u) for u in corpus],
+    }
+
+
 def study(args: argparse.Namespace, stage: Path, command: str) -> dict[str, Any]:
     """The whole study into ``stage``; returns extractors.json's contents."""
     import opensmile
@@ -657,20 +694,8 @@ def study(args: argparse.Namespace, stage: Path, command: str) -> dict[str, Any]
     log(f"  median r of the 16 descriptors against IS09's (ours smoothed): {med:.3f}")
     runs = stage / "runs"
     runs.mkdir()
-    results: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in EXTRACTORS}
-    total, done = len(args.seeds) * len(EXTRACTORS), 0
-    for seed in args.seeds:
-        for name in EXTRACTORS:
-            t0 = time.time()
-            metrics = train(paths[name], seed, args.folds, args.epochs, runs / f"{name}-seed{seed}")
-            results[name][seed] = metrics
-            done += 1
-            log(
-                f"  trained {name} seed {seed} ({done}/{total}): accuracy {100 * metrics['accuracy']:.2f}% "
-                f"in {time.time() - t0:.0f} s"
-            )
+    results = _train_all(args, paths, runs, log)
     ended = time.time()
-    by_rate = {str(r): sum(u.rate == r for u in corpus) for r, _ in RATES}
     return {
         "lgrin_edge": __version__,
         "opensmile": opensmile.__version__,
@@ -680,19 +705,7 @@ def study(args: argparse.Namespace, stage: Path, command: str) -> dict[str, Any]
         "epochs": args.epochs,
         "folds": args.folds,
         "recipe": "default",
-        "corpus": {
-            "files": len(corpus),
-            "speakers": args.speakers,
-            "voices": list(SPEAKERS[: args.speakers]),
-            "styles": {k: {"pitch": p, "speed_wpm": s, "amplitude": a} for k, (p, s, a) in STYLES.items()},
-            "jitter": dict(zip(("pitch", "speed_wpm", "amplitude"), JITTER, strict=True)),
-            "noise_dbfs": NOISE_DBFS,
-            "files_per_rate": by_rate,
-            "seconds_min": float(np.min(seconds)),
-            "seconds_median": float(np.median(seconds)),
-            "seconds_max": float(np.max(seconds)),
-            "utterances": [asdict(u) for u in corpus],
-        },
+        "corpus": _corpus_record(args, corpus, seconds),
         "comparison": comparison,
         "accuracy": accuracy_summary(results),
         "time": {

@@ -19,8 +19,8 @@ from typing import Any
 from lgrin_edge.cli import UserError
 from lgrin_edge.models.lgrin import LGrINOptions
 from lgrin_edge.models.options import OptionError
-from lgrin_edge.training.recipes import RECIPE_KEYS
-from lgrin_edge.training.transfer import FINETUNES, TRANSFER_NORMS
+from lgrin_edge.train.recipes import RECIPE_KEYS
+from lgrin_edge.train.transfer import FINETUNES, TRANSFER_NORMS
 
 # eq. 8's weights are one recipe setting, ``lambdas: [l1, l2, l3]``, as on the train command line.
 MODEL_KEYS = tuple(k for k in LGrINOptions.option_names() if not k.startswith("lambda"))

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lgrin_edge.training.plots import save_figure
+from lgrin_edge.train.plots import save_figure
 
 LANDMARK_FEATURES = 136  # 68 (x, y) facial landmarks, laid out [x_0 .. x_67, y_0 .. y_67]
 

@@ -137,7 +137,7 @@ def plot_sections(grid: Grid, datasets: list[str], summaries: list[Summary], pat
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from lgrin_edge.training.plots import save_figure
+    from lgrin_edge.train.plots import save_figure
 
     sections = [(s, list(rows)) for s, rows in itertools.groupby(grid.rows, key=lambda r: r.section)]
     fig, axes = plt.subplots(1, len(sections), figsize=(4.5 * len(sections), 3.4), squeeze=False)

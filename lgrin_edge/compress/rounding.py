@@ -25,10 +25,33 @@ QMAX = 127
 DAMPING = 0.01
 
 
-def row_scales(w: np.ndarray) -> np.ndarray:
-    """Symmetric per-row int8 scales (an all-zero row gets 1)."""
-    amax = np.abs(np.asarray(w, np.float64)).max(axis=1)
-    return np.where(amax > 0, amax / QMAX, 1.0)
+def symmetric_scales(
+    w: np.ndarray, axis: int | None = 0, qmax: int = QMAX, dtype: type = np.float64
+) -> np.ndarray:
+    """Symmetric int8 scales ``max |w| / qmax`` of each slice along ``axis`` (one for the whole tensor if
+    None), computed in ``dtype``; an all-zero slice gets 1 (its values are 0 at any scale)."""
+    w = np.asarray(w, dtype)
+    other = tuple(i for i in range(w.ndim) if i != axis)
+    scale = np.abs(w).max(axis=other) / qmax
+    return np.where(scale > 0, scale, 1).astype(dtype)
+
+
+def symmetric_int8(
+    w: np.ndarray, axis: int | None = 0, qmax: int = QMAX, dtype: type = np.float64
+) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric narrow-range int8 (+-``qmax``) of ``w`` per slice along ``axis`` (per tensor if None).
+
+    Returns (q int8 like ``w``, scales (slices,) or () in ``dtype``): ``q * scale`` approximates ``w``.
+    The C runtime computes in float64 (its multipliers are derived from the scales); ONNX files store
+    float32 scales, so their weights are quantised in float32.
+    """
+    w = np.asarray(w, dtype)
+    scale = symmetric_scales(w, axis, qmax, dtype)
+    shape = [1] * w.ndim
+    if axis is not None:
+        shape[axis] = -1
+    q = np.clip(np.rint(w / scale.reshape(shape)), -qmax, qmax).astype(np.int8)
+    return q, scale
 
 
 def gptq_int8(w: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -39,7 +62,7 @@ def gptq_int8(w: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     w = np.array(w, np.float64)
     if w.ndim != 2 or h.shape != (w.shape[1], w.shape[1]):
         raise ValueError(f"weights (out, in) and H (in, in) expected; got {w.shape} and {h.shape}")
-    scale = row_scales(w)
+    scale = symmetric_scales(w)
     h = np.array(h, np.float64)
     dead = np.diag(h) <= 0  # inputs that never vary carry no error: round them plainly
     h[dead, dead] = 1.0

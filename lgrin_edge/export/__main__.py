@@ -30,6 +30,7 @@ def target_help() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command's options: what to export, in which forms, and where to."""
     p = Parser(
         prog="python -m lgrin_edge.export",
         description=__doc__ + target_help(),
@@ -50,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--precision", default="all", choices=(*PRECISIONS, "all"), help="default: %(default)s")
     p.add_argument("--out", type=Path, default=None, help="output folder (default dist/<checkpoint name>)")
+    _add_build_options(p)
+    return p
+
+
+def _add_build_options(p: argparse.ArgumentParser) -> None:
+    """How the artifacts are built, verified and reported."""
     p.add_argument(
         "--calibration",
         type=at_least(1),
@@ -92,7 +99,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="also keep artifacts that miss their tolerance, in OUT/unverified/ (for inspection or "
         "timing; never in place of a verified file)",
     )
-    return p
 
 
 def format_table(manifest: dict) -> str:

@@ -1,21 +1,13 @@
 """ExecuTorch target: fp32 and int8 ``.pte`` programs for PyTorch's edge runtime, XNNPACK delegate.
 
-The folded L-GrIN is lowered as :class:`XnnpackLGrIN`, the same arithmetic written in operators XNNPACK
-implements, so the whole program runs in one delegated subgraph. Lowered as written, four operators
-have no XNNPACK kernel and fall back to ExecuTorch's portable ones: the 1-hop max pool's gather
-(``index``) and ``amax``, the 3-D ``mean`` and the 1-D ``pool_p @ H`` (``sum``); the delegate then splits
-into four subgraphs with conversions at every cut, and ran 2-8x slower than eager PyTorch. Rewritten:
-
-- ``relu(A) @ H`` is ``linear(H^T, relu(A))^T``;
-- the 1-hop max pool is a ``linear`` of H^T with a constant 0/1 selection matrix (K*M, M) that gathers the
-  K neighbours of every node, then ``max_pool2d`` over K (in int8 the 0/1 weights are exact);
-- the readout's max is ``max_pool2d`` over the nodes, and [p-weighted sum | mean] one ``linear`` with the
-  rows [p; 1/M].
+The folded L-GrIN is lowered as :class:`~lgrin_edge.deploy.xnnpack.XnnpackLGrIN`, the same arithmetic
+written in operators XNNPACK implements, so the whole program runs in one delegated subgraph.
 
 int8 (the default) is dynamic: every linear holds int8 weights (per output channel, error-compensated
 rounding, compress/rounding.py) and XNNPACK quantises its input per row at run time, as the TFLite
-target does; ``static=True`` gives static per-tensor int8 activations (the XNNPACK quantiser's PT2E
-recipe), calibrated on training graphs. Baselines are lowered as they are (no rewrite).
+target does; a static QuantSpec (``static=True``, ``--static-int8``) gives static per-tensor int8
+activations (the XNNPACK quantiser's PT2E recipe, histogram observers), calibrated on training graphs.
+Baselines are lowered as they are (no rewrite).
 
 The program has a fixed batch (the example's); :class:`ExecuTorchModel` runs any batch in chunks.
 """
@@ -30,17 +22,22 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from lgrin_edge.atomic import write_bytes
 from lgrin_edge.compress.fold import DeployLGrIN
+from lgrin_edge.deploy.xnnpack import XnnpackLGrIN
 from lgrin_edge.export.errors import ExportError
+from lgrin_edge.export.quant_spec import Activations, Calibration, QuantSpec, conversion, given_or_chosen
 from lgrin_edge.export.runner import Runner, check_export_request, fixed_batch_example, package_version
 from lgrin_edge.optional import installed, missing
 
 # The native runtime is built against one libtorch; nothing checks the match at import.
 TESTED_VERSION = "1.5.1"
+
+
+# The XNNPACK quantiser's int8 weights (quant_spec.HONOURS: the only width this exporter makes).
+_WEIGHT_BITS = 8
 
 
 class ExecuTorchError(ExportError):
@@ -79,75 +76,32 @@ def _quiet() -> Iterator[None]:
             logging.disable(previous)
 
 
-class XnnpackLGrIN(nn.Module):
-    """DeployLGrIN in XNNPACK's operators (module docstring); same weights, same outputs in fp32."""
-
-    def __init__(self, deploy: DeployLGrIN) -> None:
-        super().__init__()
-        if deploy.pooling not in ("learned", "max", "mean"):
-            raise ExecuTorchError(f"pooling {deploy.pooling!r} has no XNNPACK form")
-        m = deploy.adj.shape[0]
-        self.pooling, self.inception, self.nodes = deploy.pooling, deploy.inception, m
-        self.register_buffer("in_scale", deploy.in_scale.clone())
-        self.register_buffer("in_shift", deploy.in_shift.clone())
-        self.register_buffer("adj", deploy.adj.clone())
-        nbr = deploy.nbr.long()
-        self.neighbours = nbr.shape[1]
-        select = torch.zeros(self.neighbours * m, m)  # row k*M + i picks node nbr[i, k]
-        for k in range(self.neighbours):
-            select[torch.arange(m) + k * m, nbr[:, k]] = 1.0
-        self.register_buffer("select", select)
-        rows = [deploy.pool_p.reshape(1, m)] if self.pooling == "learned" else []
-        if self.pooling in ("learned", "mean"):
-            rows.append(torch.full((1, m), 1.0 / m))
-        self.register_buffer("weighted", torch.cat(rows) if rows else torch.zeros(0, m))
-        self.layers = deploy.layers
-        self.classifier = deploy.classifier
-        self.eval()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, m = x.shape[0], self.nodes
-        h = x * self.in_scale + self.in_shift
-        for branches in self.layers:
-            ht = h.transpose(1, 2)  # (B, F, M)
-            ah = F.linear(ht, self.adj).transpose(1, 2)  # relu(A) @ H
-            outs = [br(ah) for br in branches]
-            if self.inception:
-                f = ht.shape[1]
-                gathered = F.linear(ht, self.select).reshape(b, f, self.neighbours, m)
-                outs.append(F.max_pool2d(gathered, (self.neighbours, 1)).reshape(b, f, m).transpose(1, 2))
-            h = torch.cat(outs, dim=-1)
-        ht = h.transpose(1, 2)
-        f = ht.shape[1]
-        parts = []
-        if self.pooling in ("learned", "max"):
-            parts.append(F.max_pool2d(ht.reshape(b, f, 1, m), (1, m)).reshape(b, f))
-        if len(self.weighted):
-            # (B, F, R) -> (B, R*F): [p-weighted sum | mean], the order DeployLGrIN concatenates
-            parts.append(F.linear(ht, self.weighted).transpose(1, 2).reshape(b, -1))
-        return self.classifier(torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0])
-
-
 def export_executorch(
     module: nn.Module,
     calibration: np.ndarray,
     out: str | Path,
     precision: str,
     batch: int = 1,
+    spec: QuantSpec | None = None,
+    *,
     static: bool = False,
 ) -> dict:
     """Lower ``module`` ((B, M, P) -> (B, C)) to a ``.pte`` with a fixed batch, XNNPACK-delegated.
 
-    ``precision`` "fp32" or "int8" (dynamic, or with ``static`` calibrated per-tensor activations);
+    ``precision`` "fp32" or "int8" with the executorch recipe ``spec`` (without it
+    ``spec_for("executorch", static)``): dynamic, or static calibrated per-tensor activations;
     ``calibration`` (N, M, P) raw training graphs. The file at ``out`` is replaced atomically. Returns
-    facts for the manifest, among them which operators XNNPACK runs and which run on portable kernels.
+    facts for the manifest, among them which operators XNNPACK runs and which run on portable kernels,
+    and what int8 did (``recipe``).
     """
     check_export_request(precision, batch)
+    spec = given_or_chosen("executorch", spec, static) if precision == "int8" else None
+    static = spec is not None and spec.activations is Activations.STATIC
     ok, why = executorch_status()
     if not ok:
         raise ExecuTorchError(why)
     calibration = np.asarray(calibration, np.float32)
-    graph = XnnpackLGrIN(module) if isinstance(module, DeployLGrIN) else module.eval()
+    graph = XnnpackLGrIN(module.folded()) if isinstance(module, DeployLGrIN) else module.eval()
     example = (fixed_batch_example(calibration, int(batch)),)
     with _quiet():
         from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
@@ -156,7 +110,7 @@ def export_executorch(
 
         try:
             program = torch.export.export(graph, example)
-            if precision == "int8":
+            if spec is not None:
                 program = _quantised(program, calibration, int(batch), static)
             edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
             info = get_delegation_info(edge.exported_program().graph_module)
@@ -164,6 +118,21 @@ def export_executorch(
         except Exception as exc:
             raise ExecuTorchError(f"lowering to ExecuTorch failed: {type(exc).__name__}: {exc}") from exc
     write_bytes(Path(out), bytes(buffer))
+    facts = {
+        "tool": f"executorch {package_version('executorch')}, XNNPACK partitioner",
+        "batch": int(batch),
+        "graph": type(graph).__name__,
+        **_delegation(info),
+    }
+    if spec is not None:
+        facts["int8"] = "static per-tensor activations" if static else "dynamic per-row activations"
+        calibrated = Calibration.HISTOGRAM if static else Calibration.NONE
+        facts["recipe"] = conversion(spec.activations, calibrated, _WEIGHT_BITS)
+    return facts
+
+
+def _delegation(info: object) -> dict:
+    """How many subgraphs XNNPACK runs, and each operator's count inside them and outside (portable)."""
     delegated, portable = {}, {}
     for row in info.get_operator_delegation_dataframe().itertuples():
         if row.op_type == "Total":
@@ -172,17 +141,11 @@ def export_executorch(
             delegated[row.op_type] = int(row.occurrences_in_delegated_graphs)
         if row.occurrences_in_non_delegated_graphs:
             portable[row.op_type] = int(row.occurrences_in_non_delegated_graphs)
-    facts = {
-        "tool": f"executorch {package_version('executorch')}, XNNPACK partitioner",
-        "batch": int(batch),
-        "graph": type(graph).__name__,
+    return {
         "delegated_subgraphs": int(info.num_delegated_subgraphs),
         "delegated_ops": delegated,
         "portable_ops": portable,
     }
-    if precision == "int8":
-        facts["int8"] = "static per-tensor activations" if static else "dynamic per-row activations"
-    return facts
 
 
 def _quantised(

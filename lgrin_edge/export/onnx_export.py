@@ -5,7 +5,8 @@
 - by default (``SPECS``) weight-only int8 for both flavours: every constant weight of a MatMul/Gemm
   stored int8 (per output channel; a constant first MatMul operand such as relu(A) per tensor) behind a
   DequantizeLinear, activations float. The ``"tensorrt"`` flavour is lowered to opset 17 and must pass
-  :func:`lgrin_edge.export.tensorrt.check_tensorrt_conformance`.
+  TensorRT's rules (:func:`lgrin_edge.export.tensorrt_qdq.conformance_violations`), checked once, before
+  the file is written.
 - with ``static=True`` (``STATIC_SPECS``, ``--static-int8``) onnxruntime's ``quantize_static`` (QDQ,
   min-max calibration): for ``"onnx"`` asymmetric uint8 activations and 7-bit per-channel weights that
   cannot saturate onnxruntime's x86 kernels; for ``"tensorrt"`` signed int8 activations and weights,
@@ -13,7 +14,8 @@
   rule, and the pooled head in float (its weights stored int8): its input concatenates max, learned and
   mean pooling, whose ranges differ too much for one symmetric int8 scale.
 
-docs/quantisation.md gives the measurements behind both.
+docs/quantisation.md gives the measurements behind both. The returned facts hold what was done (the
+recipe's ``activations``, ``calibration``, ``weight_bits`` and ``float_parts``), for the manifest.
 """
 
 from __future__ import annotations
@@ -45,7 +47,15 @@ from lgrin_edge.export.onnx_graph import (
     symmetric_int8,
     weight_axis_rule,
 )
-from lgrin_edge.export.quant_spec import SATURATION_SAFE_WEIGHT, SPECS, STATIC_SPECS, QuantSpec
+from lgrin_edge.export.quant_spec import (
+    SATURATION_SAFE_WEIGHT,
+    Activations,
+    Calibration,
+    FloatPart,
+    QuantSpec,
+    conversion,
+    given_or_chosen,
+)
 from lgrin_edge.export.runner import Runner, package_version
 from lgrin_edge.export.tensorrt_qdq import (
     TENSORRT_IR_VERSION,
@@ -176,17 +186,19 @@ def _calibration_batches(model: onnx.ModelProto, calibration: np.ndarray) -> lis
 
 
 def _ort_quantize(
-    fp32_path: Path,
-    model: onnx.ModelProto,
-    calibration: np.ndarray,
-    spec: QuantSpec,
-    tensorrt: bool,
-    only: str | None = None,
+    fp32_path: Path, model: onnx.ModelProto, calibration: np.ndarray, spec: QuantSpec, only: str | None = None
 ) -> onnx.ModelProto:
-    """onnxruntime's QDQ quantiser with the settings of ``spec`` (quant_spec.py says why each)."""
+    """onnxruntime's QDQ quantiser with the settings of ``spec`` (quant_spec.py says why each): 7-bit
+    weights (``reduce_range``) where ``spec.weight_bits`` is 7, ``spec.keep_float`` left in float."""
     import tempfile
 
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
 
     class Reader(CalibrationDataReader):
         def __init__(self, batches: list[np.ndarray]) -> None:
@@ -200,6 +212,7 @@ def _ort_quantize(
         excluded = float_nodes(model, spec)
     else:  # one node alone (the sensitivity report)
         excluded = [n.name for n in model.graph.node if n.name != only]
+    tensorrt = spec.target == "tensorrt"
     with tempfile.TemporaryDirectory(prefix="lgrin-ortq-") as tmp:
         out = Path(tmp) / "int8.onnx"
         quantize_static(
@@ -212,6 +225,7 @@ def _ort_quantize(
             activation_type=QuantType.QInt8 if tensorrt else QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             nodes_to_exclude=excluded,
+            calibrate_method=CalibrationMethod.MinMax,
             extra_options={
                 "WeightSymmetric": True,
                 "ActivationSymmetric": tensorrt,
@@ -222,32 +236,50 @@ def _ort_quantize(
 
 
 def float_nodes(model: onnx.ModelProto, spec: QuantSpec) -> list[str]:
-    """Names of the nodes ``spec`` keeps in float: the input normalisation and/or the pooled head."""
+    """Names of the nodes ``spec`` keeps in float (``keep_float``): the input normalisation and/or the
+    pooled head."""
+    return [name for names in float_parts(model, spec.keep_float).values() for name in names]
+
+
+def float_parts(model: onnx.ModelProto, parts: frozenset[FloatPart]) -> dict[FloatPart, list[str]]:
+    """The nodes of each of ``parts`` in ``model`` (normalisation first, then the pooled head)."""
+    found = {}
+    if FloatPart.NORMALISATION in parts:
+        found[FloatPart.NORMALISATION] = _normalisation_nodes(model)
+    if FloatPart.CLASSIFIER in parts:
+        found[FloatPart.CLASSIFIER] = _head_nodes(model)
+    return found
+
+
+def _normalisation_nodes(model: onnx.ModelProto) -> list[str]:
+    """The elementwise ops from the graph input to the first contraction: x * scale + shift."""
     nodes = list(model.graph.node)
-    producers = {out: n for n in nodes for out in n.output}
     keep: list[str] = []
-    if spec.float_normalisation:
-        # The elementwise ops from the graph input to the first contraction: x * scale + shift.
-        name = model.graph.input[0].name
-        while True:
-            users = [n for n in nodes if name in n.input]
-            if len(users) != 1 or users[0].op_type not in ("Mul", "Add", "Sub", "Div"):
-                break
-            keep.append(users[0].name)
-            name = users[0].output[0]
-    if spec.float_classifier:
-        cls = producers[model.graph.output[0].name]
-        if cls.op_type not in ("MatMul", "Gemm"):
-            raise ExportError(f"the graph ends in {cls.op_type}, not in a MatMul/Gemm classifier")
-        keep.append(cls.name)
-        # The pooling that feeds it (a Concat of poolings, or one pooling) runs in float too, so no
-        # Q/DQ pair sits on the classifier input (TensorRT would otherwise fuse it into int8).
-        head = producers.get(cls.input[0])
-        if head is not None and head.op_type == "Concat":
-            keep.append(head.name)
-            keep += [producers[i].name for i in head.input if i in producers]
-        elif head is not None:
-            keep.append(head.name)
+    name = model.graph.input[0].name
+    while True:
+        users = [n for n in nodes if name in n.input]
+        if len(users) != 1 or users[0].op_type not in ("Mul", "Add", "Sub", "Div"):
+            return keep
+        keep.append(users[0].name)
+        name = users[0].output[0]
+
+
+def _head_nodes(model: onnx.ModelProto) -> list[str]:
+    """The classifier and the pooling that feeds it."""
+    producers = {out: n for n in model.graph.node for out in n.output}
+    keep: list[str] = []
+    cls = producers[model.graph.output[0].name]
+    if cls.op_type not in ("MatMul", "Gemm"):
+        raise ExportError(f"the graph ends in {cls.op_type}, not in a MatMul/Gemm classifier")
+    keep.append(cls.name)
+    # The pooling that feeds it (a Concat of poolings, or one pooling) runs in float too, so no
+    # Q/DQ pair sits on the classifier input (TensorRT would otherwise fuse it into int8).
+    head = producers.get(cls.input[0])
+    if head is not None and head.op_type == "Concat":
+        keep.append(head.name)
+        keep += [producers[i].name for i in head.input if i in producers]
+    elif head is not None:
+        keep.append(head.name)
     return keep
 
 
@@ -342,59 +374,76 @@ def quantize_onnx(
     fp32_path: Path,
     calibration: np.ndarray,
     out_path: Path,
-    flavour: str = "onnx",
+    spec: QuantSpec | None = None,
     only: str | None = None,
+    *,
+    flavour: str = "onnx",
     static: bool = False,
 ) -> dict:
-    """int8 of a fp32 ONNX model with the recipe ``SPECS[flavour]`` (``STATIC_SPECS`` with ``static``):
-    weight-only int8, or static PTQ calibrated on ``calibration`` (N, M, P) float32. ``only`` quantises
-    that one node and keeps the rest in float. Returns the settings for the manifest. The output is
-    written atomically.
+    """int8 of a fp32 ONNX model with the recipe ``spec`` (an onnx or tensorrt QuantSpec; without it
+    ``spec_for(flavour, static)``): weight-only int8, or static PTQ calibrated on ``calibration`` (N, M, P)
+    float32. ``only`` quantises that one node and keeps the rest in float. Returns the facts for the
+    manifest, among them what was done (``recipe``). The output is written atomically.
     """
-    if flavour not in FLAVOURS:
-        raise ValueError(f"flavour must be one of {', '.join(FLAVOURS)}; got {flavour!r}")
+    target = flavour if spec is None else spec.target
+    if target not in FLAVOURS:
+        raise ValueError(f"flavour must be one of {', '.join(FLAVOURS)}; got {target!r}")
+    spec = given_or_chosen(target, spec, static)
     fp32_path, out_path = Path(fp32_path), Path(out_path)
     fp32 = load_onnx(fp32_path)
     calibration = _check_calibration(fp32, calibration)
-    tensorrt = flavour == "tensorrt"
-    spec = (STATIC_SPECS if static else SPECS)[flavour]
-    if spec.weight_only:
+    if spec.activations is Activations.FLOAT:
         quantized = onnx.ModelProto()
         quantized.CopyFrom(fp32)
         info: dict = {
             "tool": "lgrin_edge",
             "method": "weight-only int8: symmetric per output channel, float activations",
             "format": "DequantizeLinear on constant weights",
-            "flavour": flavour,
+            "flavour": target,
             "weight_only_int8": weight_only_int8(quantized, spec.weight_bits, only),
         }
-        return _finish(quantized, tensorrt, info, out_path)
+        recipe = conversion(Activations.FLOAT, Calibration.NONE, spec.weight_bits)
+        return _finish(quantized, target == "tensorrt", {**info, "recipe": recipe}, out_path)
+    quantized, info = _static_int8(fp32_path, fp32, calibration, spec, only)
+    return _finish(quantized, target == "tensorrt", info, out_path)
+
+
+def _static_int8(
+    fp32_path: Path, fp32: onnx.ModelProto, calibration: np.ndarray, spec: QuantSpec, only: str | None
+) -> tuple[onnx.ModelProto, dict]:
+    """onnxruntime's static int8 of ``fp32`` under ``spec``, rewritten to TensorRT's rules for its flavour;
+    the model and its facts."""
     tool = "onnxruntime"
     try:
-        quantized = _ort_quantize(fp32_path, fp32, calibration, spec, tensorrt, only)
+        quantized = _ort_quantize(fp32_path, fp32, calibration, spec, only)
     except ValueError:
         raise
     except Exception as exc:
         raise ExportError(f"{tool} could not quantise {fp32_path.name}: {exc}") from exc
+    parts = float_parts(fp32, spec.keep_float)
     info = {
         "tool": tool,
         "tool_version": package_version(tool) or "unknown",
         "method": "static post-training quantisation, min-max calibration",
         "format": "QDQ",
         "calibration_samples": len(calibration),
-        "flavour": flavour,
-        "float_nodes": float_nodes(fp32, spec),
+        "flavour": spec.target,
+        "float_nodes": [name for names in parts.values() for name in names],
     }
-    if tensorrt:
+    if spec.target == "tensorrt":
         info["weights_requantized"] = requantize_weights_for_tensorrt(quantized, fp32)
-    if spec.float_classifier and only is None:
+    if FloatPart.CLASSIFIER in spec.keep_float and only is None:
         # Weight-only: the layer computes in float, so its weights keep all 8 bits on every runtime.
         info["weight_only_int8"] = _int8_weight_storage(quantized, _classifier_node(fp32))
-    return _finish(quantized, tensorrt, info, out_path)
+    kept = [part for part, names in parts.items() if names] if only is None else []
+    info["recipe"] = conversion(Activations.STATIC, Calibration.MIN_MAX, spec.weight_bits, kept)
+    return quantized, info
 
 
 def _finish(quantized: onnx.ModelProto, tensorrt: bool, info: dict, out_path: Path) -> dict:
-    """The checks every int8 flavour passes before it is written: opset, saturation, checker, TensorRT."""
+    """The checks every int8 flavour passes before it is written: opset, saturation, checker, TensorRT's
+    rules (the one conformance check of the file: ``conformance`` in the returned facts)."""
+    recipe = info.pop("recipe")
     if tensorrt:
         # Cached shapes from before the rewrite would contradict the new per-tensor scales.
         quantized = lower_opset(strip_provenance(quantized), TENSORRT_OPSET, TENSORRT_IR_VERSION)
@@ -414,8 +463,9 @@ def _finish(quantized: onnx.ModelProto, tensorrt: bool, info: dict, out_path: Pa
         violations = conformance_violations(quantized)
         if violations:
             raise ExportError("int8 model breaks TensorRT's rules:\n  " + "\n  ".join(violations))
+        info["conformance"] = "passed"
     save_onnx(quantized, out_path)
-    return info
+    return {**info, "recipe": recipe}
 
 
 # The onnxruntime session option that runs a weight-only int8 file at fp32 speed (docs/quantisation.md).

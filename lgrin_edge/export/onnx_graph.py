@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+import lgrin_edge.compress.rounding as rounding
 from lgrin_edge.atomic import atomic_path, write_bytes
 from lgrin_edge.export.errors import ExportError
 from lgrin_edge.export.quant_spec import SATURATION_SAFE_WEIGHT
@@ -121,21 +122,11 @@ def weight_axis_rule(op_type: str, input_index: int, weight_rank: int, attrs: di
 
 
 def symmetric_int8(weight: np.ndarray, axis: int | None, bits: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric narrow-range int8 (+-127, or +-64 for 7 bits as onnxruntime's reduce_range) of
-    ``weight``, per tensor or per slice along ``axis``."""
-    qmax = 127 if bits == 8 else SATURATION_SAFE_WEIGHT
-    weight = weight.astype(np.float32)
-    if axis is None:
-        amax = np.array(np.abs(weight).max(), np.float32)
-        scale = np.maximum(amax / qmax, np.float32(1e-12)).astype(np.float32)
-        q = np.clip(np.rint(weight / scale), -qmax, qmax).astype(np.int8)
-        return scale.reshape(()), q
-    other = tuple(i for i in range(weight.ndim) if i != axis)
-    amax = np.abs(weight).max(axis=other)
-    scale = np.maximum(amax / qmax, 1e-12).astype(np.float32)
-    shape = [1] * weight.ndim
-    shape[axis] = -1
-    q = np.clip(np.rint(weight / scale.reshape(shape)), -qmax, qmax).astype(np.int8)
+    """(float32 scale, int8 q) of ``weight`` in ONNX's initializer order: symmetric narrow-range int8
+    (+-127, or +-64 for 7 bits as onnxruntime's reduce_range) per tensor or per slice along ``axis``
+    (compress/rounding.py's symmetric_int8, in float32)."""
+    qmax = rounding.QMAX if bits == 8 else SATURATION_SAFE_WEIGHT
+    q, scale = rounding.symmetric_int8(weight, axis, qmax, np.float32)
     return scale, q
 
 

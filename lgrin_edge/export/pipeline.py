@@ -36,10 +36,11 @@ from lgrin_edge.atomic import (
 from lgrin_edge.atomic import file_sha256 as sha256
 from lgrin_edge.checkpoint import CheckpointError, check_file, feature_spec, load_checkpoint, run_folder
 from lgrin_edge.cli import UserError, interrupt_between_steps, step_done
-from lgrin_edge.compress.fold import DeployLGrIN, FoldError, fold_model, folded_arrays
-from lgrin_edge.export.targets import TARGETS, ExportContext, FollowUp, Target
+from lgrin_edge.compress.fold import DeployLGrIN, FoldError, fold_model
+from lgrin_edge.deploy.int8 import require_paper_configuration
+from lgrin_edge.export.targets import TARGETS, ExportContext, FollowUp, FollowUpCall, Target
 from lgrin_edge.export.tolerances import C_REPRODUCTION, FOLD, VERIFY
-from lgrin_edge.export.verify import compare
+from lgrin_edge.export.verify import EntryId, compare
 from lgrin_edge.models.common import FeatureNorm
 from lgrin_edge.spec import INSIDE_MODEL, KEY, NPZ_KEY, FeatureSpec
 
@@ -331,7 +332,7 @@ def _export_locked(
     arrays = None
     if isinstance(deploy, DeployLGrIN):
         try:
-            arrays = folded_arrays(deploy)
+            arrays = require_paper_configuration(deploy.folded())
         except FoldError as e:
             log(f"note: {e}")
     ctx = ExportContext(
@@ -426,33 +427,35 @@ def _export_target(job: _Job, target: Target) -> None:
 
 
 def _follow_up(job: _Job, target: Target, follow: FollowUp) -> tuple[list[dict], list[dict]]:
-    """The follow-up artifact of ``target``, from its file verified in this run (if one was)."""
+    """The follow-up artifact of ``target``, from its file verified in this run (if one was); its
+    identity and file are its row of the target table."""
     wanted = (target.name, follow.precision)
-    what = {"target": target.name, "precision": follow.precision, "artifact": follow.artifact}
+    what = EntryId(target.name, follow.precision, follow.artifact)
     source = next((a for a in job.results.artifacts if (a["target"], a["precision"]) == wanted), None)
     if source is None:
-        return [], [{**what, "reason": f"no verified {target.name}/{follow.precision} file to start from"}]
-    held = job.held
+        return [], [what.skipped(f"no verified {target.name}/{follow.precision} file to start from")]
+    held, folders = job.held, job.folders
     job.written.add(follow.file)
+    call = FollowUpCall(
+        what, follow.file, source, out=folders.stage, work=folders.work, named=folders.out, x=held.x,
+        reference=held.reference, y=held.y, log=job.log,
+    )  # fmt: skip
     try:
-        folders = job.folders
-        return follow.run(
-            folders.stage, folders.work, source, held.x, held.reference, held.y, job.log, folders.out
-        )
+        return follow.run(call)
     except Exception as e:  # one runtime's failure costs its own file, never the rest of the export
         error, kept = f"{type(e).__name__}: {e}", "no file written"
         job.log(f"  {target.name} ({follow.artifact}) FAILED ({kept}): {error}")
-        return [], [{**what, "path": follow.file, "verified": False, "kept": kept, "error": error}]
+        return [], [what.failed(follow.file, kept, error)]
 
 
 def _export_artifact(job: _Job, target: Target, precision: str) -> None:
     """Export one file into the work folder, run it in its runtime, and move it into the stage if it
     verified."""
     ctx, held, opts, results, log = job.ctx, job.held, job.opts, job.results, job.log
-    entry = {"target": target.name, "precision": precision}
+    what = EntryId(target.name, precision)
     ok, reason = target.status()
     if not ok:
-        results.skipped.append({**entry, "reason": reason})
+        results.skipped.append(what.skipped(reason))
         log(f"skip {target.name}/{precision}: {reason}")
         return
     name = target.files[precision]
@@ -473,21 +476,14 @@ def _export_artifact(job: _Job, target: Target, precision: str) -> None:
             log("  runtime: " + ", ".join(f"{k} {v}" for k, v in facts.items()))
     except Exception as e:
         error = f"{type(e).__name__}: {e}"
-        results.failed.append({**entry, "path": name, "verified": False, "kept": kept, "error": error})
+        results.failed.append(what.failed(name, kept, error))
         log(f"  FAILED ({kept}): {error}")
         return
     result = compare(logits, held.reference, held.y, precision)
-    record = {
-        **entry,
-        "path": name,
-        "bytes": path.stat().st_size,
-        "sha256": sha256(path),
-        "runtime": target.runtime,
-        **result,
-        "seconds": round(time.time() - start, 2),
-        "feature_spec": place_spec,
-        "info": info,
-    }
+    seconds = round(time.time() - start, 2)
+    record = what.record(
+        name, path, target.runtime, result, seconds=seconds, feature_spec=place_spec, info=info
+    )
     if not result["verified"]:
         if opts.keep_unverified:
             (job.folders.stage / UNVERIFIED_DIR).mkdir(exist_ok=True)

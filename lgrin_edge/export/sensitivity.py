@@ -19,7 +19,7 @@ import numpy as np
 import onnx
 
 from lgrin_edge.export.onnx_export import OnnxModel, float_nodes, quantize_onnx
-from lgrin_edge.export.quant_spec import SPECS, STATIC_SPECS
+from lgrin_edge.export.quant_spec import QuantSpec
 
 # Ops onnxruntime's QDQ quantiser gives Q/DQ pairs to; the rest (Reshape, Transpose, ...) only pass
 # quantised tensors through and cost nothing on their own.
@@ -42,12 +42,12 @@ def logit_error(logits: np.ndarray, reference: np.ndarray) -> float:
 
 
 def onnx_sensitivity(
-    fp32_path: Path, calibration: np.ndarray, x: np.ndarray, flavour: str = "onnx", static: bool = False
+    fp32_path: Path, calibration: np.ndarray, x: np.ndarray, spec: QuantSpec
 ) -> list[NodeCost]:
-    """The cost of quantising each node alone, worst first. ``x``: graphs to measure on (training data)."""
+    """The cost of quantising each node alone under ``spec`` (an onnx or tensorrt recipe), worst first.
+    ``x``: graphs to measure on (training data)."""
     model = onnx.load(str(fp32_path))
     reference = OnnxModel(fp32_path)(x)
-    spec = (STATIC_SPECS if static else SPECS)[flavour]
     kept = set(float_nodes(model, spec))
     costs = []
     with tempfile.TemporaryDirectory(prefix="lgrin-sens-") as tmp:
@@ -58,8 +58,8 @@ def onnx_sensitivity(
                 costs.append(NodeCost(node.name, node.op_type, 0.0, 1.0, True))
                 continue
             path = Path(tmp) / "one.onnx"
-            quantize_onnx(fp32_path, calibration, path, flavour, only=node.name, static=static)
-            logits = OnnxModel(path, reference_qdq=flavour == "tensorrt")(x)
+            quantize_onnx(fp32_path, calibration, path, spec, only=node.name)
+            logits = OnnxModel(path, reference_qdq=spec.target == "tensorrt")(x)
             agreement = float(np.mean(logits.argmax(1) == reference.argmax(1)))
             costs.append(NodeCost(node.name, node.op_type, logit_error(logits, reference), agreement, False))
     return sorted(costs, key=lambda c: -c.relative_error)

@@ -1,8 +1,14 @@
-"""THE table of export targets. It drives the CLI, the exporters, verification, benchmarks and tests.
+"""THE table of export targets (:data:`TARGETS`). It drives the CLI, the exporters, verification,
+benchmarks and tests.
 
-Each target names its files per precision, the runtime that verifies them, what it needs, and three
-functions: ``status()`` (can it run here, and why not), ``export(ctx, precision, path)`` and
-``load(path, threads)`` returning a callable (B, M, P) float32 -> (B, C) logits.
+Each :class:`Target` names its files per precision, the runtime that verifies them, what it needs, and
+its functions: ``status()`` (can it run here, and why not), ``export(ctx, precision, path)`` (facts for
+the manifest; an int8 file's ``recipe`` is what its exporter reports it did) and ``load(path, threads)``
+returning a callable (B, M, P) float32 -> (B, C) logits; optionally a per-node int8 ``sensitivity``
+report and a :class:`FollowUp` (a second file or check, in another runtime, from one of its verified
+files). :class:`ExportContext` is what every export step shares: the folded model, the calibration
+data, the int8 recipe each target gets (quant_spec.spec_for) and the modules and fp32 ONNX files made
+from it.
 """
 
 from __future__ import annotations
@@ -15,14 +21,24 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lgrin_edge.atomic import file_sha256 as sha256
 from lgrin_edge.atomic import place
 from lgrin_edge.compress.equalize import equalize_ranges
 from lgrin_edge.compress.fold import DeployLGrIN
 from lgrin_edge.compress.rounding import round_linear_weights
-from lgrin_edge.export.quant_spec import SPECS, STATIC_SPECS, QuantSpec
+from lgrin_edge.deploy.folded import FoldedLGrIN
+from lgrin_edge.export.quant_spec import (
+    STATIC_SPECS,
+    Activations,
+    Calibration,
+    FloatPart,
+    QuantSpec,
+    Recipe,
+    Rounding,
+    conversion,
+    spec_for,
+)
 from lgrin_edge.export.runner import PRECISIONS as PRECISIONS  # the precisions every target table entry uses
-from lgrin_edge.export.verify import compare
+from lgrin_edge.export.verify import EntryId, compare
 from lgrin_edge.optional import first_missing
 
 Runner = Callable[[np.ndarray], np.ndarray]
@@ -35,24 +51,30 @@ class ExportContext:
     deploy: torch.nn.Module
     calibration: np.ndarray
     batch: int = 1
-    arrays: dict | None = None  # folded L-GrIN arrays (C runtime), when the model has that form
+    arrays: FoldedLGrIN | None = None  # the folded L-GrIN (C runtime), when the model has that form
     scratch: Path | None = None  # private folder for intermediate files, removed by the pipeline
     static_int8: bool = False  # the STATIC_SPECS recipes (integer activations) where a target has one
     _sources: dict[tuple[float, str], torch.nn.Module] = field(default_factory=dict)
     _onnx: dict[tuple[float, str], Path] = field(default_factory=dict)
 
     def spec(self, target: str) -> QuantSpec:
-        """The int8 recipe of ``target`` in this export (quant_spec.py)."""
-        if self.static_int8 and target in STATIC_SPECS:
-            return STATIC_SPECS[target]
-        return SPECS[target]
+        """The int8 recipe of ``target`` in this export: quant_spec.spec_for, the one place it is chosen."""
+        return spec_for(target, self.static_int8)
 
-    def _source_key(self, spec: QuantSpec | None) -> tuple[float, str]:
-        """(equalisation alpha, weight rounding) of the module ``spec`` quantises; None: the folded model."""
+    def _source_key(self, spec: QuantSpec | None) -> tuple[float, Rounding]:
+        """(equalisation alpha, weight rounding) of the module ``spec`` quantises; None: the folded model.
+        Range equalisation applies to L-GrIN only (compress/equalize.py)."""
         if spec is None:
-            return (0.0, "nearest")
+            return (0.0, Rounding.NEAREST)
         alpha = spec.equalize_alpha if isinstance(self.deploy, DeployLGrIN) else 0.0
         return (alpha, spec.weight_rounding)
+
+    def with_recipe(self, spec: QuantSpec, info: dict) -> dict:
+        """An int8 exporter's facts ``info``, its ``recipe`` completed by what :meth:`int8_source` applied
+        for ``spec``: the manifest says what was done, never what the spec asked."""
+        alpha, rounding = self._source_key(spec)
+        recipe = Recipe(**info["recipe"], equalize_alpha=alpha, weight_rounding=rounding)
+        return {**info, "recipe": recipe.manifest()}
 
     def int8_source(self, spec: QuantSpec) -> torch.nn.Module:
         """The module ``spec`` quantises: the folded model, range-equalised and with its linear weights
@@ -65,7 +87,7 @@ class ExportContext:
             module = self.deploy
             if key[0]:
                 module = equalize_ranges(module, self.calibration, key[0])
-            if key[1] == "gptq":
+            if key[1] == Rounding.GPTQ:
                 module = round_linear_weights(module, self.calibration)
             self._sources[key] = module
         return self._sources[key]
@@ -90,6 +112,23 @@ class ExportContext:
 
 
 @dataclass(frozen=True)
+class FollowUpCall:
+    """What a follow-up runs with: its identity and file (from its row of the table), the verified entry
+    of the file it starts from, the folders, and the held-out graphs it is verified on."""
+
+    what: EntryId  # the target, the precision of its source file, the follow-up's name
+    file: str  # what it writes beside the artifacts
+    source: dict  # the verified manifest entry of the target's file it starts from
+    out: Path  # holds that file; a new file lands here only once it verified
+    work: Path  # where a new file is made first
+    named: Path  # where ``out`` will be once the export is swapped in (in messages and commands)
+    x: np.ndarray
+    reference: np.ndarray  # the trained model's logits on x
+    y: np.ndarray
+    log: Callable[[str], None]
+
+
+@dataclass(frozen=True)
 class FollowUp:
     """A second artifact made or checked from one of a target's verified files, in another runtime (the
     TensorRT engine from the Q/DQ ONNX, the int8 .tflite in TFLite Micro)."""
@@ -97,12 +136,9 @@ class FollowUp:
     artifact: str  # its name in the manifest
     precision: str  # which of the target's files it starts from
     file: str  # what it writes beside the artifacts
-    # (out, stage, the source file's verified entry, x, reference logits, labels, log, final_out=None) ->
-    # (made, not made): made records join the artifacts; not made ones are skipped ("reason") or failed
-    # ("verified" False). `out` holds the source file; a new file is written in `stage` and moved into
-    # `out` only once it verified. `final_out`: where `out` will be once the export is swapped in (named
-    # in messages and commands), `out` itself when None.
-    run: Callable[..., tuple[list[dict], list[dict]]]
+    # -> (made, not made): made records join the artifacts; not made ones are skipped ("reason") or
+    # failed ("verified" False).
+    run: Callable[[FollowUpCall], tuple[list[dict], list[dict]]]
     load: Callable[[Path, int], Runner] | None = None  # runs the written file (benchmarks), where it can
 
 
@@ -149,8 +185,7 @@ def _onnx_export(ctx: ExportContext, precision: str, path: Path) -> dict:
         ctx.fp32_onnx(path=path)
         return {"tool": f"torch.onnx (dynamo) {torch.__version__}", "dynamic_batch": True}
     spec = ctx.spec("onnx")
-    info = quantize_onnx(ctx.fp32_onnx(spec), ctx.calibration, path, flavour="onnx", static=ctx.static_int8)
-    return {**info, "spec": spec.manifest()}
+    return ctx.with_recipe(spec, quantize_onnx(ctx.fp32_onnx(spec), ctx.calibration, path, spec))
 
 
 def _onnx_load(path: Path, threads: int) -> Runner:
@@ -166,8 +201,9 @@ def _sensitivity(flavour: str) -> Callable[[ExportContext], list[dict]]:
         # Measured on training graphs (the calibration set), never on the held-out data, and on the
         # weights before error-compensated rounding: rounded ones re-quantise losslessly, which would
         # hide what each node costs.
-        source = ctx.fp32_onnx(replace(ctx.spec(flavour), weight_rounding="nearest"))
-        return as_dicts(onnx_sensitivity(source, ctx.calibration, ctx.calibration, flavour, ctx.static_int8))
+        spec = ctx.spec(flavour)
+        source = ctx.fp32_onnx(replace(spec, weight_rounding=Rounding.NEAREST))
+        return as_dicts(onnx_sensitivity(source, ctx.calibration, ctx.calibration, spec))
 
     return report
 
@@ -183,64 +219,40 @@ def _qdq_reference_load(path: Path, threads: int) -> Runner:
 
 def _trt_export(ctx: ExportContext, precision: str, path: Path) -> dict:
     from lgrin_edge.export.onnx_export import quantize_onnx
-    from lgrin_edge.export.tensorrt_qdq import check_tensorrt_conformance
 
+    # quantize_onnx checks the file against TensorRT's rules (once) before it writes it.
     spec = ctx.spec("tensorrt")
-    info = quantize_onnx(
-        ctx.fp32_onnx(spec), ctx.calibration, path, flavour="tensorrt", static=ctx.static_int8
-    )
-    problems = check_tensorrt_conformance(path)
-    if problems:
-        path.unlink(missing_ok=True)
-        raise RuntimeError("TensorRT conformance check failed: " + "; ".join(problems))
-    return {**info, "conformance": "passed", "spec": spec.manifest()}
+    return ctx.with_recipe(spec, quantize_onnx(ctx.fp32_onnx(spec), ctx.calibration, path, spec))
 
 
 ENGINE_FILE = "model_int8.engine"
 
 
-def _trt_engine(
-    out: Path,
-    stage: Path,
-    entry: dict,
-    x: np.ndarray,
-    reference: np.ndarray,
-    y: np.ndarray,
-    log: Callable,
-    final_out: Path | None = None,
-) -> tuple[list[dict], list[dict]]:
-    """Build and verify the engine where TensorRT and CUDA exist; otherwise say why and how. The engine
-    is built in ``stage`` and replaces an earlier one in ``out`` only once it verified."""
-    from lgrin_edge.export.tensorrt import TensorRTModel, build_command, build_engine, tensorrt_status
+def _trt_engine(call: FollowUpCall) -> tuple[list[dict], list[dict]]:
+    """Build and verify the engine where TensorRT and CUDA exist; otherwise say why and how (the skip
+    entry's build command, which the export's summary prints). The engine is built in ``call.work`` and
+    replaces an earlier one in ``call.out`` only once it verified."""
+    from lgrin_edge.export.trt_engine import TensorRTModel, build_command, build_engine, tensorrt_status
 
-    what = {"target": "tensorrt", "precision": "int8", "artifact": "engine"}
     ok, reason = tensorrt_status()
     if not ok:
-        named = final_out or out
-        cmd = build_command(named / entry["path"], named / ENGINE_FILE)
-        log(f"no TensorRT engine built: {reason}. Build it on the target with:\n  {cmd}")
-        return [], [{**what, "reason": reason, "build_command": cmd}]
-    final, staged = out / ENGINE_FILE, stage / ENGINE_FILE
+        cmd = build_command(call.named / call.source["path"], call.named / call.file)
+        return [], [call.what.skipped(reason, build_command=cmd)]
+    final, staged = call.out / call.file, call.work / call.file
     kept = "the earlier engine is kept" if final.exists() else "no engine written"
-    build_engine(out / entry["path"], staged)
-    record = {
-        **what,
-        "path": final.name,
-        "bytes": staged.stat().st_size,
-        "sha256": sha256(staged),
-        "runtime": "tensorrt",
-        **compare(TensorRTModel(staged)(x), reference, y, "int8"),
-    }
+    build_engine(call.out / call.source["path"], staged)
+    result = compare(TensorRTModel(staged)(call.x), call.reference, call.y, "int8")
+    record = call.what.record(final.name, staged, "tensorrt", result)
     if not record["verified"]:
         staged.unlink()
-        log(f"  engine NOT VERIFIED ({kept}): top-1 agreement {record['top1_agreement']:.4f}")
+        call.log(f"  engine NOT VERIFIED ({kept}): top-1 agreement {record['top1_agreement']:.4f}")
         return [], [{**record, "kept": kept}]
     place(staged, final)
     return [record], []
 
 
 def _trt_engine_load(path: Path, threads: int) -> Runner:
-    from lgrin_edge.export.tensorrt import TensorRTModel
+    from lgrin_edge.export.trt_engine import TensorRTModel
 
     return TensorRTModel(path)
 
@@ -265,8 +277,7 @@ def _from_module(target: str, exporter: Callable[[], Callable[..., dict]]) -> Ca
             return convert(ctx.deploy, ctx.calibration, path, precision, batch=ctx.batch)
         spec = ctx.spec(target)
         module = ctx.int8_source(spec)
-        info = convert(module, ctx.calibration, path, precision, batch=ctx.batch, static=ctx.static_int8)
-        return {**info, "spec": spec.manifest()}
+        return ctx.with_recipe(spec, convert(module, ctx.calibration, path, precision, ctx.batch, spec))
 
     return export
 
@@ -280,20 +291,12 @@ def _export_tflite() -> Callable[..., dict]:
 TFLM_HEADER = "model_int8_tflm.h"
 
 
-def _tflm(
-    out: Path,
-    stage: Path,
-    entry: dict,
-    x: np.ndarray,
-    reference: np.ndarray,
-    y: np.ndarray,
-    log: Callable,
-    final_out: Path | None = None,
-) -> tuple[list[dict], list[dict]]:
+def _tflm(call: FollowUpCall) -> tuple[list[dict], list[dict]]:
     # The resolver header is written (atomically) only after TFLite Micro verified the file: no staging.
     from lgrin_edge.export.tflite_micro import tflm_follow_up
 
-    return tflm_follow_up(out, entry, TFLM_HEADER, x, reference, y, log)
+    source = call.out / call.source["path"]
+    return tflm_follow_up(call.what, source, call.out / call.file, call.x, call.reference, call.y, call.log)
 
 
 def _tflite_load(path: Path, threads: int) -> Runner:
@@ -339,9 +342,12 @@ def _c_export(ctx: ExportContext, precision: str, path: Path) -> dict:
 
     if ctx.arrays is None:
         raise RuntimeError("the C runtime implements L-GrIN only; this checkpoint holds another model")
-    spec = SPECS["c"]
-    write_c_model(ctx.arrays, ctx.calibration, path, rounding=spec.weight_rounding)
-    return {"format": "lgrn binary model (export/README.md)", "spec": spec.manifest()}
+    spec = ctx.spec("c")
+    write_c_model(ctx.arrays, ctx.calibration, path, method="max", rounding=str(spec.weight_rounding))
+    # The format fixes the rest: int8 activations per column, pooling and classifier in float.
+    facts = conversion(Activations.STATIC, Calibration.MAX_ABS, 8, [FloatPart.CLASSIFIER])
+    recipe = Recipe(**facts, equalize_alpha=0.0, weight_rounding=spec.weight_rounding)
+    return {"format": "lgrn binary model (export/README.md)", "recipe": recipe.manifest()}
 
 
 def _c_load(path: Path, threads: int) -> Runner:

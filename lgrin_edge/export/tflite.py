@@ -5,7 +5,7 @@ hides that by running any batch in chunks. Full-integer files take int8 input an
 the wrapper quantises and dequantises with each tensor's own scale and zero point.
 
 fp32 and dynamic-range files convert L-GrIN in LiteRT's fastest operators (:class:`LiteRTLGrIN`,
-tflite_form.py: relabelled nodes, degree-grouped gathers, relu(A) @ H as a FULLY_CONNECTED); the
+lgrin_edge/deploy/litert.py: relabelled nodes, degree-grouped gathers, relu(A) @ H as a FULLY_CONNECTED); the
 function is the same.
 
 int8 (the default) is dynamic-range quantisation by ai-edge-quantizer on the fp32 file: every
@@ -18,14 +18,13 @@ models (docs/robustness.md); dynamic range leaves about 0.4%. On CPU it is faste
 file at M = 29 and slower at M = 100, where the 1-hop max pool gathers float rows outside XNNPACK
 (docs/quantisation.md).
 
-``static=True`` gives the full-integer file (int8 input, output and activations) that NPU delegates,
-TFLite Micro and the Edge TPU need: PT2E static post-training quantisation, int8 weights symmetric per
-output channel, int8 activations per tensor, observed on raw calibration inputs. The graph is captured
-with strict
-``torch.export`` because litert-torch's quantiser finds ``torch.cat`` through the source metadata only
-strict capture records; without it the concatenations are left unannotated and the converter gives them
-the scale of one of their inputs, which clips the wider ones (measured: 1% top-1 agreement on a
-random-weight L-GrIN instead of 98%).
+A static QuantSpec (``static=True``, ``--static-int8``) gives the full-integer file (int8 input, output
+and activations) that NPU delegates, TFLite Micro and the Edge TPU need: PT2E static post-training
+quantisation, int8 weights symmetric per output channel, int8 activations per tensor, observed (histogram)
+on raw calibration inputs. The graph is captured with strict ``torch.export`` because litert-torch's
+quantiser finds ``torch.cat`` through the source metadata only strict capture records; without it the
+concatenations are left unannotated and the converter gives them the scale of one of their inputs, which
+clips the wider ones (measured: 1% top-1 agreement on a random-weight L-GrIN instead of 98%).
 """
 
 from __future__ import annotations
@@ -45,7 +44,16 @@ from torch import nn
 
 from lgrin_edge.atomic import atomic_path, write_bytes
 from lgrin_edge.compress.fold import DeployLGrIN
+from lgrin_edge.deploy.litert import LiteRTLGrIN
 from lgrin_edge.export.errors import ExportError
+from lgrin_edge.export.quant_spec import (
+    Activations,
+    Calibration,
+    FloatPart,
+    QuantSpec,
+    conversion,
+    given_or_chosen,
+)
 from lgrin_edge.export.runner import (
     Runner,
     check_export_request,
@@ -54,12 +62,13 @@ from lgrin_edge.export.runner import (
     package_version,
     quantise_affine,
 )
-from lgrin_edge.export.tflite_form import LiteRTLGrIN
 from lgrin_edge.optional import first_missing, missing
 
 # Calibration runs in chunks this large when the graph exports with a dynamic batch. The chunking changes
 # the histogram observers' bins, so it is a constant: the same data must always give the same file.
 CALIBRATION_CHUNK = 64
+# Both recipes store 8-bit weights (quant_spec.HONOURS: the only width this exporter makes).
+WEIGHT_BITS = 8
 
 
 class TFLiteError(ExportError):
@@ -184,20 +193,22 @@ def _float_ops(interpreter: Any) -> list[str]:
     return sorted(names)
 
 
-def _dynamic_range_int8(content: bytes) -> bytes:
-    """Dynamic-range int8 of a fp32 ``.tflite`` (see the module docstring), by ai-edge-quantizer."""
+def _dynamic_range_int8(content: bytes, float_classifier: bool) -> bytes:
+    """Dynamic-range int8 of a fp32 ``.tflite`` (see the module docstring), by ai-edge-quantizer; with
+    ``float_classifier`` the last FULLY_CONNECTED computes in float from int8 weights."""
     from ai_edge_quantizer import qtyping, quantizer
 
     interpreter_cls, _, _ = _interpreter_class()
     output = interpreter_cls(model_content=content).get_output_details()[0]["name"]
     q = quantizer.Quantizer(bytearray(content))
     ops = qtyping.TFLOperationName
-    q.add_dynamic_config(".*", ops.FULLY_CONNECTED, 8)
-    # Later configs take precedence: the classifier's input concatenates max, learned and mean pooling,
-    # whose ranges one row scale serves badly, and it is one small product, so it computes in float.
-    q.add_weight_only_config(re.escape(output), ops.FULLY_CONNECTED, 8)
+    q.add_dynamic_config(".*", ops.FULLY_CONNECTED, WEIGHT_BITS)
+    if float_classifier:
+        # Later configs take precedence: the classifier's input concatenates max, learned and mean
+        # pooling, whose ranges one row scale serves badly, and it is one small product.
+        q.add_weight_only_config(re.escape(output), ops.FULLY_CONNECTED, WEIGHT_BITS)
     # XNNPACK has no dynamic-range BATCH_MATMUL; a constant operand (p) is stored int8 and dequantised.
-    q.add_weight_only_config(".*", ops.BATCH_MATMUL, 8)
+    q.add_weight_only_config(".*", ops.BATCH_MATMUL, WEIGHT_BITS)
     return bytes(q.quantize(None, enable_progress_report=False).quantized_model)
 
 
@@ -207,22 +218,26 @@ def export_tflite(
     out: str | Path,
     precision: str,
     batch: int = 1,
+    spec: QuantSpec | None = None,
+    *,
     static: bool = False,
 ) -> dict:
     """Convert ``module`` ((B, M, P) float32 -> (B, C) logits) to a ``.tflite`` file with a fixed batch.
 
-    ``precision`` "fp32" or "int8": dynamic range (float input and output), or with ``static`` full
-    integer (int8 input and output, calibrated); ``calibration`` (N, M, P) raw float32 inputs (otherwise
-    only its first graph is used, as the shape example). The file at ``out`` is replaced atomically; a
-    failed conversion leaves nothing behind. Returns facts for the manifest.
+    ``precision`` "fp32" or "int8" with the tflite recipe ``spec`` (without it ``spec_for("tflite",
+    static)``): dynamic range (float input and output), or static full integer (int8 input and output,
+    calibrated); ``calibration`` (N, M, P) raw float32 inputs (otherwise only its first graph is used, as
+    the shape example). The file at ``out`` is replaced atomically; a failed conversion leaves nothing
+    behind. Returns facts for the manifest, with what int8 did (``recipe``).
     """
     check_export_request(precision, batch)
+    spec = given_or_chosen("tflite", spec, static) if precision == "int8" else None
     ok, why = tflite_status()
     if not ok:
         raise TFLiteError(why)
     batch = int(batch)
     calibration = _check_calibration(calibration)
-    content = _convert(module.eval(), calibration, fixed_batch_example(calibration, batch), precision, static)
+    content, recipe = _convert(module.eval(), calibration, fixed_batch_example(calibration, batch), spec)
     interpreter_cls, runtime, runtime_version = _interpreter_class()
     interpreter = interpreter_cls(model_content=content)
     interpreter.allocate_tensors()
@@ -244,33 +259,39 @@ def export_tflite(
         "output": _tensor_info(outputs[0]),
         "float_ops": _float_ops(interpreter),
     }
-    if precision == "int8":
-        info["quantization"] = _quantization_facts(static, len(calibration))
+    if spec is not None:
+        info["quantization"] = _quantization_facts(spec.activations is Activations.STATIC, len(calibration))
+        info["recipe"] = recipe
     return info
 
 
 def _convert(
-    module: nn.Module, calibration: np.ndarray, example: torch.Tensor, precision: str, static: bool
-) -> bytes:
-    """The ``.tflite`` bytes of ``module``: full integer (PT2E) with ``static`` int8, else the LiteRT form
-    converted in fp32 and, for int8, quantised in dynamic range."""
+    module: nn.Module, calibration: np.ndarray, example: torch.Tensor, spec: QuantSpec | None
+) -> tuple[bytes, dict | None]:
+    """The ``.tflite`` bytes of ``module`` and what its int8 did: full integer (PT2E) for a static
+    ``spec``, else the LiteRT form converted in fp32 and, with a ``spec``, quantised in dynamic range."""
     with _quiet_litert():
         import litert_torch
         from litert_torch.quantize.quant_config import QuantConfig
 
         try:
-            if precision == "int8" and static:
+            if spec is not None and spec.activations is Activations.STATIC:
                 if isinstance(module, DeployLGrIN):  # the learned pooling in int8 too (TFLite Micro)
                     module = copy.deepcopy(module)
                     module.integer_readout = True
                 graph, quantizer = _calibrated_int8(module, calibration, example)
                 config = QuantConfig(pt2e_quantizer=quantizer)
-                return litert_torch.convert(graph, (example,), quant_config=config).model_content()
+                content = litert_torch.convert(graph, (example,), quant_config=config).model_content()
+                return content, conversion(Activations.STATIC, Calibration.HISTOGRAM, WEIGHT_BITS)
             if isinstance(module, DeployLGrIN):
-                module = LiteRTLGrIN(module)
+                module = LiteRTLGrIN(module.folded())
             content = litert_torch.convert(module, (example,)).model_content()
-            return _dynamic_range_int8(content) if precision == "int8" else content
+            if spec is None:
+                return content, None
+            recipe = conversion(Activations.DYNAMIC, Calibration.NONE, WEIGHT_BITS, spec.keep_float)
+            return _dynamic_range_int8(content, FloatPart.CLASSIFIER in spec.keep_float), recipe
         except Exception as exc:
+            precision = "fp32" if spec is None else "int8"
             raise TFLiteError(
                 f"litert-torch could not convert the model to {precision} TFLite: {exc}"
             ) from exc

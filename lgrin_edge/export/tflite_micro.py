@@ -23,7 +23,7 @@ import numpy as np
 
 from lgrin_edge.atomic import file_sha256, write_bytes
 from lgrin_edge.export.runner import Runner, dequantise_affine, package_version, quantise_affine
-from lgrin_edge.export.verify import compare
+from lgrin_edge.export.verify import EntryId, compare
 from lgrin_edge.optional import installed, missing
 
 # MicroMutableOpResolver method names that are not the CamelCase of the builtin operator's name.
@@ -145,21 +145,20 @@ inline tflite::MicroMutableOpResolver<{len(ops)}> LgrinOpResolver() {{
 
 
 def tflm_follow_up(
-    out: Path,
-    entry: dict,
-    header_name: str,
+    what: EntryId,
+    path: Path,
+    header: Path,
     x: np.ndarray,
     reference: np.ndarray,
     y: np.ndarray,
     log: Callable,
 ) -> tuple[list[dict], list[dict]]:
-    """Run the verified int8 ``.tflite`` of ``entry`` in TFLite Micro and write its resolver header;
-    returns (the verified record, []) or ([], a skipped (``reason``) or failed (``verified`` False) entry)."""
-    what = {"target": "tflite", "precision": "int8", "artifact": "tflite-micro"}
+    """Run the verified int8 ``.tflite`` at ``path`` in TFLite Micro and write its resolver ``header``;
+    returns (the verified record, []) or ([], a skipped (``reason``) or failed (``verified`` False) entry),
+    entries of ``what`` (the follow-up's row of the target table)."""
     ok, why = tflm_status()
     if not ok:  # before model_facts, which reads the file with tflite-micro's schema
-        return [], [{**what, "reason": why}]
-    path = out / entry["path"]
+        return [], [what.skipped(why)]
     data = path.read_bytes()
     ops, floats = model_facts(data)
     if floats:
@@ -167,24 +166,13 @@ def tflm_follow_up(
             "this int8 file computes in float between layers (dynamic range), which TFLite Micro does not "
             "run; export with --static-int8 for microcontrollers"
         )
-        return [], [{**what, "reason": reason}]
+        return [], [what.skipped(reason)]
     arena = smallest_arena(path)
-    logits = TFLMModel(data, arena)(x)
-    result = compare(logits, reference, y, "int8")
-    header = out / header_name
-    record = {
-        **what,
-        "path": entry["path"],
-        "bytes": entry["bytes"],
-        "sha256": entry["sha256"],
-        "runtime": why,
-        **result,
-        "arena_bytes": arena,
-        "ops": ops,
-    }
+    result = compare(TFLMModel(data, arena)(x), reference, y, "int8")
+    record = what.record(path.name, path, why, result, arena_bytes=arena, ops=ops)
     if not result["verified"]:
         return [], [{**record, "kept": "the .tflite stays (it verified in LiteRT); no header written"}]
-    write_bytes(header, resolver_header(ops, arena, path.name, entry["sha256"]).encode())
+    write_bytes(header, resolver_header(ops, arena, path.name, record["sha256"]).encode())
     record.update(resolver_header=header.name, header_sha256=file_sha256(header))
     log(f"tflite-micro: arena {arena:,} B, {len(ops)} operators ({header.name})")
     return [record], []

@@ -7,7 +7,7 @@ label mappings and policies. Heavy dependencies (opensmile, mediapipe, opencv) l
 from .cache import FeatureCache, default_cache_dir
 from .common import FeatureError, Item
 from .corpora import enterface_items, folder_items, iemocap_items, mpi_items, ravdess_items, rml_items
-from .npz_writer import pad_sequences, write_npz
+from .npz_writer import pad_sequences, write_dataset_npz
 from .pipeline import ExtractOptions, Result, extract, write_dataset
 
 __all__ = [
@@ -26,5 +26,5 @@ __all__ = [
     "ravdess_items",
     "rml_items",
     "write_dataset",
-    "write_npz",
+    "write_dataset_npz",
 ]

@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from lgrin_edge.atomic import write_npz as write_arrays
+from lgrin_edge.atomic import write_npz
 from lgrin_edge.data.dataset import pad_sequences
 from lgrin_edge.spec import NPZ_KEY, FeatureSpec
 
 
-def write_npz(
+def write_dataset_npz(
     path: str | os.PathLike[str],
     seqs: Sequence[np.ndarray],
     y: Sequence[int] | np.ndarray,
@@ -63,5 +63,5 @@ def write_npz(
             arr = np.asarray([str(v) for v in val], dtype=np.str_)
         arrays[key] = arr
     out = os.fspath(path)
-    write_arrays(out, **arrays)
+    write_npz(out, **arrays)
     return out

@@ -16,7 +16,7 @@ from lgrin_edge.spec import UNKNOWN, FeatureSpec, Named
 from . import face, mocap, speech
 from .cache import FeatureCache
 from .common import FeatureError, Item, MissingPackage
-from .npz_writer import write_npz
+from .npz_writer import write_dataset_npz
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def write_dataset(
         "modality": [modality],
     }
     spec = result.spec and replace(result.spec, classes=tuple(classes))
-    return write_npz(
+    return write_dataset_npz(
         out,
         result.seqs,
         y,

@@ -10,13 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from lgrin_edge.cli import UserError
+from lgrin_edge.export.c_facts import EXPORT_DIR, FRONTEND_INCLUDED, FRONTEND_SOURCES
 from lgrin_edge.native import compile_library
 
 from .spec import MAX_DESCRIPTORS, SpeechSpec, descriptor_code
 
-EXPORT_DIR = Path(__file__).resolve().parents[1] / "c_sources"
-SOURCE = "src/lgrin_frontend.c"
-HEADER = "include/lgrin_frontend.h"
 # -ffp-contract=off: no fused multiply-add, so the arithmetic rounds as numpy's does
 CFLAGS = ("-std=c99", "-O2", "-fPIC", "-shared", "-ffp-contract=off", "-lm")
 
@@ -79,11 +77,11 @@ def build_library(cc: str | None = None) -> Path:
     """Compile lgrin_frontend.c into a cached shared library (RuntimeError without a C compiler)."""
     return compile_library(
         "lgrin_frontend",
-        [EXPORT_DIR / SOURCE],
+        [EXPORT_DIR / src for src in FRONTEND_SOURCES],
         CFLAGS,
         include=EXPORT_DIR / "include",
         cc=cc,
-        depends=[EXPORT_DIR / HEADER],
+        depends=[EXPORT_DIR / src for src in FRONTEND_INCLUDED],
     )
 
 

@@ -10,11 +10,11 @@ import functools
 import numpy as np
 
 from lgrin_edge.data.graph import LONG_POLICIES
+from lgrin_edge.export.c_facts import EXPORT_DIR, INPUT_INCLUDED, INPUT_SOURCES
 from lgrin_edge.frontend.motion import MAX_CHANNELS, MotionSpec
-from lgrin_edge.frontend.native import EXPORT_DIR
 from lgrin_edge.native import compile_library
 
-SOURCE, HEADER = EXPORT_DIR / "src" / "lgrin_input.c", EXPORT_DIR / "include" / "lgrin_input.h"
+SOURCES = tuple(EXPORT_DIR / src for src in INPUT_SOURCES)
 # -ffp-contract=off: no fused multiply-add, so the arithmetic rounds as numpy's does
 CFLAGS = ("-std=c99", "-O2", "-fPIC", "-shared", "-ffp-contract=off", "-Wall", "-Wextra", "-Wpedantic")
 POLICY_CODE = {name: LONG_POLICIES.index(name) for name in LONG_POLICIES}  # lgrin_graph_policy's order
@@ -43,7 +43,8 @@ class CMotionSpec(ctypes.Structure):
 @functools.cache
 def library() -> ctypes.CDLL:
     """lgrin_input.c compiled once (cached by content), its functions typed."""
-    path = compile_library("lgrin_input", [SOURCE], CFLAGS, include=EXPORT_DIR / "include", depends=[HEADER])
+    depends = [EXPORT_DIR / src for src in INPUT_INCLUDED]
+    path = compile_library("lgrin_input", SOURCES, CFLAGS, include=EXPORT_DIR / "include", depends=depends)
     lib = ctypes.CDLL(str(path))
     vp, sz, u32, pd, i = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint32, ctypes.c_ssize_t, ctypes.c_int
     spec_p = ctypes.POINTER(CMotionSpec)

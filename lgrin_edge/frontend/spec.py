@@ -181,6 +181,10 @@ class SpeechSpec:
 
     def problem(self) -> str:
         """What makes this spec impossible, or ''."""
+        return self._framing_problem() or self._pitch_problem() or self._descriptor_problem()
+
+    def _framing_problem(self) -> str:
+        """The extractor, windows, rates, framing and mel bands."""
         if self.extractor != EXTRACTOR or self.version != VERSION:
             return (
                 f"extractor {self.extractor!r} version {self.version} is not {EXTRACTOR!r} version {VERSION}"
@@ -207,6 +211,10 @@ class SpeechSpec:
             return (
                 f"need 2 <= mel_bands ({self.mel_bands}) <= 128 and 1 <= cepstra ({self.cepstra}) < mel_bands"
             )
+        return ""
+
+    def _pitch_problem(self) -> str:
+        """The cepstra's lifter, the pitch and voicing settings, deltas and resampling."""
         if self.lifter < 0 or self.log_floor <= 0:
             return "lifter must be >= 0 and log_floor > 0"
         tmin, tmax = (0, 0) if self.f0_min_hz <= 0 or self.f0_max_hz <= 0 else self.lag_range
@@ -226,6 +234,10 @@ class SpeechSpec:
             return "need 1 <= resample_zero_crossings <= 64 and 0 < resample_cutoff <= 1"
         if not 0 <= self.resample_kaiser_beta <= 30:
             return "resample_kaiser_beta must be in [0, 30]"
+        return ""
+
+    def _descriptor_problem(self) -> str:
+        """The descriptor names and the mel bands they read."""
         count = len(self.descriptors)
         if not 1 <= count <= MAX_DESCRIPTORS or len(set(self.descriptors)) != count:
             return f"descriptors: 1..{MAX_DESCRIPTORS} names, no repeats"

@@ -13,7 +13,14 @@ from lgrin_edge.models.gcn import GCN
 # isort: on
 from lgrin_edge.models.common import GraphModel, count_parameters
 from lgrin_edge.models.options import ModelOptions, OptionError
-from lgrin_edge.models.registry import create_model, model_class, model_names, register_model
+from lgrin_edge.models.registry import (
+    create_model,
+    model_class,
+    model_names,
+    model_options,
+    preset_options,
+    register_model,
+)
 
 MODEL_NAMES = model_names()  # each model's own name (config.json's "model"); presets: model_names(True)
 
@@ -30,5 +37,7 @@ __all__ = [
     "create_model",
     "model_class",
     "model_names",
+    "model_options",
+    "preset_options",
     "register_model",
 ]

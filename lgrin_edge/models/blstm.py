@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -10,11 +10,12 @@ from torch import nn
 from lgrin_edge.models.common import GraphModel
 from lgrin_edge.models.options import ModelOptions, OptionError
 from lgrin_edge.models.registry import register_model
+from lgrin_edge.options_cli import cli
 
 
 @dataclass(frozen=True, kw_only=True)
 class BLSTMOptions(ModelOptions):
-    hidden: int = 300  # LSTM width per direction
+    hidden: int = field(default=300, metadata=cli("width", low=1))  # LSTM width per direction
 
     def __post_init__(self) -> None:
         super().__post_init__()

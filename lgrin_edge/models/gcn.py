@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -12,12 +12,13 @@ from lgrin_edge.models.common import GraphModel
 from lgrin_edge.models.lgrin import chain_adjacency
 from lgrin_edge.models.options import ModelOptions, OptionError
 from lgrin_edge.models.registry import register_model
+from lgrin_edge.options_cli import cli
 
 
 @dataclass(frozen=True, kw_only=True)
 class GCNOptions(ModelOptions):
     # Three layers of width 192 give ~102K parameters at P=136, C=6: the paper's Table I figure for GCN.
-    hidden: int = 192
+    hidden: int = field(default=192, metadata=cli("width", low=1))
     num_layers: int = 3
 
     def __post_init__(self) -> None:

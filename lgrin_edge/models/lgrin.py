@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, get_args
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal, get_args
 
 import torch
 from torch import nn
@@ -14,6 +14,7 @@ from lgrin_edge.models.maxpool import node_max
 from lgrin_edge.models.options import ModelOptions, OptionError
 from lgrin_edge.models.readout import learned_readout
 from lgrin_edge.models.registry import register_model
+from lgrin_edge.options_cli import cli
 
 Adjacency = Literal["learned", "binary", "weighted"]
 Pooling = Literal["learned", "max", "mean", "sort"]
@@ -27,13 +28,21 @@ CONVS: tuple[str, ...] = get_args(Conv)
 class LGrINOptions(ModelOptions):
     """L-GrIN's options: the paper's configuration by default, ablations of Tables IV-VII otherwise."""
 
-    eta: tuple[int, int] = (128, 64)  # widths of the two G*conv branches
-    num_layers: int = 2
-    conv: Conv = "gstar"
-    inception: bool = True
-    adjacency: Adjacency = "learned"
-    pooling: Pooling = "learned"
-    sort_k: int = 10  # nodes kept by sort pooling
+    HELP_GROUP: ClassVar[str] = "L-GrIN options (the paper's ablations)"
+
+    eta: tuple[int, int] = field(
+        default=(128, 64), metadata=cli("G1*, G2* widths", low=1, metavar=("ETA1", "ETA2"))
+    )
+    num_layers: int = field(
+        default=2, metadata=cli("number of graph inception layers", flag="--layers", low=1)
+    )
+    conv: Conv = field(default="gstar", metadata=cli("G*conv (eq. 4) or linear projection (eq. 3)"))
+    # on the command line --no-inception (a bool option that defaults to True is a switch turning it off)
+    inception: bool = field(default=True, metadata=cli("one graph convolution per layer, no inception"))
+    adjacency: Adjacency = field(default="learned", metadata=cli())
+    pooling: Pooling = field(default="learned", metadata=cli("learned = [max | H^T p | mean]"))
+    sort_k: int = field(default=10, metadata=cli("nodes kept by sort pooling", low=1))
+    # eq. 8's weights: set from the training recipe (train/recipes.py), not options of their own
     lambda1: float = 0.1  # eq. 8: structure
     lambda2: float = 0.1  # eq. 8: ||A||_F^2
     lambda3: float = 1e-4  # eq. 8: ||p||^2

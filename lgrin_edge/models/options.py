@@ -1,5 +1,8 @@
 """Typed model options: one frozen dataclass per model, checked when built, written to config.json.
 
+A field declared ``field(default=..., metadata=cli("help", ...))`` (lgrin_edge/options_cli.py) is also an
+option of the train command: the field states its name, type, default, choices and help once, for both.
+
 ``from_config`` is the one door from a plain dict (keyword arguments, a checkpoint's config.json) to the
 options: an unknown or misspelt key is refused with the valid ones named, so it never reaches a
 checkpoint. Values are checked against the field's type; tuples given as lists (JSON) become tuples.
@@ -7,12 +10,15 @@ checkpoint. Values are checked against the field's type; tuples given as lists (
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import numbers
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from lgrin_edge.options_cli import values
 
 OptionsT = TypeVar("OptionsT", bound="ModelOptions")
 
@@ -30,6 +36,7 @@ class ModelOptions:
     num_classes: int
 
     SHAPE: ClassVar[tuple[str, ...]] = ("num_nodes", "in_features", "num_classes")
+    HELP_GROUP: ClassVar[str] = "baseline options"  # where the train command's --help lists the options
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
@@ -63,6 +70,11 @@ class ModelOptions:
         if missing:
             raise OptionError(f"create_model({model!r}) needs {', '.join(missing)}")
         return cls(**config)
+
+    @classmethod
+    def config_from_args(cls, args: argparse.Namespace) -> dict[str, Any]:
+        """The options a parsed command line sets; those it leaves at None keep the model's default."""
+        return values(cls, args)
 
     def to_config(self) -> dict[str, Any]:
         """The dict config.json holds: the model's options, then the graph shape."""

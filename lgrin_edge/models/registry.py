@@ -3,6 +3,8 @@
 A model's own name (the innermost decorator) is the one config.json records; a name registered with
 fixed options (``@register_model("senet-paper", preset="paper")``) is a preset of that model: it builds
 the same class with those options, and its checkpoints record the model's own name and the options.
+Each name maps to its model's options class (``model_options``), which states the model's options for
+config.json and the train command alike.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from lgrin_edge.models.options import OptionError
 
 if TYPE_CHECKING:
     from lgrin_edge.models.common import GraphModel
+    from lgrin_edge.models.options import ModelOptions
 
 M = TypeVar("M", bound="type[GraphModel]")
 
@@ -60,6 +63,16 @@ def model_names(presets: bool = False) -> tuple[str, ...]:
 def model_class(name: str) -> type[GraphModel]:
     """The class ``create_model(name)`` builds."""
     return _entry(name).cls
+
+
+def model_options(name: str) -> type[ModelOptions]:
+    """The options class of the model ``create_model(name)`` builds."""
+    return _entry(name).cls.Options
+
+
+def preset_options(name: str) -> dict[str, Any]:
+    """The options the preset ``name`` fixes; none for a model's own name."""
+    return dict(_entry(name).fixed)
 
 
 def create_model(name: str, **config: Any) -> GraphModel:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -10,9 +10,10 @@ from torch import nn
 from lgrin_edge.models.common import GraphModel
 from lgrin_edge.models.options import ModelOptions, OptionError
 from lgrin_edge.models.registry import register_model
+from lgrin_edge.options_cli import cli
 
 # "paper" is of the order of the ~26M parameters the paper lists for SENet; "compact" is for quick runs.
-# Each is also a registered name: "senet" (compact, the default) and "senet-paper".
+# Each is also a registered name, for --model: "senet" (compact, the default) and "senet-paper".
 PRESETS: dict[str, dict] = {
     "compact": {"widths": (32, 64, 128), "reduction": 8},
     "paper": {"widths": (256, 512, 1024, 1920), "reduction": 16},
@@ -25,7 +26,7 @@ class SENetOptions(ModelOptions):
 
     widths: tuple[int, ...] | None = None
     reduction: int | None = None
-    preset: str = "compact"
+    preset: str = field(default="compact", metadata=cli(flag="--senet-preset", choices=tuple(PRESETS)))
 
     def __post_init__(self) -> None:
         super().__post_init__()

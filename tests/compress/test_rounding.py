@@ -7,7 +7,13 @@ import pytest
 import torch
 from torch import nn
 
-from lgrin_edge.compress.rounding import QMAX, gptq_int8, round_linear_weights, row_scales
+from lgrin_edge.compress.rounding import (
+    QMAX,
+    gptq_int8,
+    round_linear_weights,
+    symmetric_int8,
+    symmetric_scales,
+)
 
 
 def _correlated(n: int, d: int, seed: int) -> np.ndarray:
@@ -23,7 +29,8 @@ def test_gptq_beats_nearest_rounding_on_the_output(seed: int) -> None:
     w = rng.normal(size=(24, 40))
     x = _correlated(2000, 40, seed)
     q, scale = gptq_int8(w, x.T @ x)
-    nearest = np.clip(np.rint(w / row_scales(w)[:, None]), -QMAX, QMAX) * row_scales(w)[:, None]
+    q_near, s_near = symmetric_int8(w)
+    nearest = q_near * s_near[:, None]
     err_gptq = np.linalg.norm(x @ (w - q * scale[:, None]).T)
     err_nearest = np.linalg.norm(x @ (w - nearest).T)
     assert err_gptq < 0.8 * err_nearest, (err_gptq, err_nearest)
@@ -41,8 +48,23 @@ def test_scales_are_pinned_so_a_backend_requantises_exactly() -> None:
     assert (np.abs(q[live].astype(int)).max(axis=1) == QMAX).all()
     np.testing.assert_allclose(scale[live], np.abs(w[live]).max(axis=1) / QMAX)
     values = (q * scale[:, None]).astype(np.float32)
-    again = np.clip(np.rint(values / row_scales(values)[:, None]), -QMAX, QMAX)
-    np.testing.assert_array_equal(again, q)
+    for dtype in (np.float64, np.float32):  # the C runtime's rule, and ONNX's in float32
+        np.testing.assert_array_equal(symmetric_int8(values, 0, QMAX, dtype)[0], q)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("axis", "qmax"), [(None, QMAX), (0, QMAX), (1, QMAX), (1, 64)])
+def test_symmetric_int8_per_slice_with_zero_slices(axis: int | None, qmax: int, dtype: type) -> None:
+    w = np.random.default_rng(4).normal(size=(6, 5)).astype(np.float32)
+    w[2], w[:, 3] = 0.0, 0.0  # a zero row and a zero column: scale 1, values 0
+    q, scale = symmetric_int8(w, axis, qmax, dtype)
+    assert q.dtype == np.int8 and scale.dtype == dtype
+    assert scale.shape == {None: (), 0: (6,), 1: (5,)}[axis]
+    per = scale if axis is None else np.expand_dims(scale, 1 - axis)
+    assert (np.abs(q * per - w) <= per / 2 + 1e-7).all()
+    top = np.abs(q.astype(int)).max(axis=None if axis is None else 1 - axis)
+    zero = np.abs(w).max(axis=None if axis is None else 1 - axis) == 0
+    assert (top[~zero] == qmax).all() and (top[zero] == 0).all() and (scale[zero] == 1).all()
 
 
 def test_shapes_are_checked() -> None:
@@ -60,7 +82,7 @@ def test_round_linear_weights_keeps_the_function_and_the_rest() -> None:
             assert not torch.equal(a.weight, b.weight)  # a copy was rounded, the original kept
             torch.testing.assert_close(a.bias, b.bias, rtol=0, atol=0)
             w = b.weight.detach().numpy()
-            steps = w / row_scales(w)[:, None]
+            steps = w / symmetric_scales(w)[:, None]
             np.testing.assert_allclose(steps, np.rint(steps), atol=1e-3)
     x = torch.from_numpy(calibration)
     with torch.no_grad():

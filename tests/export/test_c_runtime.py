@@ -10,7 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lgrin_edge.deploy import int8, reference
+from lgrin_edge.deploy.folded import FoldedLGrIN, FoldError
 from lgrin_edge.export import c_runtime as cr
+from lgrin_edge.export.c_facts import MAX_LAYERS
 from lgrin_edge.export.tolerances import C_REPRODUCTION
 from lgrin_edge.native import cpu_flags
 
@@ -22,40 +25,45 @@ SIZES = [(29, 12, 9), (100, 6, 4), (90, 136, 6)]
 
 
 def _model(M: int, P: int, C: int, seed: int = 0, n_cal: int = 128, n_test: int = 256):
-    arrays, mean, std = cr.random_folded_arrays(M, P, C, seed=seed)
+    model, mean, std = FoldedLGrIN.random(M, P, C, seed=seed)
     rng = np.random.default_rng(seed + 100)
     cal = (mean + std * rng.normal(size=(n_cal, M, P))).astype(np.float32)
     test = (mean + std * rng.normal(size=(n_test, M, P))).astype(np.float32)
-    return arrays, cal, test
+    return model, cal, test
 
 
 @pytest.fixture(scope="module")
 def paper_int8(tmp_path_factory: pytest.TempPathFactory):
-    arrays, cal, test = _model(90, 136, 6)
+    model, cal, test = _model(90, 136, 6)
     path = tmp_path_factory.mktemp("c") / "paper.lgrn"
-    cr.write_c_model(arrays, cal, path)
-    return arrays, cal, test, path
+    cr.write_c_model(model, cal, path)
+    return model, cal, test, path
 
 
 @pytest.mark.parametrize(("M", "P", "C"), SIZES)
 def test_fp32_path_matches_numpy_reference(tmp_path: Path, M: int, P: int, C: int) -> None:
-    arrays, _, test = _model(M, P, C, n_test=64)
-    cr.write_c_model(arrays, None, tmp_path / "m.lgrn", precision="fp32")
-    model = cr.CModel(tmp_path / "m.lgrn")
-    assert (model.num_nodes, model.num_features, model.num_classes, model.precision) == (M, P, C, "fp32")
-    ref = cr.reference_forward(arrays, test)
-    np.testing.assert_allclose(model(test), ref, rtol=0, atol=1e-5 * np.abs(ref).max())
+    model, _, test = _model(M, P, C, n_test=64)
+    cr.write_c_model(model, None, tmp_path / "m.lgrn", precision="fp32")
+    runtime = cr.CModel(tmp_path / "m.lgrn")
+    assert (runtime.num_nodes, runtime.num_features, runtime.num_classes, runtime.precision) == (
+        M,
+        P,
+        C,
+        "fp32",
+    )
+    ref = reference.forward(model, test)
+    np.testing.assert_allclose(runtime(test), ref, rtol=0, atol=1e-5 * np.abs(ref).max())
 
 
 @pytest.mark.parametrize(("M", "P", "C"), SIZES)
 def test_int8_is_bit_exact_with_simulation_and_agrees_with_fp32(
     tmp_path: Path, M: int, P: int, C: int
 ) -> None:
-    arrays, cal, test = _model(M, P, C)
-    cr.write_c_model(arrays, cal, tmp_path / "q.lgrn")
+    model, cal, test = _model(M, P, C)
+    cr.write_c_model(model, cal, tmp_path / "q.lgrn")
     got = cr.CModel(tmp_path / "q.lgrn")(test)
-    sim = cr.simulate_int8(cr.quantize(arrays, cal), test)
-    ref = cr.reference_forward(arrays, test)
+    sim = int8.simulate(int8.quantize(model, cal), test)
+    ref = reference.forward(model, test)
     scale = np.abs(ref).max()
     # integer activations are identical; only the float32 vs float64 pooling/classifier rounding differs
     np.testing.assert_allclose(got, sim, rtol=0, atol=1e-5 * scale)
@@ -101,17 +109,17 @@ def test_int8_odd_shapes_are_bit_exact_in_every_kernel_family(
 ) -> None:
     """Widths that are not multiples of 64, 16 or 8, node counts that leave partial row tiles, inputs
     whose width is not a multiple of four: every kernel family of the one dispatching library must give
-    the integers of simulate_int8."""
-    arrays, mean, std = cr.random_folded_arrays(M, P, 5, eta=eta, L=L, seed=M)
+    the integers of the int8 simulation (deploy/int8.py)."""
+    model, mean, std = FoldedLGrIN.random(M, P, 5, eta=eta, L=L, seed=M)
     rng = np.random.default_rng(1)
     cal = (mean + std * rng.normal(size=(64, M, P))).astype(np.float32)
     test = (mean + std * rng.normal(size=(64, M, P))).astype(np.float32)
     model_file = tmp_path / "m.lgrn"
-    cr.write_c_model(arrays, cal, model_file)
-    sim = cr.simulate_int8(cr.quantize(arrays, cal), test)
-    model = _runnable(model_file, family)
-    assert model.kernels == family
-    np.testing.assert_allclose(model(test), sim, rtol=0, atol=1e-5 * np.abs(sim).max())
+    cr.write_c_model(model, cal, model_file)
+    sim = int8.simulate(int8.quantize(model, cal), test)
+    runtime = _runnable(model_file, family)
+    assert runtime.kernels == family
+    np.testing.assert_allclose(runtime(test), sim, rtol=0, atol=1e-5 * np.abs(sim).max())
 
 
 @pytest.mark.skipif(not Path("/proc/cpuinfo").is_file(), reason="the oracle reads /proc/cpuinfo (Linux only)")
@@ -153,9 +161,9 @@ def test_threads_and_probabilities(paper_int8) -> None:
 
 
 def test_percentile_calibration_also_runs(tmp_path: Path) -> None:
-    arrays, cal, test = _model(29, 12, 9, n_test=64)
-    cr.write_c_model(arrays, cal, tmp_path / "p.lgrn", method="percentile", percentile=99.9)
-    sim = cr.simulate_int8(cr.quantize(arrays, cal, "percentile", 99.9), test)
+    model, cal, test = _model(29, 12, 9, n_test=64)
+    cr.write_c_model(model, cal, tmp_path / "p.lgrn", method="percentile", percentile=99.9)
+    sim = int8.simulate(int8.quantize(model, cal, "percentile", 99.9), test)
     np.testing.assert_allclose(
         cr.CModel(tmp_path / "p.lgrn")(test), sim, rtol=0, atol=1e-4 * np.abs(sim).max()
     )
@@ -175,8 +183,8 @@ def test_percentile_calibration_also_runs(tmp_path: Path) -> None:
     ],
 )
 def test_bad_model_files_raise_clear_errors(tmp_path: Path, edit, name: str) -> None:
-    arrays, cal, _ = _model(29, 12, 9, n_test=1)
-    good = cr.encode_model(arrays, cal)
+    model, cal, _ = _model(29, 12, 9, n_test=1)
+    good = cr.encode_model(model, cal)
     path = tmp_path / "bad.lgrn"
     path.write_bytes(edit(good))
     with pytest.raises(cr.CModelFileError, match=name) as info:
@@ -187,17 +195,17 @@ def test_bad_model_files_raise_clear_errors(tmp_path: Path, edit, name: str) -> 
 
 def test_weight_of_minus_128_is_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Weights are symmetric in -127..127 and the AVX2 kernel relies on it; a file breaking it is refused."""
-    arrays, cal, _ = _model(29, 12, 9, n_test=1)
+    model, cal, _ = _model(29, 12, 9, n_test=1)
     real = cr.quantize
 
     def with_minus_128(*args, **kwargs):
         q = real(*args, **kwargs)
-        next(v for k, v in q.tensors.items() if k.endswith(".w2")).flat[5] = -128
+        q.layers[0].branches[0][1].w.flat[5] = -128
         return q
 
     monkeypatch.setattr(cr, "quantize", with_minus_128)
     path = tmp_path / "m.lgrn"
-    path.write_bytes(cr.encode_model(arrays, cal))
+    path.write_bytes(cr.encode_model(model, cal))
     with pytest.raises(cr.CModelFileError, match="LGRIN_E_VALUE"):
         cr.CModel(path)
 
@@ -219,15 +227,20 @@ def test_wrong_input_raises_value_error(paper_int8) -> None:
 
 
 def test_writer_validates_and_is_atomic(tmp_path: Path) -> None:
-    arrays, cal, _ = _model(29, 12, 9, n_test=1)
+    model, cal, _ = _model(29, 12, 9, n_test=1)
     with pytest.raises(ValueError, match="calibration"):
-        cr.write_c_model(arrays, None, tmp_path / "m.lgrn")
+        cr.write_c_model(model, None, tmp_path / "m.lgrn")
     with pytest.raises(ValueError, match="calibration must have shape"):
-        cr.write_c_model(arrays, cal[:, :, :5], tmp_path / "m.lgrn")
-    broken = dict(arrays, **{"l0.g0.w1": arrays["l0.g0.w1"][:, :-1]})
-    with pytest.raises(ValueError, match=r"'l0.g0.w1' has shape"):
-        cr.write_c_model(broken, cal, tmp_path / "m.lgrn")
-    cr.write_c_model(arrays, cal, tmp_path / "m.lgrn")
+        cr.write_c_model(model, cal[:, :, :5], tmp_path / "m.lgrn")
+    deep, _, _ = FoldedLGrIN.random(29, 12, 9, eta=(4, 4), L=MAX_LAYERS + 1)
+    with pytest.raises(
+        ValueError, match=rf"expected 1\.\.{MAX_LAYERS} inception layers, found {MAX_LAYERS + 1}"
+    ):
+        cr.write_c_model(deep, None, tmp_path / "m.lgrn", precision="fp32")
+    other, _, _ = FoldedLGrIN.random(29, 12, 9, pooling="mean")
+    with pytest.raises(FoldError, match="paper's configuration only"):
+        cr.write_c_model(other, None, tmp_path / "m.lgrn", precision="fp32")
+    cr.write_c_model(model, cal, tmp_path / "m.lgrn")
     assert [p.name for p in tmp_path.iterdir()] == ["m.lgrn"]  # no temporary file left behind
 
 
@@ -290,19 +303,12 @@ def test_gen_kat_reproduces_the_committed_answers() -> None:
     assert fresh["kat_spec.json"] == (data / "kat_spec.json").read_bytes()
 
 
-def test_int8_classifier_is_stored_int8_and_error_compensated_rounding_runs_exactly(tmp_path: Path) -> None:
-    arrays, cal, test = _model(29, 12, 9)
-    plain, compensated = cr.quantize(arrays, cal), cr.quantize(arrays, cal, rounding="gptq")
-    for q in (plain, compensated):
-        assert q.tensors["cls_q"].dtype == np.int8 and q.tensors["cls_q"].shape == arrays["cls_w"].shape
-        assert q.tensors["cls_s"].shape == (9,) and "cls_w" not in q.tensors
-    assert not np.array_equal(plain.tensors["cls_q"], compensated.tensors["cls_q"])
-    cr.write_c_model(arrays, cal, tmp_path / "g.lgrn", rounding="gptq")
+def test_error_compensated_rounding_runs_exactly_and_int8_files_are_small(tmp_path: Path) -> None:
+    model, cal, test = _model(29, 12, 9)
+    cr.write_c_model(model, cal, tmp_path / "g.lgrn", rounding="gptq")
     got = cr.CModel(tmp_path / "g.lgrn")(test)
-    sim = cr.simulate_int8(compensated, test)
+    sim = int8.simulate(int8.quantize(model, cal, rounding="gptq"), test)
     np.testing.assert_allclose(got, sim, rtol=0, atol=1e-5 * np.abs(sim).max())
     # An int8 file holds the classifier in one byte per weight, not four.
-    fp32 = len(cr.encode_model(arrays, precision="fp32"))
+    fp32 = len(cr.encode_model(model, precision="fp32"))
     assert (tmp_path / "g.lgrn").stat().st_size < 0.35 * fp32
-    with pytest.raises(ValueError, match="rounding"):
-        cr.quantize(arrays, cal, rounding="stochastic")

@@ -1,4 +1,5 @@
-"""ExecuTorch target: the XNNPACK form of the folded model, lowering, execution in ExecuTorch's runtime."""
+"""ExecuTorch target: lowering the XNNPACK form (its function: tests/deploy/test_forms.py), execution in
+ExecuTorch's runtime."""
 
 from __future__ import annotations
 
@@ -9,32 +10,16 @@ import pytest
 import torch
 from torch import nn
 
-from lgrin_edge.export.executorch import ExecuTorchModel, XnnpackLGrIN, executorch_status, export_executorch
+from lgrin_edge.export.executorch import ExecuTorchModel, executorch_status, export_executorch
 from tests.export.tiny_model import C, M, P, synthetic, trained_deploy
 
 AVAILABLE, REASON = executorch_status()
 needs_executorch = pytest.mark.skipif(not AVAILABLE, reason=f"ExecuTorch unavailable: {REASON}")
 
 
-def _deploy(**config) -> nn.Module:
-    return trained_deploy(*synthetic(192, seed=0), **config)
-
-
-@pytest.mark.parametrize(
-    "config",
-    [{}, {"pooling": "max"}, {"pooling": "mean"}, {"inception": False}, {"num_layers": 3}],
-    ids=["paper", "max-pool", "mean-pool", "no-inception", "three-layers"],
-)
-def test_xnnpack_form_equals_the_folded_model(config):
-    deploy = _deploy(**config)
-    x = torch.from_numpy(synthetic(17, seed=2)[0])
-    with torch.no_grad():
-        torch.testing.assert_close(XnnpackLGrIN(deploy)(x), deploy(x), rtol=1e-5, atol=1e-5)
-
-
 @pytest.fixture(scope="module")
 def folded() -> nn.Module:
-    return _deploy()
+    return trained_deploy(*synthetic(192, seed=0))
 
 
 @needs_executorch

@@ -146,10 +146,15 @@ def test_int8_agrees_with_fp32_and_is_small(deploy, fp32_path, int8_paths, flavo
     weights_int8 = [i for i in onnx.load(str(path)).graph.initializer if i.data_type == TensorProto.INT8]
     assert weights_int8, "no int8 initializers: nothing was quantised"
     assert info["flavour"] == flavour.split("-")[0]
+    # TensorRT's rules are checked once, where the file is made, and the facts say so.
+    assert info.get("conformance") == ("passed" if info["flavour"] == "tensorrt" else None)
     if flavour.endswith("static"):
         assert info["calibration_samples"] == 128
         spec = STATIC_SPECS[info["flavour"]]
         assert set(info["float_nodes"]) == set(float_nodes(onnx.load(str(fp32_path)), spec))
+        assert info["recipe"]["activations"] == "static" and info["recipe"]["calibration"] == "min-max"
+        assert info["recipe"]["float_parts"] == ["normalisation", "classifier"]
+        assert info["recipe"]["weight_bits"] == (7 if info["flavour"] == "onnx" else 8)
     else:
         # Weight-only: every weight int8, no activation quantised.
         model = onnx.load(str(path))
@@ -158,6 +163,12 @@ def test_int8_agrees_with_fp32_and_is_small(deploy, fp32_path, int8_paths, flavo
         matrices = {i.name for i in fp32.graph.initializer if len(i.dims) == 2}
         used = {name for n in fp32.graph.node if n.op_type in ("Gemm", "MatMul") for name in n.input}
         assert sorted(info["weight_only_int8"]) == sorted(matrices & used)  # p and biases stay float
+        assert info["recipe"] == {
+            "activations": "float",
+            "calibration": "none",
+            "weight_bits": 8,
+            "float_parts": [],
+        }
 
 
 def test_onnx_flavour_cannot_saturate_onnxruntime_x86_kernels(int8_paths):

@@ -54,7 +54,7 @@ def test_each_target_runs_in_its_runtime(exported, target, precision):
 def test_manifest_lists_skips_with_reasons(exported):
     _, manifest = exported
     engine = [s for s in manifest["skipped"] if s.get("artifact") == "engine"]
-    from lgrin_edge.export.tensorrt import tensorrt_status
+    from lgrin_edge.export.trt_engine import tensorrt_status
 
     qdq_ok = any(a["target"] == "tensorrt" and a.get("verified") for a in manifest["artifacts"])
     if not tensorrt_status()[0]:
@@ -159,10 +159,55 @@ def test_static_int8_option_selects_the_static_recipes(tiny_run, tmp_path):
     static = run_export(
         tiny_run, ["onnx", "tensorrt"], ["int8"], tmp_path / "s", log=lambda *_: None, static_int8=True
     )
-    for manifest, weight_only in ((default, True), (static, False)):
-        specs = {a["target"]: a["info"]["spec"] for a in manifest["artifacts"] + manifest["failed"]}
-        assert set(specs) == {"onnx", "tensorrt"}
-        assert all(spec["weight_only"] is weight_only for spec in specs.values())
+    for manifest, activations in ((default, "float"), (static, "static")):
+        recipes = {a["target"]: a["info"]["recipe"] for a in manifest["artifacts"] + manifest["failed"]}
+        assert set(recipes) == {"onnx", "tensorrt"}
+        assert all(recipe["activations"] == activations for recipe in recipes.values())
+    # What the exporters did, as they report it: onnxruntime's 7-bit weights where its x86 kernels
+    # would saturate, the normalisation and the pooled head found in the graph and left in float.
+    recipes = {a["target"]: a["info"]["recipe"] for a in static["artifacts"] + static["failed"]}
+    assert recipes["onnx"] == {
+        "activations": "static",
+        "calibration": "min-max",
+        "weight_bits": 7,
+        "float_parts": ["normalisation", "classifier"],
+        "equalize_alpha": 0.5,
+        "weight_rounding": "nearest",
+    }
+    assert recipes["tensorrt"]["weight_bits"] == 8
+    weight_only = {a["target"]: a["info"] for a in default["artifacts"]}["tensorrt"]
+    assert weight_only["conformance"] == "passed"  # checked once, where the file is made
+    assert weight_only["recipe"]["weight_rounding"] == "gptq" and weight_only["recipe"]["float_parts"] == []
+
+
+def test_every_int8_file_records_the_recipe_its_exporter_reports(exported):
+    _, manifest = exported
+    int8 = [a for a in manifest["artifacts"] if a["precision"] == "int8" and "artifact" not in a]
+    assert int8
+    for entry in int8:
+        recipe = entry["info"]["recipe"]
+        assert set(recipe) == {
+            "activations", "calibration", "weight_bits", "float_parts", "equalize_alpha", "weight_rounding"
+        }  # fmt: skip
+        assert "spec" not in entry["info"]
+    recipes = {a["target"]: a["info"]["recipe"] for a in int8}
+    if "tflite" in recipes:
+        assert recipes["tflite"]["activations"] == "dynamic" and recipes["tflite"]["float_parts"] == [
+            "classifier"
+        ]
+    if "executorch" in recipes:
+        assert recipes["executorch"]["float_parts"] == [] and recipes["executorch"]["equalize_alpha"] == 0.5
+    assert recipes["c"]["calibration"] == "max-abs" and recipes["c"]["float_parts"] == ["classifier"]
+
+
+def test_the_engine_build_command_is_printed_once(tiny_run, tmp_path, capsys):
+    from lgrin_edge.export.trt_engine import tensorrt_status
+
+    out = tmp_path / "dist"
+    assert main(["--checkpoint", str(tiny_run), "--target", "tensorrt", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    # Without TensorRT the skip line of the summary names the command; with it the engine is built.
+    assert printed.count("build_engine.py") == (0 if tensorrt_status()[0] else 1)
 
 
 def test_an_option_no_requested_target_uses_is_refused_before_any_work():
@@ -223,14 +268,21 @@ def test_a_missing_optional_package_is_a_skip_naming_its_extra(monkeypatch, targ
 
 
 def test_without_tensorrt_the_engine_is_a_skip_with_its_build_command(monkeypatch, tmp_path):
+    from lgrin_edge.export.targets import FollowUpCall
+    from lgrin_edge.export.verify import EntryId
     from lgrin_edge.optional import missing
 
     monkeypatch.setitem(sys.modules, "tensorrt", None)
     entry = {"target": "tensorrt", "precision": "int8", "path": "model_trt_int8.onnx"}
     stage, dist = tmp_path / ".dist.partial", tmp_path / "dist"
-    run = TARGETS["tensorrt"].follow_up.run
-    made, (skip,) = run(stage, stage / "work", entry, None, None, None, lambda _m: None, dist)
+    follow = TARGETS["tensorrt"].follow_up
+    what = EntryId("tensorrt", follow.precision, follow.artifact)
+    call = FollowUpCall(
+        what, follow.file, entry, stage, stage / "work", dist, None, None, None, lambda _m: None
+    )
+    made, (skip,) = follow.run(call)
     assert made == [] and skip["reason"] == missing("tensorrt")
+    assert (skip["target"], skip["precision"], skip["artifact"]) == ("tensorrt", "int8", "engine")
     assert str(tmp_path / "dist" / "model_trt_int8.onnx") in skip["build_command"]  # never the stage's name
 
 

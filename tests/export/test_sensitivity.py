@@ -6,6 +6,7 @@ import torch
 from lgrin_edge.checkpoint import load_checkpoint
 from lgrin_edge.compress.fold import fold_model
 from lgrin_edge.export.onnx_export import export_onnx
+from lgrin_edge.export.quant_spec import SPECS, STATIC_SPECS
 from lgrin_edge.export.sensitivity import format_report, logit_error, onnx_sensitivity
 
 
@@ -14,13 +15,17 @@ def test_sensitivity_ranks_nodes_and_marks_what_the_recipe_keeps_float(tiny_run,
     cal = np.load(tiny_run / "calibration.npz")["x"].astype(np.float32)[:32]
     fp32 = tmp_path / "fp32.onnx"
     export_onnx(fold_model(model), torch.as_tensor(cal[:2]), fp32)
-    costs = onnx_sensitivity(fp32, cal, cal, "onnx")
+    costs = onnx_sensitivity(fp32, cal, cal, STATIC_SPECS["onnx"])
     errors = [c.relative_error for c in costs]
     assert errors == sorted(errors, reverse=True)
     assert any(c.kept_float and c.op == "Gemm" for c in costs)  # the classifier
     assert errors[0] > 0  # quantising the worst node alone does cost something
     assert all(0 <= c.agreement <= 1 for c in costs)
     assert costs[0].node in format_report(costs)
+    # Weight-only int8 stores every weight int8, the classifier's too: each is measured, none "kept".
+    weight_only = onnx_sensitivity(fp32, cal, cal, SPECS["onnx"])
+    assert not any(c.kept_float for c in weight_only)
+    assert any(c.op == "Gemm" and c.relative_error > 0 for c in weight_only)
 
 
 def test_logit_error_is_relative_to_the_spread():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from lgrin_edge.checkpoint import CONFIG, CONFIG_SHA256, config_digest
+from lgrin_edge.deploy.folded import FoldedLGrIN
 from lgrin_edge.export import c_runtime as cr
 from lgrin_edge.export.pipeline import run_export
 from lgrin_edge.export.targets import TARGETS
@@ -186,10 +187,10 @@ def test_adding_named_data_keeps_the_program_and_its_results(exported, tmp_path)
 
 def test_lgrn_with_a_spec_has_the_same_payload_and_logits(tmp_path):
     _ready("c")
-    arrays, mean, std = cr.random_folded_arrays(7, 3, 4, eta=(8, 4), L=1, seed=3)
+    model, mean, std = FoldedLGrIN.random(7, 3, 4, eta=(8, 4), L=1, seed=3)
     rng = np.random.default_rng(3)
     cal = (mean + std * rng.normal(size=(16, 7, 3))).astype(np.float32)
-    plain = cr.encode_model(arrays, cal)
+    plain = cr.encode_model(model, cal)
     for text in ("{}", "{" + "x" * 5 + "}", "é" * 7):  # every padding length, UTF-8 beyond ASCII
         carried = cr.with_feature_spec(plain, text)
         assert carried[52 : len(plain)] == plain[52:] and carried[16:48] == plain[16:48]

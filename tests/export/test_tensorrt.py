@@ -11,14 +11,14 @@ from onnx import TensorProto, helper, numpy_helper
 
 from lgrin_edge.export.errors import ExportError
 from lgrin_edge.export.onnx_export import OnnxModel, export_onnx, quantize_onnx
-from lgrin_edge.export.tensorrt import (
+from lgrin_edge.export.tensorrt_qdq import check_tensorrt_conformance
+from lgrin_edge.export.trt_engine import (
     TensorRTModel,
     build_command,
     build_engine,
     tensorrt_status,
     trtexec_command,
 )
-from lgrin_edge.export.tensorrt_qdq import check_tensorrt_conformance
 
 K, N = 4, 3  # MatMul weight (K, N): output channels on axis 1
 
@@ -210,7 +210,8 @@ def test_engine_is_staged_and_placed_only_once_verified(tmp_path, monkeypatch, a
     """File handling of the engine follow-up, on a machine without TensorRT: the builder and runner are
     stand-ins (this checks where bytes go, not TensorRT), so an engine that does not verify leaves the
     earlier one in place and nothing behind in the staging folder."""
-    from lgrin_edge.export import targets, tensorrt
+    from lgrin_edge.export import targets
+    from lgrin_edge.export import trt_engine as tensorrt
 
     out, stage = tmp_path / "dist", tmp_path / "dist" / ".stage"
     stage.mkdir(parents=True)
@@ -226,10 +227,14 @@ def test_engine_is_staged_and_placed_only_once_verified(tmp_path, monkeypatch, a
     monkeypatch.setattr(
         tensorrt, "TensorRTModel", lambda path: lambda x: reference if agrees else reference[:, ::-1].copy()
     )
+    from lgrin_edge.export.verify import EntryId
+
     entry = {"path": "model_int8_qdq.onnx"}
-    made, not_made = targets._trt_engine(
-        out, stage, entry, np.zeros((4, 2, 2)), reference, [0, 1, 2, 0], print
+    what = EntryId("tensorrt", "int8", "engine")
+    call = targets.FollowUpCall(
+        what, targets.ENGINE_FILE, entry, out, stage, out, np.zeros((4, 2, 2)), reference, [0, 1, 2, 0], print
     )
+    made, not_made = targets._trt_engine(call)
     assert seen == [stage / targets.ENGINE_FILE]  # built in the staging folder, not over the earlier file
     assert not list(stage.iterdir())
     if agrees:

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from lgrin_edge.export.quant_spec import QuantSpec
 from lgrin_edge.export.tflite import TFLiteError, TFLiteModel, export_tflite, tflite_status
 from tests.export.tiny_model import C, M, P, synthetic, trained_deploy
 
@@ -101,6 +102,12 @@ def test_static_int8_agrees_with_fp32(
     assert info["quantization"]["calibration_samples"] == len(data["x_train"])
     # Everything computes in int8, the learned pooling included (TFLite Micro runs it).
     assert info["float_ops"] == []
+    assert info["recipe"] == {
+        "activations": "static",
+        "calibration": "histogram",
+        "weight_bits": 8,
+        "float_parts": [],
+    }
     logits = TFLiteModel(path)(data["x_test"])
     agreement = float((logits.argmax(1) == reference.argmax(1)).mean())
     assert agreement >= 0.95, agreement
@@ -110,6 +117,25 @@ def test_static_int8_agrees_with_fp32(
     assert np.abs(logits - reference).max() < 0.25 * np.abs(reference).max()
     # Graph structure dominates a model this small; the <= 35% size goal is measured on real checkpoints.
     assert path.stat().st_size < fp32_file[0].stat().st_size
+
+
+def test_the_int8_file_does_what_its_spec_asks(
+    deploy: nn.Module, data: dict[str, np.ndarray], int8_file, tmp_path: Path
+) -> None:
+    path, info = int8_file
+    assert info["recipe"] == {
+        "activations": "dynamic",
+        "calibration": "none",
+        "weight_bits": 8,
+        "float_parts": ["classifier"],
+    }
+    # Without the classifier kept in float, every FULLY_CONNECTED quantises its input at run time.
+    spec = QuantSpec("tflite", "dynamic")
+    other = tmp_path / "all_dynamic.tflite"
+    facts = export_tflite(deploy, data["x_train"], other, "int8", batch=4, spec=spec)
+    assert facts["recipe"]["float_parts"] == [] and other.read_bytes() != path.read_bytes()
+    with pytest.raises(ValueError, match="the tflite exporter was given a QuantSpec for executorch"):
+        export_tflite(deploy, data["x_train"], other, "int8", spec=QuantSpec("executorch", "dynamic"))
 
 
 @pytest.mark.parametrize("kind", ["int8_file", "static_file"])

@@ -11,6 +11,8 @@ import pytest
 import torch
 from torch import nn
 
+from lgrin_edge.atomic import file_sha256
+from lgrin_edge.export.targets import TARGETS
 from lgrin_edge.export.tflite import TFLiteModel, export_tflite, tflite_status
 from lgrin_edge.export.tflite_micro import (
     TFLMModel,
@@ -20,7 +22,11 @@ from lgrin_edge.export.tflite_micro import (
     tflm_follow_up,
     tflm_status,
 )
+from lgrin_edge.export.verify import EntryId
 from tests.export.tiny_model import C, synthetic, trained_deploy
+
+# The follow-up's identity, from its row of the target table.
+MICRO = EntryId("tflite", TARGETS["tflite"].follow_up.precision, TARGETS["tflite"].follow_up.artifact)
 
 TFLITE, TFLITE_WHY = tflite_status()
 TFLM, TFLM_WHY = tflm_status()
@@ -66,13 +72,15 @@ def test_full_integer_file_runs_in_tflm_without_float_sections(deploy, tmp_path:
         TFLMModel(data, arena - 16)(x[:1])
     with torch.no_grad():
         reference = deploy(torch.from_numpy(x)).numpy()
-    entry = {"target": "tflite", "precision": "int8", "path": path.name, "bytes": 1, "sha256": "-"}
-    made, not_made = tflm_follow_up(tmp_path, entry, "model_int8_tflm.h", x, reference, y, lambda _m: None)
+    header = tmp_path / "model_int8_tflm.h"
+    made, not_made = tflm_follow_up(MICRO, path, header, x, reference, y, lambda _m: None)
     assert not_made == []
     (record,) = made
     assert record["artifact"] == "tflite-micro" and record["verified"] and record["arena_bytes"] == arena
-    header = (tmp_path / "model_int8_tflm.h").read_text()
-    assert header.count("r.Add") == len(ops) and "model_int8.tflite sha256: -" in header
+    assert (record["target"], record["precision"], record["path"]) == ("tflite", "int8", path.name)
+    assert record["bytes"] == len(data) and record["header_sha256"] == file_sha256(header)
+    text = header.read_text()
+    assert text.count("r.Add") == len(ops) and f"model_int8.tflite sha256: {file_sha256(path)}" in text
 
 
 @needs_both
@@ -80,10 +88,9 @@ def test_dynamic_range_file_is_skipped_with_the_option_to_use(deploy, tmp_path: 
     cal, _ = synthetic(16, seed=3)
     path = tmp_path / "model_int8.tflite"
     export_tflite(deploy, cal, path, "int8")
-    entry = {"target": "tflite", "precision": "int8", "path": path.name, "bytes": 1, "sha256": "-"}
     x, y = synthetic(4, seed=1)
     made, (skip,) = tflm_follow_up(
-        tmp_path, entry, "model_int8_tflm.h", x, np.zeros((4, C), np.float32), y, lambda _m: None
+        MICRO, path, tmp_path / "model_int8_tflm.h", x, np.zeros((4, C), np.float32), y, lambda _m: None
     )
     assert "--static-int8" in skip["reason"] and made == []
 
@@ -92,10 +99,15 @@ def test_without_tflite_micro_the_check_is_a_skip_naming_the_extra(monkeypatch, 
     monkeypatch.setitem(sys.modules, "tflite_micro", None)  # what Python sees when it is not installed
     assert tflm_status() == (False, "tflite-micro is not installed (pip install 'lgrin-edge[micro]')")
     # The file is not even read: its operators are read with tflite-micro's own schema.
-    entry = {"target": "tflite", "precision": "int8", "path": "absent.tflite", "bytes": 1, "sha256": "-"}
     x, y = synthetic(2, seed=1)
     made, (skip,) = tflm_follow_up(
-        tmp_path, entry, "model_int8_tflm.h", x, np.zeros((2, C), np.float32), y, lambda _m: None
+        MICRO,
+        tmp_path / "absent.tflite",
+        tmp_path / "h.h",
+        x,
+        np.zeros((2, C), np.float32),
+        y,
+        lambda _m: None,
     )
     assert made == [] and skip["reason"] == tflm_status()[1]
     assert list(tmp_path.iterdir()) == []

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from lgrin_edge.cli import UserError
-from lgrin_edge.features import FeatureCache, write_npz
+from lgrin_edge.features import FeatureCache, write_dataset_npz
 from lgrin_edge.features.common import FeatureError, check_input_file
 
 
-def test_write_npz_roundtrip_without_pickle(tmp_path):
+def test_write_dataset_npz_roundtrip_without_pickle(tmp_path):
     seqs = [np.ones((3, 2), np.float32), 2 * np.ones((5, 2), np.float32)]
-    out = write_npz(tmp_path / "d.npz", seqs, [1, 0], groups=[7, 8], classes=["a", "b"],
+    out = write_dataset_npz(tmp_path / "d.npz", seqs, [1, 0], groups=[7, 8], classes=["a", "b"],
                     extra={"files": ["x/1.wav", "x/2.wav"]})  # fmt: skip
     with np.load(out, allow_pickle=False) as f:
         assert f["x"].dtype == np.float32 and f["x"].shape == (2, 5, 2)
@@ -24,11 +24,11 @@ def test_write_npz_roundtrip_without_pickle(tmp_path):
     assert os.listdir(tmp_path) == ["d.npz"]  # no temp file left behind
 
 
-def test_write_npz_rejects_bad_labels(tmp_path):
+def test_write_dataset_npz_rejects_bad_labels(tmp_path):
     with pytest.raises(ValueError, match=r"outside"):
-        write_npz(tmp_path / "d.npz", [np.ones((2, 2), np.float32)], [3], classes=["a"])
+        write_dataset_npz(tmp_path / "d.npz", [np.ones((2, 2), np.float32)], [3], classes=["a"])
     with pytest.raises(ValueError, match=r"feature sizes"):
-        write_npz(tmp_path / "d.npz", [np.ones((2, 2)), np.ones((2, 3))], [0, 0])
+        write_dataset_npz(tmp_path / "d.npz", [np.ones((2, 2)), np.ones((2, 3))], [0, 0])
     assert not os.listdir(tmp_path)
 
 
@@ -74,10 +74,10 @@ def test_heavy_dependencies_load_lazily():
     assert r.stdout.strip() == "[]"
 
 
-def test_write_npz_refuses_a_class_name_twice(tmp_path):
+def test_write_dataset_npz_refuses_a_class_name_twice(tmp_path):
     seqs = [np.ones((3, 2), np.float32)] * 2
     with pytest.raises(ValueError, match="'a' appear more than once"):
-        write_npz(tmp_path / "d.npz", seqs, [0, 1], classes=["a", "a"])
+        write_dataset_npz(tmp_path / "d.npz", seqs, [0, 1], classes=["a", "a"])
     assert not (tmp_path / "d.npz").exists()
 
 

@@ -20,9 +20,9 @@ import pytest
 from lgrin_edge.atomic import write_bytes
 from lgrin_edge.cli import UserError
 from lgrin_edge.data.graph import LONG_POLICIES, sequence_to_graphs
+from lgrin_edge.export.c_facts import EXPORT_DIR
 from lgrin_edge.frontend.graph_rule import FrameRing, graph_count, node_indices
-from lgrin_edge.frontend.native import EXPORT_DIR
-from lgrin_edge.frontend.native_input import POLICY_CODE, SOURCE
+from lgrin_edge.frontend.native_input import POLICY_CODE, SOURCES
 from lgrin_edge.frontend.native_input import library as clib
 from lgrin_edge.native import find_compiler
 
@@ -237,7 +237,7 @@ def test_the_c_tool_passes_every_known_answer(tmp_path):
     exe = tmp_path / "lgrin_input"
     cmd = [cc, "-std=c99", "-O2", "-ffp-contract=off", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
            "-I", str(EXPORT_DIR / "include"), "-o", str(exe), str(EXPORT_DIR / "tools" / "lgrin_input.c"),
-           str(SOURCE)]  # fmt: skip
+           *map(str, SOURCES)]  # fmt: skip
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     res = subprocess.run([exe, "--check", str(DATA)], capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stdout + res.stderr

@@ -15,12 +15,13 @@ import pytest
 
 from lgrin_edge.atomic import write_bytes
 from lgrin_edge.cli import UserError
+from lgrin_edge.export.c_facts import EXPORT_DIR
 from lgrin_edge.features.face import MESH_TO_IBUG68, mesh_to_ibug68, points_to_features
 from lgrin_edge.frontend.landmarks import c_table, java_table, mesh_frames
-from lgrin_edge.frontend.native_input import SOURCE
 from lgrin_edge.frontend.native_input import library as clib
 from tests.frontend.test_graph_rule import DATA, ROOT, needs_cc
 
+SOURCE = EXPORT_DIR / "src" / "lgrin_input.c"  # the C copy of the table
 JAVA = ROOT.joinpath(
     "android_demo", "core", "src", "main", "java", "org", "lgrin", "edge", "demo", "LandmarkFrames.java"
 )

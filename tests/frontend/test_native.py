@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 import scipy.signal
 
+from lgrin_edge.export.c_facts import EXPORT_DIR, FRONTEND_SOURCES
 from lgrin_edge.export.tolerances import FRONTEND_PARITY as PARITY
 from lgrin_edge.frontend import SpeechSpec, frames, wav
-from lgrin_edge.frontend.native import EXPORT_DIR, CSpec, CStream, _lib, build_library, c_frames, default_spec
+from lgrin_edge.frontend.native import CSpec, CStream, _lib, build_library, c_frames, default_spec
 from lgrin_edge.native import find_compiler
 from tests.frontend import kat
 from tests.frontend.test_spec import BAD
@@ -194,7 +195,7 @@ def tool(tmp_path_factory) -> Path:
     ]
     cmd += [
         str(EXPORT_DIR / "tools" / "lgrin_frontend.c"),
-        str(EXPORT_DIR / "src" / "lgrin_frontend.c"),
+        *(str(EXPORT_DIR / src) for src in FRONTEND_SOURCES),
         "-lm",
     ]
     subprocess.run(cmd, check=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from lgrin_edge.deploy.folded import neighbour_table
 from lgrin_edge.models import maxpool
 from lgrin_edge.models.layers import neighbour_index, neighbour_mask
 
@@ -93,3 +94,19 @@ def test_node_max_equals_amax_in_value_and_gradient(backend):
 def test_bad_neighbour_tables_are_refused(h_shape, nbr, match):
     with pytest.raises(ValueError, match=match):
         maxpool.maxpool_neighbours(torch.zeros(h_shape), nbr)
+
+
+def test_training_and_deployment_pool_over_the_same_neighbourhoods():
+    """Training's neighbour index and the folded model's neighbour table (deploy/folded.py) hold the same
+    neighbours per node, isolated and self-only nodes included, so the max pool is the same function."""
+    gen = torch.Generator().manual_seed(5)
+    adj = torch.relu(torch.randn(12, 12, generator=gen))
+    adj[3] = 0  # isolated: itself
+    adj[7] = 0
+    adj[7, 7] = 0.3  # self-only
+    trained = neighbour_index(neighbour_mask(adj))
+    deployed = torch.from_numpy(neighbour_table(adj.numpy())).long()
+    assert trained.shape == deployed.shape
+    assert [set(r) for r in trained.tolist()] == [set(r) for r in deployed.tolist()]
+    h = torch.randn(2, 12, 5, generator=gen)
+    assert torch.equal(maxpool.maxpool_neighbours(h, trained), maxpool.maxpool_neighbours(h, deployed))

@@ -2,9 +2,19 @@ import pytest
 import torch
 
 from lgrin_edge import MODEL_NAMES, create_model
-from lgrin_edge.models import GraphModel, OptionError, count_parameters, model_class, model_names, registry
+from lgrin_edge.models import (
+    GraphModel,
+    OptionError,
+    count_parameters,
+    model_class,
+    model_names,
+    model_options,
+    preset_options,
+    registry,
+)
+from lgrin_edge.models.lgrin import LGrINOptions
 from lgrin_edge.models.options import ModelOptions
-from lgrin_edge.models.senet import SENet
+from lgrin_edge.models.senet import SENet, SENetOptions
 
 SHAPE = {"num_nodes": 7, "in_features": 5, "num_classes": 3}
 
@@ -22,6 +32,15 @@ def test_model_names_are_the_models_own_in_the_cli_order():
     assert model_names(presets=True) == ("lgrin", "blstm", "senet", "senet-paper", "gcn")
     assert [model_class(n).name for n in MODEL_NAMES] == list(MODEL_NAMES)
     assert model_class("senet-paper") is SENet
+
+
+def test_each_name_maps_to_its_options_class_and_a_preset_to_the_options_it_fixes():
+    assert model_options("lgrin") is LGrINOptions
+    assert model_options("senet") is model_options("senet-paper") is SENetOptions
+    assert all(model_options(n) is model_class(n).Options for n in model_names(presets=True))
+    assert preset_options("senet-paper") == {"preset": "paper"} and preset_options("senet") == {}
+    with pytest.raises(ValueError, match="unknown model 'resnet'"):
+        model_options("resnet")
 
 
 @pytest.mark.parametrize(

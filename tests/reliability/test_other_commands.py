@@ -209,7 +209,7 @@ def test_lgrin_bench_names_a_folder_or_a_bad_file_in_one_line(tmp_path):
 
 
 def test_benchmark_report_names_missing_keys(tmp_path, capsys):
-    from lgrin_edge.benchmark.report import main
+    from lgrin_edge.measure.report import main
 
     path = tmp_path / "bench.json"
     row = {"name": "t", "stats": {"median": 0.1}, "extra_info": {"model": "lgrin", "dataset": "jv"}}

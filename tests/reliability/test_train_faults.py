@@ -138,7 +138,7 @@ def test_overwrite_replaces_the_run_as_one_unit(good_run, tmp_path, capsys):
 
 
 def test_a_full_disk_while_saving_keeps_the_earlier_run(good_run, tmp_path, capsys, monkeypatch):
-    import lgrin_edge.train as train
+    import lgrin_edge.train.cli as train
 
     run = tmp_path / "run"
     shutil.copytree(good_run, run)

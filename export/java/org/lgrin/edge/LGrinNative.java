@@ -13,8 +13,6 @@ import java.nio.charset.StandardCharsets;
  * parallel inference.
  */
 public final class LGrinNative implements AutoCloseable {
-    private static final int LGRIN_E_INPUT = -11;
-
     private ByteBuffer store;
     private ByteBuffer work;
     private final int nodes;
@@ -98,10 +96,8 @@ public final class LGrinNative implements AutoCloseable {
                     + (nodes * features) + ", got " + (input == null ? "null" : input.length));
         }
         float[] out = new float[classes];
+        // an input with NaN or infinity: nativeRun throws IllegalArgumentException itself
         int rc = nativeRun(store, work, input, out, probabilities);
-        if (rc == LGRIN_E_INPUT) {
-            throw new IllegalArgumentException("input contains NaN or infinity");
-        }
         if (rc != 0) {
             throw new IllegalStateException("L-GrIN runtime error: " + nativeErrorString(rc) + " (code " + rc + ")");
         }
