@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI for the C runtime: host Release, ASan+UBSan and aarch64 (qemu) presets with ctest, the JNI bridge
-# under the desktop JVM, the Android arm64 library build, a bounded libFuzzer run and the code size.
+# under the desktop JVM (the live stream against lgrin_live), the Android arm64 library build, a bounded
+# libFuzzer run and the code size.
 # Run from anywhere; needs root (or the packages below) and a JDK (javac/java).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,11 +41,26 @@ if [ -n "$(nm -D --undefined-only "$so")" ]; then
   exit 1
 fi
 
-echo "== JNI bridge on the desktop JVM"
+echo "== JNI bridge on the desktop JVM (-Xcheck:jni): LGrinNative, and LGrinStream against lgrin_live"
 classes="$(mktemp -d)"
 trap 'rm -rf "$classes"' EXIT
-javac -Xlint:all -Werror -d "$classes" export/java/org/lgrin/edge/LGrinNative.java export/java/test/LGrinNativeTest.java
-java -Djava.library.path=build/host-release/export -cp "$classes" LGrinNativeTest export/tests/data
+javac -Xlint:all -Werror -d "$classes" export/java/org/lgrin/edge/*.java export/java/test/*.java
+# jvm CLASS ARG...: a test class under -Xcheck:jni, whose warnings fail it as its errors do
+jvm() {
+  java -Xcheck:jni -Djava.library.path=build/host-release/export -cp "$classes" "$@" 2>&1 | tee "$classes/jvm.log"
+  if grep -E "^(WARNING|Warning)" "$classes/jvm.log" >/dev/null; then
+    echo "-Xcheck:jni warned about the JNI bridge" >&2
+    return 1
+  fi
+}
+jvm LGrinNativeTest export/tests/data
+# The known-answer motion model (3 channels, 50 frames/s) over 240 samples 13 to 57 ms apart: lgrin_live's
+# lines, then the Java stream's over the same file pushed in other chunks, must be the same.
+awk 'BEGIN { print "time,ax,ay,az"; t = 0
+  for (i = 0; i < 240; i++) { t += 0.013 + 0.011 * (i % 5)
+    printf "%.6f,%.4f,%.4f,%.4f\n", t, 9.8 * sin(i / 7.0), cos(i / 11.0), (i % 13) / 6.5 - 1 } }' >"$classes/motion.csv"
+build/host-release/export/lgrin_live export/tests/data/kat_spec_int8.lgrn "$classes/motion.csv" >"$classes/live.txt"
+jvm LGrinStreamTest export/tests/data "$classes/motion.csv" "$classes/live.txt"
 
 echo "== libFuzzer on the loader (${FUZZ_SECONDS}s)"
 cmake --preset host-fuzz >/dev/null
@@ -124,5 +140,17 @@ for spec in "x86-64 x86-64-dispatch 24576 - gcc -O2" \
     "$([ "$total_goal" = - ] && echo "(no goal)" || echo "(goal <= $total_goal)")"
   test "$text" -le "$goal"
   [ "$total_goal" = - ] || test "$total" -le "$total_goal"
+done
+echo "== code size of the live stream (lgrin_stream.c, its spec reader and the JSON reader)"
+# Goals: <= 24576 bytes on x86-64 at -O2 (measured 21.1 KiB: the stream, its spec reader, the JSON reader) and
+# <= 16384 bytes on Cortex-M4 at -Os (measured 13.5 KiB): the stream is a layer over the runtime and the
+# front-end, kept smaller than either of them, with room for the "utterance" mode the spec reserves.
+read -ra stream_src <<< "$(c_list STREAM_SOURCES)"
+for spec in "x86-64 24576 gcc -O2" \
+  "cortex-m4 16384 clang-14 -Os -DLGRIN_SINGLE_FAMILY --target=thumbv7em-none-eabihf -mcpu=cortex-m4 -ffreestanding"; do
+  read -r name goal cc flags <<<"$spec"
+  text=$(text_bytes "$objs/stream-$name" "$cc" "$flags" "${stream_src[@]}")
+  echo "stream text, $name: $text bytes (goal <= $goal)"
+  test "$text" -le "$goal"
 done
 echo "== export/ci.sh passed"

@@ -13,19 +13,15 @@ import json
 import struct
 import sys
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from lgrin_edge.cli import Parser, UserError, run
-from lgrin_edge.export.c_facts import HEADER_SIZE, MAGIC, MIN_VERSION, VERSION
-from lgrin_edge.spec import KEY, NPZ_KEY, FeatureSpec, SpecError
+from lgrin_edge.export.spec_places import NoSpec, no_spec, read_embedded
+from lgrin_edge.spec import NPZ_KEY, FeatureSpec, SpecError
 
 _MAX_BYTES = 1 << 31  # larger files are no artifact of lgrin-edge's (flatbuffers and protobuf stop at 2 GB)
-
-
-class NoSpec(UserError):
-    """The file is readable but holds no feature spec, or is not an artifact."""
 
 
 def read_spec(path: Path) -> tuple[FeatureSpec, str]:
@@ -52,25 +48,16 @@ def read_spec(path: Path) -> tuple[FeatureSpec, str]:
 
 def _embedded(path: Path, data: bytes) -> tuple[str, str]:
     """The spec's JSON text inside the file ``data`` and where it was, by content (then by suffix)."""
-    if data[:4] == MAGIC:
-        return _lgrn(path, data), "the .lgrn feature spec section"
-    if data[4:8] == b"TFL3":
-        return _tflite(path, data), f"TFLite Model.metadata {KEY!r}"
-    if data[4:6] == b"ET" and data[8:12] == b"eh00":
-        return _pte(path, data), f"ExecuTorch named data {KEY!r}"
+    found = read_embedded(path, data)
+    if found:
+        return found
     if data[:2] == b"PK":
         return _npz(path), f"npz array {NPZ_KEY!r}"
-    if path.suffix == ".onnx":
-        return _onnx(path, data), f"ONNX metadata_props[{KEY!r}]"
     if path.suffix == ".json" or data[:1] == b"{":
         return _json(path, data)
     raise NoSpec(
         f"{path}: not an artifact of lgrin-edge (.onnx, .tflite, .pte, .lgrn, .npz, .json, a folder)"
     )
-
-
-def _none(path: Path, what: str) -> NoSpec:
-    return NoSpec(f"{path}: {what} without a feature spec (made before lgrin-edge recorded one)")
 
 
 # -- the file kinds ------------------------------------------------------------------------------------
@@ -98,7 +85,7 @@ def _json(path: Path, data: bytes) -> tuple[str, str]:
         return json.dumps(doc[NPZ_KEY]), f"{kind} key {NPZ_KEY!r}"
     if isinstance(doc, dict) and ("artifacts" in doc or "format_version" in doc):
         if "artifacts" in doc:
-            raise _none(path, "an export manifest")
+            raise no_spec(path, "an export manifest")
         raise NoSpec(
             f"{path}: a checkpoint config without a feature spec (trained before runs recorded one; "
             "lgrin_edge.export gives its artifacts one of what config.json knows)"
@@ -113,150 +100,13 @@ def _npz(path: Path) -> str:
     try:
         with np.load(path, allow_pickle=False) as f:
             if NPZ_KEY not in f.files:
-                raise _none(path, "an npz file" + (" of graphs" if "x" in f.files else ""))
+                raise no_spec(path, "an npz file" + (" of graphs" if "x" in f.files else ""))
             array = f[NPZ_KEY]
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise UserError(f"{path}: unreadable npz ({exc})") from None
     if array.dtype.kind != "U" or array.size != 1:
         raise UserError(f"{path}: {NPZ_KEY} is not one string ({array.dtype} {array.shape})")
     return str(array.reshape(-1)[0])
-
-
-def _lgrn(path: Path, data: bytes) -> str:
-    """The C runtime's model file: version 5 and later carry the spec after the payload (export/README.md)."""
-    import zlib
-
-    version, total, crc = struct.unpack_from("<III", data, 4)
-    if total != len(data) or zlib.crc32(data[16:]) != crc:
-        raise UserError(f"{path}: damaged .lgrn (its size or checksum does not match the header)")
-    if version == MIN_VERSION:  # the one version without a spec section
-        raise _none(path, f"a model file of format version {MIN_VERSION}")
-    if version != VERSION:
-        raise UserError(
-            f"{path}: .lgrn format version {version}; this lgrin-edge reads {MIN_VERSION} and {VERSION}"
-        )
-    n = struct.unpack_from("<I", data, 48)[0]
-    start = total - ((n + 4) & ~3)
-    if n < 1 or start < HEADER_SIZE:
-        raise UserError(f"{path}: damaged .lgrn (feature spec length {n})")
-    return data[start : start + n].decode()
-
-
-def _onnx(path: Path, data: bytes) -> str:
-    """The value of metadata_props' entry :data:`KEY` (ModelProto field 14: key 1, value 2)."""
-    for number, value in _protobuf(data):
-        if number == 14 and isinstance(value, bytes):
-            entry = {n: v for n, v in _protobuf(value) if isinstance(v, bytes)}
-            if entry.get(1) == KEY.encode():
-                return entry.get(2, b"").decode()
-    raise _none(path, "an ONNX model")
-
-
-def _protobuf(data: bytes) -> Iterator[tuple[int, int | bytes]]:
-    """(field number, value) of a message's fields: varints as int, length-delimited as bytes."""
-    i = 0
-    while i < len(data):
-        key, i = _varint(data, i)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, i = _varint(data, i)
-            yield number, value
-        elif wire == 2:
-            n, i = _varint(data, i)
-            if i + n > len(data):
-                raise ValueError("a field runs past the end")
-            yield number, data[i : i + n]
-            i += n
-        elif wire in (1, 5):
-            i += 8 if wire == 1 else 4
-        else:
-            raise ValueError(f"protobuf wire type {wire}")
-
-
-def _varint(data: bytes, i: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        byte = data[i]
-        value |= (byte & 0x7F) << shift
-        i, shift = i + 1, shift + 7
-        if byte < 0x80:
-            return value, i
-        if shift > 63:
-            raise ValueError("a varint longer than 10 bytes")
-
-
-class _Flat:
-    """Bounds-checked reading of flatbuffer tables (tables and vectors are found through offsets)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def num(self, fmt: str, at: int) -> int:
-        if at < 0 or at + struct.calcsize(fmt) > len(self.data):
-            raise ValueError(f"offset {at} outside the file")
-        return struct.unpack_from(fmt, self.data, at)[0]
-
-    def field(self, table: int, slot: int) -> int | None:
-        """Where field ``slot`` of the table at ``table`` is, or None where it is absent."""
-        vtable = table - self.num("<i", table)
-        at = 4 + 2 * slot
-        if at + 2 > self.num("<H", vtable):
-            return None
-        off = self.num("<H", vtable + at)
-        return table + off if off else None
-
-    def ref(self, table: int, slot: int) -> int | None:
-        """The table, vector or string field ``slot`` points to."""
-        at = self.field(table, slot)
-        return None if at is None else at + self.num("<I", at)
-
-    def scalar(self, table: int, slot: int, fmt: str) -> int:
-        at = self.field(table, slot)
-        return 0 if at is None else self.num(fmt, at)
-
-    def tables(self, table: int, slot: int) -> list[int]:
-        vector = self.ref(table, slot)
-        n = 0 if vector is None else self.num("<I", vector)
-        return [vector + 4 + 4 * j + self.num("<I", vector + 4 + 4 * j) for j in range(n)]  # type: ignore[operator]
-
-    def bytes(self, table: int, slot: int) -> bytes:
-        vector = self.ref(table, slot)
-        if vector is None:
-            return b""
-        n = self.num("<I", vector)
-        if vector + 4 + n > len(self.data):
-            raise ValueError("a vector runs past the end")
-        return self.data[vector + 4 : vector + 4 + n]
-
-
-def _tflite(path: Path, data: bytes) -> str:
-    """Model.metadata (slot 6: name 0, buffer 1) entry :data:`KEY`, its buffer (Model.buffers, slot 4:
-    data 0, or offset 1 and size 2 for data kept after the flatbuffer)."""
-    fb = _Flat(data)
-    model = fb.num("<I", 0)
-    for meta in fb.tables(model, 6):
-        if fb.bytes(meta, 0) == KEY.encode():
-            buffer = fb.tables(model, 4)[fb.scalar(meta, 1, "<I")]
-            offset, size = fb.scalar(buffer, 1, "<Q"), fb.scalar(buffer, 2, "<Q")
-            return (data[offset : offset + size] if offset > 1 else fb.bytes(buffer, 0)).decode()
-    raise _none(path, "a TFLite model")
-
-
-def _pte(path: Path, data: bytes) -> str:
-    """Program.named_data (slot 7: key 0, segment_index 1) entry :data:`KEY`, its segment (Program.segments,
-    slot 4: offset 0, size 1, from the extended header's segment base)."""
-    fb = _Flat(data)
-    base = fb.num("<Q", 24)  # extended header at 8: magic, length, program size, segment base offset
-    program = fb.num("<I", 0)
-    for named in fb.tables(program, 7):
-        if fb.bytes(named, 0) == KEY.encode():
-            segment = fb.tables(program, 4)[fb.scalar(named, 1, "<I")]
-            start = base + fb.scalar(segment, 0, "<Q")
-            end = start + fb.scalar(segment, 1, "<Q")
-            if end > len(data):
-                raise ValueError("a segment runs past the end")
-            return data[start:end].decode()
-    raise _none(path, "an ExecuTorch program")
 
 
 # -- the summary ---------------------------------------------------------------------------------------
@@ -294,7 +144,8 @@ def summary(spec: FeatureSpec) -> str:
     lines.append(
         f"classes        C = {len(classes)}: {', '.join(classes)}" if classes else "classes        none"
     )
-    lines.append("stream         none")
+    stream = spec.stream.describe(spec.frame_rate_hz) if spec.stream else "none"
+    lines.append(f"stream         {stream}")
     return "\n".join(lines)
 
 

@@ -36,6 +36,7 @@ _TABLE = (
     Extra("soundfile", "soundfile", "speech"),
     Extra("mediapipe", "mediapipe", "video"),
     Extra("cv2", "opencv-contrib-python", "video"),
+    Extra("sounddevice", "sounddevice", "live"),
 )
 OPTIONAL = {o.module: o for o in _TABLE}
 

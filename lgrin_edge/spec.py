@@ -13,7 +13,9 @@ the export into manifest.json, samples.npz and inside every artifact that has a 
   run's ``long_policy``); null in a dataset file, where training has not chosen M yet;
 - ``normalisation``: "inside-model" once a model exists (the device feeds raw features), with the rule;
 - ``classes``: the names of the model's outputs, in order;
-- ``stream``: reserved (null).
+- ``stream``: how the model runs on a live signal (:class:`StreamSpec`: a window of frames every hop, or
+  one decision per utterance cut by voice activity (:class:`Vad`); decisions smoothed); null: the default
+  stream (:func:`effective_stream`, docs/live.md).
 
 What nobody knows is the string "unknown", never a guess.
 """
@@ -51,6 +53,16 @@ NORMALISATION_RULE = (
     "and population standard deviation of each feature over the training graphs (std below 1e-8 taken "
     "as 1); feed the features as the extractor gives them"
 )
+STREAM_MODES = ("sliding", "utterance")
+SMOOTHING_KINDS = ("mean",)
+TRAINED_ON = ("windows", "sequences")
+_STREAM_KEYS = {
+    "sliding": ("mode", "window_s", "hop_s", "smoothing", "trained_on"),
+    "utterance": ("mode", "vad", "smoothing", "trained_on"),
+}
+_SMOOTHING_KEYS = ("kind", "decisions")
+_VAD_KEYS = ("threshold_db", "min_speech_s", "hangover_s", "max_utterance_s")
+DEFAULT_SMOOTHING = 3  # decisions averaged by the default (sliding) stream
 _LIMIT = 1 << 20  # bytes of JSON: far above any real spec, low enough for a header field and a device
 
 
@@ -87,6 +99,173 @@ class Graph:
 
 
 @dataclass(frozen=True)
+class Vad:
+    """Voice activity of an utterance stream: a frame is speech when the mean square of its PCM is above
+    ``threshold_db`` (dB relative to a mean square of 1); ``hangover_s`` of non-speech ends an utterance,
+    so does ``max_utterance_s``; one with less than ``min_speech_s`` of speech is dropped."""
+
+    threshold_db: float = -40.0
+    min_speech_s: float = 0.3
+    hangover_s: float = 0.3
+    max_utterance_s: float = 10.0
+
+    def problem(self) -> str:
+        """What makes this object impossible, or ''."""
+        t = self.threshold_db
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+            return f"stream.vad.threshold_db must be a finite number, got {t!r}"
+        m = self.min_speech_s
+        if not (_positive(m) or (not isinstance(m, bool) and m in (0, 0.0))):
+            return f"stream.vad.min_speech_s must be a number of seconds >= 0, got {m!r}"
+        for name in ("hangover_s", "max_utterance_s"):
+            value = getattr(self, name)
+            if not _positive(value):
+                return f"stream.vad.{name} must be a positive number of seconds, got {value!r}"
+        return ""
+
+    def threshold(self) -> float:
+        """The mean square above which a frame is speech: 10^(threshold_db / 10) (libm pow, as C)."""
+        return 10.0 ** (self.threshold_db / 10.0)
+
+    def frames(self, frame_rate_hz: float) -> tuple[int, int, int]:
+        """(min speech, hangover, max utterance) in frames, each rounded half to even."""
+        return tuple(  # type: ignore[return-value]
+            round(v * frame_rate_hz) for v in (self.min_speech_s, self.hangover_s, self.max_utterance_s)
+        )
+
+    def to_dict(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in _VAD_KEYS}
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """The ``stream`` section. Mode "sliding": every ``hop_s`` seconds a decision on the latest
+    ``window_s`` seconds of frames; mode "utterance": one decision per utterance that ``vad`` cuts (no
+    window or hop: both None). Either way smoothed by the mean of the last ``decisions`` decisions'
+    probabilities. ``trained_on`` says whether the model learnt from such windows ("windows") or from whole
+    sequences ("sequences")."""
+
+    window_s: float | None
+    hop_s: float | None
+    trained_on: str
+    decisions: int = DEFAULT_SMOOTHING
+    mode: str = "sliding"
+    smoothing: str = "mean"
+    vad: Vad | None = None
+
+    def __post_init__(self) -> None:
+        problem = self.problem()
+        if problem:
+            raise SpecError(f"feature spec: {problem}")
+
+    @classmethod
+    def utterance(
+        cls, vad: Vad | None = None, trained_on: str = "sequences", decisions: int = 1
+    ) -> StreamSpec:
+        """An utterance stream (the default one: :class:`Vad`'s defaults, smoothing over 1 decision)."""
+        return cls(None, None, trained_on, decisions, "utterance", vad=vad or Vad())
+
+    def problem(self) -> str:
+        """What makes this section impossible, or ''."""
+        if self.mode not in STREAM_MODES:
+            return f"stream.mode {self.mode!r} is not one of {', '.join(STREAM_MODES)}"
+        problem = self._mode_problem()
+        if problem:
+            return problem
+        if self.smoothing not in SMOOTHING_KINDS:
+            return f"stream.smoothing.kind {self.smoothing!r} is not one of {', '.join(SMOOTHING_KINDS)}"
+        d = self.decisions
+        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+            return f"stream.smoothing.decisions must be an integer >= 1, got {d!r}"
+        if self.trained_on not in TRAINED_ON:
+            return f"stream.trained_on {self.trained_on!r} is not one of {', '.join(TRAINED_ON)}"
+        return ""
+
+    def _mode_problem(self) -> str:
+        if self.mode == "utterance":
+            if self.window_s is not None or self.hop_s is not None:
+                return "an utterance stream has no window_s or hop_s (its vad cuts the utterances)"
+            if not isinstance(self.vad, Vad):
+                return f"stream.vad must be an object for mode utterance, got {self.vad!r}"
+            return self.vad.problem()
+        if self.vad is not None:
+            return "stream.vad is a field of mode utterance only"
+        for name in ("window_s", "hop_s"):
+            value = getattr(self, name)
+            if not _positive(value):
+                return f"stream.{name} must be a positive number of seconds, got {value!r}"
+        return ""
+
+    def frames(self, frame_rate_hz: float) -> tuple[int, int]:
+        """(W, H): the window and the hop in frames, each seconds x frame rate rounded half to even; an
+        utterance stream: (U, 0), U the longest utterance (:meth:`Vad.frames`)."""
+        if self.vad is not None:
+            return self.vad.frames(frame_rate_hz)[2], 0
+        assert self.window_s is not None and self.hop_s is not None  # problem() checked
+        return round(self.window_s * frame_rate_hz), round(self.hop_s * frame_rate_hz)
+
+    def to_dict(self) -> dict[str, Any]:
+        smoothing = {"kind": self.smoothing, "decisions": self.decisions}
+        if self.vad is not None:
+            return {
+                "mode": self.mode,
+                "vad": self.vad.to_dict(),
+                "smoothing": smoothing,
+                "trained_on": self.trained_on,
+            }
+        return {
+            "mode": self.mode,
+            "window_s": self.window_s,
+            "hop_s": self.hop_s,
+            "smoothing": smoothing,
+            "trained_on": self.trained_on,
+        }
+
+    @classmethod
+    def from_dict(cls, d: object) -> StreamSpec:
+        """The section of a document (KeyError/TypeError on a wrong shape, SpecError on a bad value)."""
+        if not isinstance(d, dict) or not isinstance(d["smoothing"], dict):
+            raise TypeError("stream must be null or an object with an object 'smoothing'")
+        mode, smoothing = d["mode"], d["smoothing"]
+        vad = d["vad"] if mode == "utterance" else None
+        if mode == "utterance" and not isinstance(vad, dict):
+            raise TypeError("stream.vad must be an object")
+        for where, fields, known in (
+            ("stream.", d, _STREAM_KEYS.get(mode, _STREAM_KEYS["sliding"])),
+            ("stream.smoothing.", smoothing, _SMOOTHING_KEYS),
+            ("stream.vad.", vad or {}, _VAD_KEYS),
+        ):
+            extra = sorted(set(fields) - set(known))
+            if extra:
+                raise SpecError(f"feature spec: {where}{extra[0]} is not a field of the stream section")
+        return cls(
+            window_s=None if vad is not None else d["window_s"],
+            hop_s=None if vad is not None else d["hop_s"],
+            trained_on=d["trained_on"],
+            decisions=smoothing["decisions"],
+            mode=mode,
+            smoothing=smoothing["kind"],
+            vad=None if vad is None else Vad(**{k: vad[k] for k in _VAD_KEYS}),
+        )
+
+    def describe(self, frame_rate_hz: float | str) -> str:
+        """One line for people (inspect, live)."""
+        rate = float(frame_rate_hz) if _positive(frame_rate_hz) else None
+        tail = f"{self.smoothing} of the last {self.decisions} decisions, model trained on {self.trained_on}"
+        if self.vad is not None:
+            v = self.vad
+            u = f" ({self.frames(rate)[0]} frames)" if rate else ""
+            return (
+                f"utterance, speech above {v.threshold_db:g} dB, at least {v.min_speech_s:g} s of it, ended "
+                f"by {v.hangover_s:g} s of silence or at {v.max_utterance_s:g} s{u}, {tail}"
+            )
+        w, h = ("", "")
+        if rate:
+            w, h = (f" ({n} frames)" for n in self.frames(rate))
+        return f"{self.mode}, window {self.window_s:g} s{w}, hop {self.hop_s:g} s{h}, {tail}"
+
+
+@dataclass(frozen=True)
 class FeatureSpec:
     """The document (module docstring). Numbers that nobody published are :data:`UNKNOWN`."""
 
@@ -101,6 +280,7 @@ class FeatureSpec:
     classes: tuple[str, ...] = ()
     graph: Graph | None = None
     normalisation: str | None = None
+    stream: StreamSpec | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", tuple(self.features))
@@ -143,6 +323,27 @@ class FeatureSpec:
                 return f"graph.longer {self.graph.longer!r} is not one of {', '.join(LONGER_RULES)}"
         if self.normalisation not in (None, INSIDE_MODEL, UNKNOWN):
             return f"normalisation {self.normalisation!r} is not {INSIDE_MODEL!r} or {UNKNOWN!r}"
+        return self._stream_problem()
+
+    def _stream_problem(self) -> str:
+        if self.stream is None:
+            return ""
+        if not isinstance(self.stream, StreamSpec):
+            return f"stream must be a StreamSpec or None, got {type(self.stream).__name__}"
+        if self.stream.vad is not None and self.input_kind not in ("audio", UNKNOWN):
+            return f"an utterance stream measures voice activity on audio; input.kind is {self.input_kind!r}"
+        if not _positive(self.frame_rate_hz):
+            return ""  # checked where a stream runs (effective_stream): the rate is not known here
+        if self.stream.vad is not None:
+            v, frames = self.stream.vad, self.stream.vad.frames(self.frame_rate_hz)[1:]
+            names, values = ("vad.hangover_s", "vad.max_utterance_s"), (v.hangover_s, v.max_utterance_s)
+        else:
+            names, values = ("window_s", "hop_s"), (self.stream.window_s, self.stream.hop_s)
+            frames = self.stream.frames(self.frame_rate_hz)
+        for name, value, n in zip(names, values, frames, strict=True):
+            if n < 1:
+                rate = self.frame_rate_hz
+                return f"stream.{name} {value!r} s is less than one frame at input.frame_rate_hz {rate:g}"
         return ""
 
     # -- JSON ------------------------------------------------------------------------------------------
@@ -163,7 +364,7 @@ class FeatureSpec:
             "normalisation": self.normalisation,
             "normalisation_rule": NORMALISATION_RULE if self.normalisation == INSIDE_MODEL else None,
             "classes": list(self.classes),
-            "stream": None,
+            "stream": None if self.stream is None else self.stream.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -203,10 +404,15 @@ class FeatureSpec:
         graph = Graph(num_nodes, long_policy or UNKNOWN)
         return replace(self, graph=graph, classes=tuple(classes), normalisation=INSIDE_MODEL)
 
+    def with_stream(self, stream: StreamSpec | None) -> FeatureSpec:
+        """This spec with the ``stream`` section (None: the default stream); training on windows sets
+        ``StreamSpec(window_s, hop_s, "windows")``."""
+        return replace(self, stream=stream)
+
 
 def _fields(d: dict) -> dict[str, Any]:
     """The constructor's arguments from a document (KeyError/TypeError on a wrong shape)."""
-    ext, inp, graph = d["extractor"], d["input"], d.get("graph")
+    ext, inp, graph, stream = d["extractor"], d["input"], d.get("graph"), d.get("stream")
     features = tuple(_named(f) for f in d["features"])
     channels = inp["channels"]
     if not isinstance(ext["params"], dict) or not isinstance(ext["version"], str):
@@ -225,7 +431,42 @@ def _fields(d: dict) -> dict[str, Any]:
         "classes": tuple(d["classes"]),
         "graph": None if graph is None else Graph(graph["num_nodes"], graph["longer"]),
         "normalisation": d.get("normalisation"),
+        "stream": None if stream is None else StreamSpec.from_dict(stream),
     }
+
+
+def effective_stream(spec: FeatureSpec) -> StreamSpec:
+    """The stream ``spec``'s model runs: its section, or where it has none the default: for audio of the
+    lgrin-speech front-end (the voice activity is measured on its PCM) the utterance stream
+    (``StreamSpec.utterance()``: one decision per utterance, as the model was trained on whole ones),
+    for other input :func:`default_sliding`. :class:`SpecError` (one line, naming the field) when the
+    spec does not give the frame rate or M, without which no stream can run."""
+    if not _positive(spec.frame_rate_hz):
+        raise SpecError(
+            f"feature spec: input.frame_rate_hz is {spec.frame_rate_hz!r}; a stream needs the frames per "
+            "second of the model's input"
+        )
+    m = None if spec.graph is None else spec.graph.num_nodes
+    if not isinstance(m, int):
+        raise SpecError(
+            f"feature spec: graph.num_nodes is {m if m is None else repr(m)}; a stream needs the model's "
+            "M (the spec of a trained model gives it)"
+        )
+    if spec.stream is not None:
+        return spec.stream
+    from lgrin_edge.frontend.spec import EXTRACTOR
+
+    if spec.input_kind == "audio" and spec.extractor_id == EXTRACTOR:
+        return StreamSpec.utterance()
+    return default_sliding(spec)
+
+
+def default_sliding(spec: FeatureSpec) -> StreamSpec:
+    """The default sliding stream of a spec whose frame rate and M are known: a window of M frames, a hop
+    of max(1, round(M / 10)) frames, the mean of the last 3 decisions, trained on sequences."""
+    assert spec.graph is not None and isinstance(spec.graph.num_nodes, int)
+    m, rate = spec.graph.num_nodes, float(spec.frame_rate_hz)  # type: ignore[arg-type]
+    return StreamSpec(m / rate, max(1, round(m / 10)) / rate, "sequences")
 
 
 def _named(d: object) -> Named:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -20,6 +21,9 @@ from lgrin_edge.spec import (
     Graph,
     Named,
     SpecError,
+    StreamSpec,
+    Vad,
+    effective_stream,
     of_config,
     speech_frontend_spec,
     unknown_spec,
@@ -188,3 +192,144 @@ def test_training_records_the_spec_in_the_checksummed_config(tiny_run, tmp_path)
     cfg[CONFIG_SHA256] = config_digest(cfg)
     (run / CONFIG).write_text(json.dumps(cfg))
     load_checkpoint(run)
+
+
+# -- the stream section ----------------------------------------------------------------------------------
+
+
+def test_a_stream_section_round_trips_and_null_stays_null():
+    spec = _spec().for_run(40, "resample", ["a", "b"])
+    assert spec.stream is None and json.loads(spec.to_json())["stream"] is None
+    windows = spec.with_stream(StreamSpec(window_s=2.0, hop_s=0.5, trained_on="windows"))
+    assert json.loads(windows.to_json())["stream"] == {
+        "mode": "sliding",
+        "window_s": 2.0,
+        "hop_s": 0.5,
+        "smoothing": {"kind": "mean", "decisions": 3},
+        "trained_on": "windows",
+    }
+    assert FeatureSpec.from_json(windows.to_json()) == windows and windows.stream.frames(100) == (200, 50)
+    assert windows.with_stream(None) == spec
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s.update(mode="burst"), "stream.mode 'burst' is not one of sliding, utterance"),
+        (lambda s: s.update(vad={}), "stream.vad is not a field of the stream section"),
+        (lambda s: s.update(window_s=0), "stream.window_s must be a positive number of seconds, got 0"),
+        (lambda s: s.update(hop_s="1"), "stream.hop_s must be a positive number"),
+        (lambda s: s.update(hop_s=float("inf")), "stream.hop_s must be a positive number"),
+        (lambda s: s["smoothing"].update(kind="median"), "stream.smoothing.kind 'median' is not one of mean"),
+        (lambda s: s["smoothing"].update(decisions=0), "stream.smoothing.decisions must be an integer >= 1"),
+        (lambda s: s["smoothing"].update(decisions=2.0), "stream.smoothing.decisions must be an integer"),
+        (lambda s: s.update(trained_on="frames"), "stream.trained_on 'frames' is not one of windows"),
+        (lambda s: s.update(window_s=0.004), "stream.window_s 0.004 s is less than one frame at"),
+        (lambda s: s.pop("trained_on"), "malformed"),
+        (lambda s: s.update(overlap=0.5), "stream.overlap is not a field of the stream section"),
+        (lambda s: s["smoothing"].update(alpha=1), "stream.smoothing.alpha is not a field"),
+        (lambda s: s.update(smoothing=3), "malformed"),
+    ],
+)
+def test_an_impossible_stream_is_refused_naming_the_field(edit, message):
+    d = _spec().for_run(8, "resample", ["a", "b"]).with_stream(StreamSpec(1.0, 0.5, "windows")).to_dict()
+    edit(d["stream"])
+    with pytest.raises(SpecError, match="feature spec: ") as info:
+        FeatureSpec.from_json(json.dumps(d))
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+UTTERANCE = {
+    "mode": "utterance",
+    "vad": {"threshold_db": -40.0, "min_speech_s": 0.3, "hangover_s": 0.3, "max_utterance_s": 10.0},
+    "smoothing": {"kind": "mean", "decisions": 1},
+    "trained_on": "sequences",
+}
+
+
+def test_an_utterance_section_round_trips():
+    spec = _spec().for_run(40, "resample", ["a", "b"]).with_stream(StreamSpec.utterance())
+    assert json.loads(spec.to_json())["stream"] == UTTERANCE
+    assert FeatureSpec.from_json(spec.to_json()) == spec
+    assert spec.stream.frames(100) == (1000, 0) and spec.stream.vad.frames(100) == (30, 30, 1000)
+    assert spec.stream.vad.threshold() == 10.0**-4
+    assert spec.stream.describe(100) == (
+        "utterance, speech above -40 dB, at least 0.3 s of it, ended by 0.3 s of silence or at 10 s "
+        "(1000 frames), mean of the last 1 decisions, model trained on sequences"
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s.update(window_s=1.0), "stream.window_s is not a field of the stream section"),
+        (lambda s: s.pop("vad"), "malformed"),
+        (lambda s: s.update(vad=3), "malformed"),
+        (lambda s: s["vad"].pop("hangover_s"), "malformed"),
+        (lambda s: s["vad"].update(level=1), "stream.vad.level is not a field of the stream section"),
+        (lambda s: s["vad"].update(threshold_db=float("nan")), "stream.vad.threshold_db must be a finite"),
+        (lambda s: s["vad"].update(threshold_db=True), "stream.vad.threshold_db must be a finite"),
+        (
+            lambda s: s["vad"].update(min_speech_s=-1),
+            "stream.vad.min_speech_s must be a number of seconds >= 0",
+        ),
+        (lambda s: s["vad"].update(hangover_s=0), "stream.vad.hangover_s must be a positive number"),
+        (lambda s: s["vad"].update(max_utterance_s="9"), "stream.vad.max_utterance_s must be a positive"),
+        (lambda s: s["vad"].update(hangover_s=0.004), "stream.vad.hangover_s 0.004 s is less than one frame"),
+    ],
+)
+def test_an_impossible_utterance_section_is_refused_naming_the_field(edit, message):
+    d = _spec().for_run(8, "resample", ["a", "b"]).to_dict()
+    d["stream"] = json.loads(json.dumps(UTTERANCE))
+    edit(d["stream"])
+    with pytest.raises(SpecError, match="feature spec: ") as info:
+        FeatureSpec.from_json(json.dumps(d))
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_an_utterance_stream_needs_audio():
+    motion = dataclasses.replace(_spec(), input_kind="motion").for_run(8, "resample", ["a", "b"])
+    with pytest.raises(SpecError, match="an utterance stream measures voice activity on audio"):
+        motion.with_stream(StreamSpec.utterance())
+    assert StreamSpec.utterance(decisions=1).vad is not None  # min_speech_s 0 is allowed:
+    StreamSpec.utterance(Vad(min_speech_s=0))
+
+
+def test_the_default_stream_of_lgrin_speech_audio_is_the_utterance_stream():
+    spec = speech_frontend_spec(SpeechSpec().to_dict(), ["a", "b"]).for_run(48, "resample", ["a", "b"])
+    assert spec.stream is None and effective_stream(spec) == StreamSpec.utterance()
+    assert effective_stream(spec).to_dict() == UTTERANCE
+
+
+def test_the_default_stream_is_a_whole_sequence_every_tenth_of_one():
+    """stream: null runs W = M frames, H = max(1, round(M / 10)) frames (half to even), mean of 3."""
+    for m, rate, hop in ((100, 10, 10), (25, 100, 2), (35, 100, 4), (4, 50, 1), (29, 156.25, 3)):
+        spec = dataclasses.replace(_spec(), frame_rate_hz=rate).for_run(m, "resample", ["a", "b"])
+        stream = effective_stream(spec)
+        assert stream.frames(rate) == (m, hop), (m, rate)
+        assert (stream.trained_on, stream.decisions, stream.mode) == ("sequences", 3, "sliding")
+    given = StreamSpec(2.0, 0.25, "windows", decisions=5)
+    assert effective_stream(_spec().for_run(8, "resample", ["a", "b"]).with_stream(given)) == given
+
+
+def test_a_stream_needs_the_frame_rate_and_m():
+    dataset = _spec()  # no graph yet
+    with pytest.raises(SpecError, match=r"graph\.num_nodes is None; a stream needs the model's M"):
+        effective_stream(dataset)
+    unknown_rate = unknown_spec(2, ["a", "b"]).for_run(8, "resample", ["a", "b"])
+    with pytest.raises(SpecError, match=r"input\.frame_rate_hz is 'unknown'; a stream needs"):
+        effective_stream(unknown_rate)
+    with pytest.raises(SpecError, match=r"graph\.num_nodes is 'unknown'"):
+        effective_stream(_spec().for_run(UNKNOWN, "resample", ["a", "b"]))
+
+
+def test_inspect_prints_the_stream_section():
+    from lgrin_edge.inspect import summary
+
+    spec = _spec().for_run(8, "resample", ["a", "b"])
+    assert summary(spec).splitlines()[-1] == "stream         none"
+    with_stream = spec.with_stream(StreamSpec(2.0, 0.5, "windows"))
+    assert summary(with_stream).splitlines()[-1] == (
+        "stream         sliding, window 2 s (200 frames), hop 0.5 s (50 frames), mean of the last 3 "
+        "decisions, model trained on windows"
+    )

@@ -2,13 +2,14 @@
 """Inspect the Android arm64 build of liblgrin_jni.so with readelf; exit 1 with the reasons if Android would
 refuse to load it or the Java class could not bind its native methods.
 
-    python android_demo/tests/check_android_so.py build/.../liblgrin_jni.so
+    python android_demo/tests/check_android_so.py build/.../liblgrin_jni.so [CLASS.java ...]
 
 Checks: ELF64 AArch64 shared object; DT_SONAME liblgrin_jni.so and no text relocations (both enforced by
 Android's loader from API 23); dependencies only on libraries every Android device has; no glibc symbol
-versions or glibc-only symbols; every `native` method of export/java/org/lgrin/edge/LGrinNative.java
-exported as its JNI symbol (unless the library registers them itself in JNI_OnLoad); undefined symbols only
-with a DT_NEEDED library that can provide them. Warns when LOAD
+versions or glibc-only symbols; every `native` method of the Java classes (default
+export/java/org/lgrin/edge/LGrinNative.java; all of them in package org.lgrin.edge) exported as its JNI
+symbol (unless the library registers them itself in JNI_OnLoad); undefined symbols only with a DT_NEEDED
+library that can provide them. Warns when LOAD
 segments are not 16 KB aligned (needed on 16 KB-page devices, Android 15+).
 """
 
@@ -19,13 +20,14 @@ from pathlib import Path
 
 ANDROID_SYSTEM_LIBS = {"libc.so", "libm.so", "libdl.so", "liblog.so", "libandroid.so"}
 JAVA_CLASS = Path(__file__).resolve().parents[2] / "export/java/org/lgrin/edge/LGrinNative.java"
+JAVA_PACKAGE = "org_lgrin_edge"
 
 
 def readelf(*args: str) -> str:
     return subprocess.run(["readelf", "-W", *args], check=True, capture_output=True, text=True).stdout
 
 
-def problems(so: Path) -> tuple[list[str], list[str]]:
+def problems(so: Path, classes: tuple[Path, ...] = (JAVA_CLASS,)) -> tuple[list[str], list[str]]:
     """Errors (Android would refuse the library or Java could not bind it) and warnings, in that order of
     checks: ELF header, dynamic section, symbols, JNI methods, segment alignment."""
     header = readelf("-h", str(so))
@@ -40,8 +42,11 @@ def problems(so: Path) -> tuple[list[str], list[str]]:
     undefined = sorted({s[7].split("@")[0] for s in syms if s[6] == "UND" and s[7]})
     defined = {s[7].split("@")[0] for s in syms if s[6] != "UND" and s[4] in ("GLOBAL", "WEAK")}
     errors += _symbol_errors(syms, undefined, needed)
-    natives, jni_errors = _jni_errors(defined)
-    errors += jni_errors
+    natives: list[str] = []
+    for java in classes:
+        found, jni_errors = _jni_errors(defined, java)
+        natives += found
+        errors += jni_errors
     warnings = _alignment_warnings(readelf("-l", str(so)))
     machine = re.search(r"^\s*Machine:\s*(.+)$", header, re.M)
     print(
@@ -90,20 +95,20 @@ def _symbol_errors(syms: list[list[str]], undefined: list[str], needed: set[str]
     return errors
 
 
-def _jni_errors(defined: set[str]) -> tuple[list[str], list[str]]:
+def _jni_errors(defined: set[str], java: Path) -> tuple[list[str], list[str]]:
     """The Java class's native methods, and those without their JNI symbol among ``defined`` (none are
     needed where the library registers them itself in JNI_OnLoad)."""
     errors = []
-    source = JAVA_CLASS.read_text() if JAVA_CLASS.exists() else ""
+    source = java.read_text() if java.exists() else ""
     modifiers = r"(?:(?:public|protected|private|static|final|synchronized)\s+)*"
     declaration = rf"(?:^|[;{{}}])\s*{modifiers}native\s+{modifiers}[\w\[\]<>.]+\s+(\w+)\s*\("
     natives = re.findall(declaration, source, re.M)
-    if not JAVA_CLASS.exists():
-        errors.append(f"{JAVA_CLASS} is missing")
+    if not java.exists():
+        errors.append(f"{java} is missing")
     elif not natives:
-        errors.append(f"{JAVA_CLASS.name} declares no native methods")
+        errors.append(f"{java.name} declares no native methods")
     elif "JNI_OnLoad" not in defined:
-        prefix = "Java_org_lgrin_edge_LGrinNative_"
+        prefix = f"Java_{JAVA_PACKAGE}_{java.stem}_"
         for name in natives:
             mangled = prefix + name.replace("_", "_1")
             if not any(d == mangled or d.startswith(mangled + "__") for d in defined):
@@ -123,10 +128,11 @@ def _alignment_warnings(segments: str) -> list[str]:
 
 
 def main() -> int:
-    if len(sys.argv) != 2 or not Path(sys.argv[1]).is_file():
+    if len(sys.argv) < 2 or not Path(sys.argv[1]).is_file():
         print(__doc__, file=sys.stderr)
         return 2
-    errors, warnings = problems(Path(sys.argv[1]))
+    classes = tuple(Path(a) for a in sys.argv[2:]) or (JAVA_CLASS,)
+    errors, warnings = problems(Path(sys.argv[1]), classes)
     for w in warnings:
         print(f"warning: {w}")
     for e in errors:

@@ -7,23 +7,9 @@
  *   store: [lgrin_model][model file bytes]          (allocated from nativeStoreSize)
  *   work:  [runtime workspace][input M*P][logits C] (lgrin_buffer_size, returned by nativeLoad)
  * Both are aligned here by rounding their addresses up; the sizes include that slack. */
-#include <jni.h>
-
-#include "lgrin.h"
-
-#define SLACK 16u
-
-static uintptr_t up16(uintptr_t n) { return (n + (SLACK - 1u)) / SLACK * SLACK; }
-
-static uint8_t *align16(void *p) { return (uint8_t *)up16((uintptr_t)p); }
+#include "lgrin_jni.h"
 
 static size_t model_bytes(void) { return (size_t)up16(lgrin_model_struct_size()); }
-
-static lgrin_model *model_of(JNIEnv *env, jobject store)
-{
-    void *p = store ? (*env)->GetDirectBufferAddress(env, store) : (void *)0;
-    return p ? (lgrin_model *)align16(p) : (lgrin_model *)0;
-}
 
 JNIEXPORT jint JNICALL Java_org_lgrin_edge_LGrinNative_nativeStoreSize(JNIEnv *env, jclass cls, jint len)
 {
@@ -68,16 +54,9 @@ JNIEXPORT jint JNICALL Java_org_lgrin_edge_LGrinNative_nativeDim(JNIEnv *env, jc
     }
 }
 
-/* An input with NaN or infinity is the caller's mistake: IllegalArgumentException with the runtime's text,
- * thrown here so that the Java side restates no status code. */
-static void throw_bad_input(JNIEnv *env)
-{
-    jclass cls = (*env)->FindClass(env, "java/lang/IllegalArgumentException");
-    if (cls) (*env)->ThrowNew(env, cls, lgrin_strerror(LGRIN_E_INPUT)); /* else FindClass threw */
-}
-
 /* Runs one input (length M*P, checked by the Java side) into out (length C). Returns a status code;
- * LGRIN_E_INPUT also throws (throw_bad_input). */
+ * LGRIN_E_INPUT (NaN or infinity: the caller's mistake) also throws IllegalArgumentException with the
+ * runtime's text, so that the Java side restates no status code. */
 JNIEXPORT jint JNICALL Java_org_lgrin_edge_LGrinNative_nativeRun(JNIEnv *env, jclass cls, jobject store,
                                                                  jobject work, jfloatArray input,
                                                                  jfloatArray out, jboolean probabilities)
@@ -97,7 +76,7 @@ JNIEXPORT jint JNICALL Java_org_lgrin_edge_LGrinNative_nativeRun(JNIEnv *env, jc
     y = (float *)(ws + y_at);
     (*env)->GetFloatArrayRegion(env, input, 0, (jsize)(m->M * m->P), x);
     rc = lgrin_run(m, ws, x_at, x, y);
-    if (rc == LGRIN_E_INPUT) throw_bad_input(env);
+    if (rc == LGRIN_E_INPUT) throw_illegal_argument(env, lgrin_strerror(LGRIN_E_INPUT));
     if (rc != LGRIN_OK) return rc;
     if (probabilities) lgrin_softmax(y, m->C, y);
     (*env)->SetFloatArrayRegion(env, out, 0, (jsize)m->C, y);

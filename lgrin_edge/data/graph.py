@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lgrin_edge.data.windows import Windows
+
 LONG_POLICIES = ("truncate", "resample", "chunk")
 # The default M never exceeds this: the paper fixes M per corpus (90 for video, 120 for speech and mocap)
 # and resamples or cuts longer sequences; a 400-step recording would otherwise become a 400-node graph,
@@ -55,12 +57,16 @@ def sequence_to_graphs(seq: np.ndarray, m: int, policy: str = "resample") -> np.
 
 
 def build_graphs(
-    x: np.ndarray, lengths: np.ndarray, m: int, policy: str = "resample"
+    x: np.ndarray, lengths: np.ndarray, m: int, policy: str = "resample", windows: Windows | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Padded sequences x (N, T, P) with true lengths (N,) -> graphs (G, M, P) and source index (G,)."""
+    """Padded sequences x (N, T, P) with true lengths (N,) -> graphs (G, M, P) and source index (G,).
+
+    With ``windows`` each sequence's windows (windows.py) become graphs, each carrying its sequence's
+    index; without, each whole sequence."""
     graphs, source = [], []
     for i, (seq, n) in enumerate(zip(x, lengths, strict=True)):
-        g = sequence_to_graphs(seq[: int(n)], m, policy)
+        pieces = [seq[: int(n)]] if windows is None else windows.cut(seq[: int(n)])
+        g = np.concatenate([sequence_to_graphs(piece, m, policy) for piece in pieces])
         graphs.append(g)
         source.extend([i] * len(g))
     return np.concatenate(graphs).astype(np.float32), np.asarray(source, dtype=np.int64)

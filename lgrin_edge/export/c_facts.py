@@ -29,6 +29,8 @@ __all__ = [
     "MIN_VERSION",
     "PRECISION_CODES",
     "SOURCES",
+    "STREAM_INCLUDED",
+    "STREAM_SOURCES",
     "VERSION",
     "CFactsError",
 ]
@@ -187,3 +189,6 @@ FRONTEND_SOURCES: tuple[str, ...] = _cmake_list(_cmake, "LGRIN_FRONTEND_SOURCES"
 FRONTEND_INCLUDED: tuple[str, ...] = _included(FRONTEND_SOURCES)
 INPUT_SOURCES: tuple[str, ...] = _cmake_list(_cmake, "LGRIN_INPUT_SOURCES")
 INPUT_INCLUDED: tuple[str, ...] = _included(INPUT_SOURCES)
+#: The live stream library (LGRIN_STREAM_SOURCES); it links the runtime, front-end and input libraries.
+STREAM_SOURCES: tuple[str, ...] = _cmake_list(_cmake, "LGRIN_STREAM_SOURCES")
+STREAM_INCLUDED: tuple[str, ...] = _included(STREAM_SOURCES)

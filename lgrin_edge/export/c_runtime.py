@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 # -ffp-contract=off: no fused multiply-add, so the input quantisation rounds exactly as deploy.int8.simulate.
-_CFLAGS = ("-std=c99", "-O3", "-funroll-loops", "-fPIC", "-shared", "-ffp-contract=off")
+CFLAGS = ("-std=c99", "-O3", "-funroll-loops", "-fPIC", "-shared", "-ffp-contract=off")
 
 
 class CModelFileError(UserError):
@@ -201,7 +201,7 @@ def build_library(cc: str | None = None, force: bool = False, build: str = "disp
     included = [EXPORT_DIR / src for src in INCLUDED]
     if not all(src.is_file() for src in (*sources, *included)):
         raise RuntimeError(f"C runtime sources not found under {EXPORT_DIR}: {SOURCES + INCLUDED}")
-    flags = [*_CFLAGS, *BUILDS[build]]
+    flags = [*CFLAGS, *BUILDS[build]]
     return compile_library(
         "c_runtime", sources, flags, include=EXPORT_DIR / "include", cc=cc, force=force, depends=included
     )

@@ -1,7 +1,7 @@
 """Export pipeline: load a checkpoint, fold it, export each requested target, verify, write the manifest.
 
 Every artifact carries the checkpoint's feature spec (lgrin_edge/spec.py: what input the model needs)
-inside it where its format has a place (:data:`SPEC_PLACES`), put there before it is verified; the
+inside it where its format has a place (export/spec_places.py), put there before it is verified; the
 manifest and samples.npz carry it too.
 
 An export replaces its folder as one unit: the new folder is built beside it (a hidden name in the same
@@ -38,11 +38,12 @@ from lgrin_edge.checkpoint import CheckpointError, check_file, feature_spec, loa
 from lgrin_edge.cli import UserError, interrupt_between_steps, step_done
 from lgrin_edge.compress.fold import DeployLGrIN, FoldError, fold_model
 from lgrin_edge.deploy.int8 import require_paper_configuration
+from lgrin_edge.export.spec_places import embed_spec, spec_place
 from lgrin_edge.export.targets import TARGETS, ExportContext, FollowUp, FollowUpCall, Target
 from lgrin_edge.export.tolerances import C_REPRODUCTION, FOLD, VERIFY
 from lgrin_edge.export.verify import EntryId, compare
 from lgrin_edge.models.common import FeatureNorm
-from lgrin_edge.spec import INSIDE_MODEL, KEY, NPZ_KEY, FeatureSpec
+from lgrin_edge.spec import INSIDE_MODEL, NPZ_KEY, FeatureSpec
 
 SAMPLES = 32
 
@@ -55,16 +56,6 @@ EXPORT_LOG = "export.log"
 UNVERIFIED_DIR = "unverified"
 # Inside the stage: files not yet verified (removed before the swap, so it is never part of an export).
 WORK_DIR = ".candidates"
-# Where each kind of artifact carries the feature spec (under lgrin_edge.spec.KEY), as the manifest says.
-SPEC_PLACES = {
-    ".onnx": f"metadata_props[{KEY!r}]",
-    ".tflite": f"Model.metadata {KEY!r} (its own buffer)",
-    ".pte": f"named data {KEY!r} (Program.named_data, a segment)",
-    ".lgrn": "the feature spec section (format version 5; lgrin_feature_spec())",
-}
-NO_SPEC_PLACE = {
-    ".engine": "not inside: a TensorRT engine has no place for it; the Q/DQ ONNX it is built from holds it"
-}
 
 
 class ExportSetupError(UserError):
@@ -496,37 +487,6 @@ def _export_artifact(job: _Job, target: Target, precision: str) -> None:
     results.artifacts.append(record)
     if target.sample_logits:
         results.sample_logits[target.sample_logits] = logits
-
-
-def embed_spec(path: Path, spec: FeatureSpec) -> str:
-    """Put ``spec``'s JSON inside the artifact at ``path`` (:data:`SPEC_PLACES`, by suffix) and say where;
-    the artifact is then verified as it is shipped."""
-    text = spec.to_json()
-    if path.suffix == ".onnx":
-        from lgrin_edge.export.onnx_graph import add_metadata
-
-        add_metadata(path, KEY, text)
-    elif path.suffix == ".tflite":
-        from lgrin_edge.export.tflite import add_metadata
-
-        add_metadata(path, KEY, text.encode())
-    elif path.suffix == ".pte":
-        from lgrin_edge.export.executorch import add_named_data
-
-        add_named_data(path, KEY, text.encode())
-    elif path.suffix == ".lgrn":
-        from lgrin_edge.export.c_runtime import add_feature_spec
-
-        add_feature_spec(path, text)
-    return spec_place(path.name)
-
-
-def spec_place(name: str) -> str:
-    """Where the artifact file ``name`` carries the feature spec, or why it does not."""
-    suffix = Path(name).suffix
-    return SPEC_PLACES.get(suffix) or NO_SPEC_PLACE.get(
-        suffix, "not inside: this kind of file has no place for it"
-    )
 
 
 def _same_checkpoint(earlier: dict | None, checkpoint: Path, cfg: dict) -> bool:

@@ -22,6 +22,9 @@ from .mel import triangles
 
 EXTRACTOR = "lgrin-speech"
 VERSION = 1
+# Keys a dataset's extractor.params may hold beside the front-end's own: how the corpus was cut and which
+# per-file columns it added (features wav-dir), not how a frame is computed; readers pass over them.
+RECORD_KEYS = ("max_frames", "per_file_columns")
 
 # Unit of each low-level descriptor (LLD); its first-order delta is "<name>_de" in "<unit>/frame".
 _BASE_UNITS = {
@@ -146,6 +149,7 @@ class SpeechSpec:
                 f"{EXTRACTOR!r} version {VERSION}"
             )
         fields = {f.name: f for f in dataclasses.fields(cls)}
+        d = {k: v for k, v in d.items() if k not in RECORD_KEYS}
         unknown = sorted(set(d) - set(fields))
         if unknown:
             raise UserError(f"speech spec: unknown field(s) {', '.join(unknown)}")

@@ -3,7 +3,8 @@ of each object file (binutils ``size``), compiled alone, without libc, libm or t
 
 Targets: x86-64 at -O2 (gcc), and the microcontroller build, Cortex-M4 at -Os (clang-14, one kernel
 family). Parts: the runtime (loader, run paths, dispatch, kernel families: what ``c_runtime`` builds), the
-speech front-end (lgrin_frontend.c) and the input rules (lgrin_input.c: motion, face, graph).
+speech front-end (lgrin_frontend.c), the input rules (lgrin_input.c: motion, face, graph) and the live
+stream API (lgrin_stream.c, lgrin_stream_spec.c, lgrin_json.c: the spec reader and the decision loop).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from lgrin_edge.export.c_facts import EXPORT_DIR, FRONTEND_SOURCES, INPUT_SOURCES, SOURCES
+from lgrin_edge.export.c_facts import EXPORT_DIR, FRONTEND_SOURCES, INPUT_SOURCES, SOURCES, STREAM_SOURCES
 
 # the translation units of each part, as export/CMakeLists.txt lists them
-PARTS = {"runtime": SOURCES, "speech": FRONTEND_SOURCES, "input": INPUT_SOURCES}
+PARTS = {"runtime": SOURCES, "speech": FRONTEND_SOURCES, "input": INPUT_SOURCES, "stream": STREAM_SOURCES}
 COMMON = ("-std=c99", "-ffp-contract=off")
 # target -> (compilers to try, flags); the same flags as export/ci.sh's size gate
 TARGETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

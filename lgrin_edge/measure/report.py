@@ -8,7 +8,9 @@ benchmarks of the same run, or a line says they did not run. Missing optional fi
 Beside it, where the JSON holds their benchmarks: summary.md (the README's batch-1 table), accuracy.md
 (the README's accuracy over seeds) and c_runtime.md (the C runtime against its peers). report.md ends
 with the on-device front-end's cost per hop (benchmarks/test_frontend.py), or the command that measures
-it where the JSON lacks those benchmarks (lgrin_edge/measure/frontend.py). Each markdown
+it where the JSON lacks those benchmarks (lgrin_edge/measure/frontend.py), then, where the JSON holds
+them, a live stream's cost per decision hop (benchmarks/test_stream.py), also alone in stream.md
+(lgrin_edge/measure/stream.py). Each markdown
 file begins with a comment naming the commands that wrote it; one that does not is not replaced without
 --overwrite.
 
@@ -35,6 +37,9 @@ from lgrin_edge.measure.outputs import PROG, check_replaceable, comment_line
 from lgrin_edge.measure.pareto import pareto_plot
 from lgrin_edge.measure.peak import peak
 from lgrin_edge.measure.peers import peers_markdown
+from lgrin_edge.measure.stream import FILE as STREAM_FILE
+from lgrin_edge.measure.stream import KIND as STREAM
+from lgrin_edge.measure.stream import stream_markdown
 from lgrin_edge.measure.summary import summary_markdown
 from lgrin_edge.measure.timing import summary
 
@@ -104,12 +109,13 @@ class Bench:
     machine: dict
     date: str | None = None
     frontend: list[dict] = field(default_factory=list)
+    stream: list[dict] = field(default_factory=list)
 
 
 def load(path: Path) -> Bench:
     """Read and check a pytest-benchmark JSON written by benchmarks/."""
     data = _read(path)
-    rows, floor, kinds = [], Floor(), {"training": [], "seeds": [], FRONTEND: []}
+    rows, floor, kinds = [], Floor(), {"training": [], "seeds": [], FRONTEND: [], STREAM: []}
     for (info, timing), b in zip(_benchmarks(path, data), data["benchmarks"], strict=True):
         kind = info.get("kind")
         if kind in kinds:
@@ -130,7 +136,8 @@ def load(path: Path) -> Bench:
         raise UserError(f"{path} holds no lgrin-edge benchmarks")
     machine = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
     date = data.get("datetime") if isinstance(data.get("datetime"), str) else None
-    return Bench(rows, floor, kinds["training"], kinds["seeds"], machine, date, kinds[FRONTEND])
+    trained = kinds["training"], kinds["seeds"]
+    return Bench(rows, floor, *trained, machine, date, kinds[FRONTEND], kinds[STREAM])
 
 
 def seeds_markdown(rows: list[dict], seed: object) -> str:
@@ -269,6 +276,10 @@ def outputs(bench: Bench) -> dict[str, str]:
             bench.training, bench.floor
         )
     text += frontend_markdown(bench.frontend)
+    streaming = stream_markdown(bench.stream, bench.machine)
+    if streaming:
+        text += streaming
+        files[STREAM_FILE] = "\n".join(header_lines(bench.machine)) + "\n" + streaming
     return {"report.md": text, **files}
 
 
@@ -279,7 +290,7 @@ def _main(argv: list[str] | None = None) -> int:
         "--out",
         type=Path,
         default=Path("benchmarks/results"),
-        help="folder for report.md, pareto.png, summary.md, accuracy.md and c_runtime.md",
+        help="folder for report.md, pareto.png, summary.md, accuracy.md, c_runtime.md and stream.md",
     )
     p.add_argument(
         "--overwrite",
@@ -299,7 +310,7 @@ def _main(argv: list[str] | None = None) -> int:
     for name, text in files.items():
         write_bytes(args.out / name, (head + text).encode())
     print(files["report.md"])
-    left = [n for n in ("summary.md", "accuracy.md", "c_runtime.md") if n not in files]
+    left = [n for n in ("summary.md", "accuracy.md", "c_runtime.md", STREAM_FILE) if n not in files]
     print(f"written: {', '.join(str(o) for o in paths)}")
     if left:
         print(f"not written (their benchmarks are not in {args.json}): {', '.join(left)}")

@@ -29,8 +29,9 @@ from lgrin_edge.atomic import (
 from lgrin_edge.checkpoint import CONFIG, WEIGHTS, save_checkpoint
 from lgrin_edge.cli import Parser, UserError, at_least, given, run
 from lgrin_edge.data import DATASET_NAMES, load_dataset
-from lgrin_edge.data.dataset import empty_classes
+from lgrin_edge.data.dataset import SequenceDataset, empty_classes
 from lgrin_edge.data.graph import LONG_POLICIES, default_nodes
+from lgrin_edge.data.windows import VOTE, WindowOptions, Windows, check_window_options, windows_for
 from lgrin_edge.models import model_class, model_names, model_options, preset_options
 from lgrin_edge.models.lgrin import training_bytes
 from lgrin_edge.optional import installed, missing
@@ -186,6 +187,7 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
         choices=LONG_POLICIES,
         help="what to do with sequences longer than M",
     )
+    add_options(g, WindowOptions)
     add_shared_options(p, [(model_class(n).__name__, model_options(n)) for n in model_names()])
 
 
@@ -228,15 +230,19 @@ def run_meta(args: argparse.Namespace, ds, res: ProtocolResult, nodes: int, cfg:
              source: Source | None = None) -> dict:  # fmt: skip
     """What config.json records beside the model: the data, M, the recipe, where the run started, and
     the feature spec every export carries (lgrin_edge/spec.py)."""
+    spec = ds.spec.for_run(nodes, args.long_policy, ds.classes)
+    windows = _windows(args, ds)
     meta = {
         "dataset": args.dataset,
         "classes": ds.classes,
         "num_nodes": nodes,
         "long_policy": args.long_policy,
-        NPZ_KEY: ds.spec.for_run(nodes, args.long_policy, ds.classes).to_dict(),
+        NPZ_KEY: (spec if windows is None else spec.with_stream(windows.stream)).to_dict(),
         "train": {"recipe": args.recipe, **cfg.to_dict()},
         "eval_data": res.final_eval_kind,
     }
+    if windows is not None:  # runs on whole sequences keep the config.json they always had
+        meta["windows"] = windows.to_dict()
     return meta if source is None else {**meta, "init_from": source.describe()}
 
 
@@ -272,8 +278,10 @@ def save_run(out: Path, args: argparse.Namespace, ds, res: ProtocolResult, nodes
             "eval_data": res.final_eval_kind,
         },
         "versions": library_versions(),
-        **{k: v for k, v in meta.items() if k == "init_from"},
+        **{k: v for k, v in meta.items() if k in ("init_from", "windows")},
     }
+    if res.per_sequence is not None:
+        metrics["per_sequence"] = res.per_sequence
     learned_graph = args.model == "lgrin" and model.config["adjacency"] != "weighted"
     if learned_graph:
         adj = torch.relu(model.adj).detach().numpy()
@@ -448,14 +456,53 @@ def _unhonoured(args: argparse.Namespace, typed: set[str], source: Source) -> li
     return found
 
 
-def _nodes(args: argparse.Namespace, ds, source: Source | None) -> tuple[int, str]:
-    """M and why: --init-from's graphs, --nodes, or the dataset's default."""
+def _nodes(args: argparse.Namespace, ds, source: Source | None, windows: Windows | None) -> tuple[int, str]:
+    """M and why: --init-from's graphs, --nodes, one node per frame of a --window, or the dataset's
+    default."""
     if source is not None:
         source.check_data(ds.num_features, args.nodes, ds.name)
         return source.num_nodes, f"from {source.run}"
     if args.nodes:
         return args.nodes, "--nodes"
+    if windows is not None:
+        return windows.size, "one per frame of a --window"
     return default_nodes(ds.default_nodes)
+
+
+def _windows(args: argparse.Namespace, ds: SequenceDataset) -> Windows | None:
+    """The windows --window/--hop cut from ``ds``'s sequences, or None (whole sequences)."""
+    return windows_for(args.window, args.hop, ds.spec)
+
+
+def _sequence_text(res: ProtocolResult) -> str:
+    """The accuracies per sequence of a windowed run, for the closing line ("" otherwise)."""
+    seq = res.per_sequence
+    if seq is None:
+        return ""
+    accuracies = f"{seq['accuracy']:.4f}, {seq['unweighted_accuracy']:.4f}"
+    return f" per window; per sequence ({seq['vote']} vote) {accuracies}"
+
+
+def _load(args: argparse.Namespace) -> SequenceDataset:
+    """The dataset, with a warning on classes without samples."""
+    ds = load_dataset(args.dataset)
+    empty = empty_classes(ds)
+    if empty:
+        print(
+            f"warning: {len(empty)} class(es) have no samples and can never be predicted: "
+            f"{', '.join(empty[:5])}",
+            file=sys.stderr,
+        )
+    return ds
+
+
+def _describe_windows(windows: Windows, ds: SequenceDataset) -> str:
+    """The windows a run trains on, for the log."""
+    count = sum(len(windows.starts(int(n))) for n in ds.lengths)
+    return (
+        f"{windows.describe()}: {count} windows of {len(ds.y)} sequences; test accuracy per window and per "
+        f"sequence ({VOTE} vote of its windows)"
+    )
 
 
 def _main(argv: list[str] | None = None) -> int:
@@ -468,21 +515,24 @@ def _main(argv: list[str] | None = None) -> int:
     source = _source(args, typed)
     device = resolve_device(args.device)
     cfg = train_config(args, device)  # impossible recipe settings are refused before any data is read
-    ds = load_dataset(args.dataset)
-    empty = empty_classes(ds)
-    if empty:
-        print(
-            f"warning: {len(empty)} class(es) have no samples and can never be predicted: "
-            f"{', '.join(empty[:5])}",
-            file=sys.stderr,
+    check_window_options(args.window, args.hop)
+    ds = _load(args)
+    windows = _windows(args, ds)
+    nodes, why = _nodes(args, ds, source, windows)
+    if windows is not None and args.long_policy == "chunk" and windows.size > nodes:
+        # a stream classifies one graph per decision; chunk would train on every chunk of a window
+        raise UserError(
+            f"--long-policy chunk with a --window of {windows.size} frames > M = {nodes}: a stream "
+            "classifies one graph per window; use resample or truncate, or --nodes >= the window's frames"
         )
-    nodes, why = _nodes(args, ds, source)
     if source is None:
         check_graph_size(args, nodes, ds.num_features)
     print(
         f"{args.model} on {ds.name}: {len(ds.y)} sequences, {ds.num_features} features, "
         f"{ds.num_classes} classes, M = {nodes} nodes ({why}), device {device}"
     )
+    if windows is not None:
+        print(_describe_windows(windows, ds))
     config = model_config(args, nodes, source)
     if "lambda1" in config:
         weights = ", ".join(f"{k} {config[k]:.4g}" for k in ("lambda1", "lambda2", "lambda3"))
@@ -494,7 +544,7 @@ def _main(argv: list[str] | None = None) -> int:
             try:
                 res = run_protocol(
                     ds, args.model, config, cfg, nodes, args.folds, args.long_policy,
-                    on_epoch=on_epoch, start=source,
+                    on_epoch=on_epoch, start=source, windows=windows,
                 )  # fmt: skip
             except (ValueError, FloatingPointError) as e:  # the data cannot train this model
                 raise UserError(str(e)) from e
@@ -502,7 +552,8 @@ def _main(argv: list[str] | None = None) -> int:
             metrics = save_run(stage, args, ds, res, nodes, cfg, source)
     print(
         f"{res.protocol}: accuracy {metrics['accuracy']:.4f}, unweighted accuracy "
-        f"{metrics['unweighted_accuracy']:.4f}, {metrics['params']:,} parameters, {metrics['seconds']} s"
+        f"{metrics['unweighted_accuracy']:.4f}{_sequence_text(res)}, {metrics['params']:,} parameters, "
+        f"{metrics['seconds']} s"
     )
     print(f"checkpoint and metrics written to {out}/")
     return 0

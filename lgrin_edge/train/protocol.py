@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from lgrin_edge.data.dataset import SequenceDataset
 from lgrin_edge.data.graph import build_graphs
 from lgrin_edge.data.splits import Fold, make_folds, protocol_name, validation_split
+from lgrin_edge.data.windows import VOTE, Windows, sequence_vote
 from lgrin_edge.models import GraphModel, count_parameters, create_model
 from lgrin_edge.train.metrics import accuracy, confusion_matrix, unweighted_accuracy
 from lgrin_edge.train.trainer import FitResult, TrainConfig, fit, predict_logits, seed_everything
@@ -45,10 +46,15 @@ class ProtocolResult:
     extra: dict = field(default_factory=dict)
     # Per-epoch history of every fit, by its label ("fold 1", ..., "final"), in training order.
     histories: dict[str, list[dict]] = field(default_factory=dict)
+    # With windows: the folds' mean accuracies per sequence (its windows' vote), beside those per window.
+    per_sequence: dict | None = None
 
 
-def graphs_for(ds: SequenceDataset, idx: np.ndarray, nodes: int, policy: str) -> GraphSplit:
-    x, source = build_graphs(ds.x[idx], ds.lengths[idx], nodes, policy)
+def graphs_for(
+    ds: SequenceDataset, idx: np.ndarray, nodes: int, policy: str, windows: Windows | None = None
+) -> GraphSplit:
+    """The graphs of sequences ``idx`` (of their windows with ``windows``), each with its sequence."""
+    x, source = build_graphs(ds.x[idx], ds.lengths[idx], nodes, policy, windows)
     return GraphSplit(x, ds.y[idx][source], idx[source])
 
 
@@ -113,6 +119,11 @@ def _fold_row(
     }
 
 
+def _sequence_log(row: dict) -> str:
+    """A windowed fold's accuracy per sequence, for its log line ("" for whole sequences)."""
+    return f", per sequence {row['sequence_accuracy']:.4f}" if "sequence_accuracy" in row else ""
+
+
 def _time_left(start: float, done: int, fits: int) -> str:
     """The estimate of the remaining fits' time, from the mean time of those done ("" when none is left)."""
     left = (time.time() - start) / done * (fits - done)
@@ -142,9 +153,10 @@ class _Training:
     nodes: int
     policy: str
     start: Source | None = None
+    windows: Windows | None = None
 
     def graphs(self, idx: np.ndarray) -> GraphSplit:
-        return graphs_for(self.ds, idx, self.nodes, self.policy)
+        return graphs_for(self.ds, idx, self.nodes, self.policy, self.windows)
 
     def train(
         self, tr: GraphSplit, va: GraphSplit, desc: str, on_epoch: Callable[[dict], None] | None
@@ -155,8 +167,23 @@ class _Training:
 def _run_fold(t: _Training, fold: Fold, n_folds: int, on_epoch: Callable[[dict], None] | None) -> _FoldRun:
     tr, va, te = (t.graphs(i) for i in (fold.train, fold.val, fold.test))
     model, res = t.train(tr, va, f"{t.model_name} fold {fold.index + 1}/{n_folds}", on_epoch)
-    pred = predict_logits(model, te.x).argmax(1)
-    return _FoldRun(model, res, tr, te, pred, _fold_row(fold, tr, va, te, pred, res, t.ds.num_classes))
+    logits = predict_logits(model, te.x)
+    pred = logits.argmax(1)
+    row = _fold_row(fold, tr, va, te, pred, res, t.ds.num_classes)
+    if t.windows is not None:
+        row |= _sequence_row(t.ds, te, logits)
+    return _FoldRun(model, res, tr, te, pred, row)
+
+
+def _sequence_row(ds: SequenceDataset, te: GraphSplit, logits: np.ndarray) -> dict:
+    """A windowed fold's test accuracies per sequence, each sequence decided by its windows' vote."""
+    sequences, pred = sequence_vote(logits, te.source)
+    truth = ds.y[sequences]
+    return {
+        "n_test_sequences": len(sequences),
+        "sequence_accuracy": accuracy(truth, pred),
+        "sequence_unweighted_accuracy": unweighted_accuracy(truth, pred, ds.num_classes),
+    }
 
 
 def _train_final(t: _Training, on_epoch: Callable[[dict], None] | None) -> _Deployed:
@@ -179,6 +206,7 @@ def run_protocol(
     log=print,
     on_epoch: Callable[[str, dict], None] | None = None,
     start: Source | None = None,
+    windows: Windows | None = None,
 ) -> ProtocolResult:
     """Train and test on every fold; then return the model to deploy. ``on_epoch(fit, row)`` gets every
     epoch's history row of every fit ("fold 1", ..., "final") as it is made.
@@ -186,10 +214,11 @@ def run_protocol(
     With an official split the deployed model is the fold model (trained on the training split only).
     With k-fold, a final model is trained on all data (a validation part held out for stopping), and
     its held-out validation graphs serve as the export's verification data. ``start``: every fit begins
-    from that run (cross-corpus transfer).
+    from that run (cross-corpus transfer). ``windows``: every fit trains and tests on the sequences'
+    windows (folds still split sequences), and each fold also reports accuracies per sequence.
     """
     began = time.time()
-    training = _training(ds, model_name, model_cfg, cfg, nodes, policy, start)
+    training = _training(ds, model_name, model_cfg, cfg, nodes, policy, start, windows)
     plan: list[Fold] = make_folds(ds, folds, cfg.seed)
     fits = len(plan) + (0 if ds.is_test is not None else 1)  # k-fold adds the final all-data model
     fold_results, y_true_all, y_pred_all = [], [], []
@@ -205,7 +234,7 @@ def run_protocol(
         done = fold.index + 1
         log(
             f"  fold {done}/{len(plan)}: test accuracy {run.row['accuracy']:.4f} "
-            f"(best epoch {run.fit.best_epoch})" + _time_left(began, done, fits)
+            f"(best epoch {run.fit.best_epoch})" + _sequence_log(run.row) + _time_left(began, done, fits)
         )
         y_true_all.append(run.test.y)
         y_pred_all.append(run.pred)
@@ -226,9 +255,10 @@ def _training(
     nodes: int,
     policy: str,
     start: Source | None,
+    windows: Windows | None = None,
 ) -> _Training:
     sizes = {"num_nodes": nodes, "in_features": ds.num_features, "num_classes": ds.num_classes}
-    return _Training(ds, model_name, {**model_cfg, **sizes}, cfg, nodes, policy, start)
+    return _Training(ds, model_name, {**model_cfg, **sizes}, cfg, nodes, policy, start, windows)
 
 
 def run_fold(
@@ -278,4 +308,16 @@ def _protocol_result(
         seconds=seconds,
         extra={"params": count_parameters(kept.model)},
         histories=histories,
+        per_sequence=_per_sequence(fold_results),
     )
+
+
+def _per_sequence(fold_results: list[dict]) -> dict | None:
+    """The folds' mean accuracies per sequence (windowed runs only), and how sequences were decided."""
+    if "sequence_accuracy" not in fold_results[0]:
+        return None
+    return {
+        "vote": VOTE,
+        "accuracy": float(np.mean([f["sequence_accuracy"] for f in fold_results])),
+        "unweighted_accuracy": float(np.mean([f["sequence_unweighted_accuracy"] for f in fold_results])),
+    }

@@ -86,7 +86,7 @@ def test_a_written_file_carries_magic_and_version_and_loads(tmp_path: Path, spec
 
 def test_sources_exist_and_cover_src() -> None:
     """Every .c of src/ is a translation unit of one library, and every kernel file is included."""
-    units = (*facts.SOURCES, *facts.FRONTEND_SOURCES, *facts.INPUT_SOURCES)
+    units = (*facts.SOURCES, *facts.FRONTEND_SOURCES, *facts.INPUT_SOURCES, *facts.STREAM_SOURCES)
     assert len(set(units)) == len(units)
     assert all((facts.EXPORT_DIR / f).is_file() for f in (*units, *facts.INCLUDED))
     src = facts.EXPORT_DIR / "src"
@@ -96,6 +96,7 @@ def test_sources_exist_and_cover_src() -> None:
     assert {"include/lgrin.h", "src/lgrin_internal.h"} <= set(facts.INCLUDED)
     assert facts.FRONTEND_INCLUDED == ("include/lgrin_frontend.h",)
     assert facts.INPUT_INCLUDED == ("include/lgrin_input.h",)
+    assert {"include/lgrin_stream.h", "src/lgrin_json.h"} <= set(facts.STREAM_INCLUDED)
 
 
 @pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake is not installed")
@@ -117,6 +118,7 @@ def test_sources_are_what_cmake_compiles(tmp_path: Path) -> None:
         "lgrin": list(facts.SOURCES),
         "lgrin_frontend": list(facts.FRONTEND_SOURCES),
         "lgrin_input": list(facts.INPUT_SOURCES),
+        "lgrin_stream": list(facts.STREAM_SOURCES),
     }
 
 
@@ -173,9 +175,11 @@ def _strings(path: Path) -> list[tuple[int, str]]:
 def test_no_other_python_file_restates_the_facts() -> None:
     """No literal magic, status name or C file name: those come from c_facts (prose may name them)."""
     names = {name for name, _ in facts.ERROR_NAMES.values()}
-    c_files = {PurePosixPath(f).name for f in (*facts.SOURCES, *facts.FRONTEND_SOURCES, *facts.INPUT_SOURCES)}
+    units = (*facts.SOURCES, *facts.FRONTEND_SOURCES, *facts.INPUT_SOURCES, *facts.STREAM_SOURCES)
+    c_files = {PurePosixPath(f).name for f in units}
     c_files |= {
-        PurePosixPath(f).name for f in (*facts.INCLUDED, *facts.FRONTEND_INCLUDED, *facts.INPUT_INCLUDED)
+        PurePosixPath(f).name
+        for f in (*facts.INCLUDED, *facts.FRONTEND_INCLUDED, *facts.INPUT_INCLUDED, *facts.STREAM_INCLUDED)
     }
     found = []
     for path in _python_files():

@@ -218,3 +218,92 @@ def test_every_recipe_setting_is_an_option_that_takes_the_recipes_value(recipe):
     assert values(RecipeOptions, build_parser().parse_args(argv)) == {
         k: v for k, v in settings.items() if v is not None
     }
+
+
+def test_window_training_cuts_sequences_into_the_streams_windows(tmp_path, capsys):
+    from lgrin_edge.checkpoint import CONFIG
+    from lgrin_edge.spec import FeatureSpec
+
+    out = tmp_path / "run"
+    argv = ["--dataset", "basicmotions", "--window", "2", "--hop", "1", "--epochs", "2", "--eta", "8", "4"]
+    assert main([*argv, "--device", "cpu", "--out", str(out)]) == 0
+    config = json.loads((out / CONFIG).read_text())
+    assert config["windows"] == {
+        "window_s": 2.0,
+        "hop_s": 1.0,
+        "frame_rate_hz": 10.0,
+        "window_frames": 20,
+        "hop_frames": 10,
+    }
+    assert config["num_nodes"] == 20  # one node per frame of the window
+    spec = FeatureSpec.from_dict(config["feature_spec"])
+    assert spec.stream is not None and spec.graph.num_nodes == 20
+    assert config["feature_spec"]["stream"] == {
+        "mode": "sliding",
+        "window_s": 2.0,
+        "hop_s": 1.0,
+        "smoothing": {"kind": "mean", "decisions": 3},
+        "trained_on": "windows",
+    }
+    # 40 test recordings of 100 frames: windows at frames 0, 10, ..., 80, nine each.
+    ev = np.load(out / "eval.npz")
+    assert ev["x"].shape == (360, 20, 6)
+    metrics = json.loads((out / "metrics.json").read_text())
+    (fold,) = metrics["folds"]
+    assert (fold["n_test"], fold["n_test_sequences"]) == (360, 40)
+    assert metrics["per_sequence"]["vote"] == "mean-probability"
+    assert metrics["per_sequence"]["accuracy"] == fold["sequence_accuracy"]
+    assert "per sequence (mean-probability vote)" in capsys.readouterr().out
+    model, _ = load_checkpoint(out)
+    assert model(torch.as_tensor(ev["x"][:2])).shape == (2, 4)
+
+
+def test_window_kfold_tests_each_sequence_in_one_fold_only(tmp_path):
+    import dataclasses
+
+    from lgrin_edge.data import make_synthetic
+    from lgrin_edge.spec import NPZ_KEY, unknown_spec
+
+    ds = make_synthetic(n=48, with_groups=True)
+    spec = dataclasses.replace(unknown_spec(ds.num_features, ds.classes), frame_rate_hz=10)
+    data = tmp_path / "g.npz"
+    arrays = {"lengths": ds.lengths, "groups": ds.groups, "classes": np.array(ds.classes)}
+    np.savez(data, x=ds.x, y=ds.y, **arrays, **{NPZ_KEY: np.array([spec.to_json()])})
+    out = tmp_path / "run"
+    argv = ["--dataset", str(data), "--window", "1.2", "--hop", "0.5", "--folds", "3", "--epochs", "1"]
+    assert main([*argv, "--eta", "8", "4", "--device", "cpu", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["protocol"] == "3-fold-group-stratified" and metrics["num_nodes"] == 12
+    windows = sum(len(range(0, max(int(n) - 12, 0) + 1, 5)) for n in ds.lengths)
+    folds = metrics["folds"]
+    # A sequence whose windows fell in two folds would be counted as a test sequence twice.
+    assert sum(f["n_test_sequences"] for f in folds) == len(ds.y)
+    assert sum(f["n_test"] for f in folds) == windows
+
+
+@pytest.mark.parametrize(
+    ("dataset", "options", "message"),
+    [
+        ("basicmotions", ["--hop", "1"], "error: --hop applies with --window only\n"),
+        ("basicmotions", ["--window", "2"], "error: --window needs --hop SECONDS"),
+        ("basicmotions", ["--window", "0.04", "--hop", "1"], "error: --window 0.04 s is 0 frames at 10"),
+        ("basicmotions", ["--window", "nan", "--hop", "1"], "argument --window: must be a finite number > 0"),
+        ("basicmotions", ["--window", "2", "--hop", "0"], "argument --hop: must be a finite number > 0"),
+        ("synthetic", ["--window", "2", "--hop", "1"], "error: --window needs the frames' rate"),
+        (
+            "basicmotions",
+            ["--window", "2", "--hop", "1", "--nodes", "8", "--long-policy", "chunk"],
+            "error: --long-policy chunk with a --window of 20 frames > M = 8",
+        ),
+    ],
+)
+def test_impossible_windows_are_one_line_before_any_work(tmp_path, capsys, dataset, options, message):
+    out = tmp_path / "run"
+    try:
+        code = main(["--dataset", dataset, *options, "--out", str(out)])
+    except SystemExit as stop:  # argparse refuses a value that is no option value at all
+        code = stop.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not out.exists()

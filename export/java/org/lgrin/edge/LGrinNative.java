@@ -104,7 +104,18 @@ public final class LGrinNative implements AutoCloseable {
         return out;
     }
 
-    /** Releases the buffers; later calls throw IllegalStateException. Idempotent. */
+    /** The store buffer (the model), for a stream of this model: it keeps the buffer for its own life. */
+    synchronized ByteBuffer store() {
+        if (store == null) {
+            throw new IllegalStateException("LGrinNative is closed");
+        }
+        return store;
+    }
+
+    /**
+     * Releases the buffers; later calls throw IllegalStateException. Idempotent. An open {@link LGrinStream}
+     * of this model keeps the model's buffer and goes on working.
+     */
     @Override
     public synchronized void close() {
         store = null;

@@ -3,6 +3,7 @@
 package org.lgrin.edge.demo.app;
 
 import android.app.Activity;
+import android.content.pm.PackageManager;
 import android.os.Bundle;
 import android.view.View;
 import android.widget.AdapterView;
@@ -31,7 +32,10 @@ import org.lgrin.edge.demo.Prediction;
 import org.lgrin.edge.demo.ReferenceCheck;
 import org.lgrin.edge.demo.SampleSet;
 
-/** Classifies the bundled test samples with the exported int8 model on a selectable backend. */
+/**
+ * Classifies the bundled test samples with the exported int8 model on a selectable backend; and the live
+ * modes (microphone, motion sensors) of the C model's stream ({@link LiveController}).
+ */
 public final class MainActivity extends Activity {
     private static final int TIMING_RUNS = 20;
 
@@ -44,6 +48,7 @@ public final class MainActivity extends Activity {
     private Spinner backendSpinner, sampleSpinner;
     private TextView result, status;
     private LinearLayout probabilities;
+    private LiveController live; // null without the C model
 
     @Override
     protected void onCreate(Bundle state) {
@@ -56,11 +61,21 @@ public final class MainActivity extends Activity {
         probabilities = findViewById(R.id.probabilities);
         Button classify = findViewById(R.id.classify);
         Button checkAll = findViewById(R.id.check_all);
+        Button microphone = findViewById(R.id.microphone);
+        Button motion = findViewById(R.id.motion);
+        microphone.setEnabled(false);
+        motion.setEnabled(false);
 
         AssetSource apk = name -> getAssets().open("lgrin/" + name);
         try {
             assets = DemoAssets.open(apk);
             samples = assets.samples();
+            if (assets.hasModel(DemoAssets.C_RUNTIME)) {
+                live = new LiveController(this, assets.model(DemoAssets.C_RUNTIME), findViewById(R.id.timeline),
+                        findViewById(R.id.hop));
+                microphone.setEnabled(true);
+                motion.setEnabled(true);
+            }
         } catch (IOException e) {
             status.setText("Cannot load the packed model assets:\n" + e.getMessage());
             classify.setEnabled(false);
@@ -88,6 +103,8 @@ public final class MainActivity extends Activity {
         });
         classify.setOnClickListener(v -> classify());
         checkAll.setOnClickListener(v -> checkAll());
+        microphone.setOnClickListener(v -> toggleLive(true));
+        motion.setOnClickListener(v -> toggleLive(false));
         status.setText(String.format(Locale.ROOT, "%d test samples, graphs of %d nodes x %d features, %d classes",
                 samples.size(), samples.numNodes(), samples.numFeatures(), samples.numClasses()));
     }
@@ -168,6 +185,32 @@ public final class MainActivity extends Activity {
             final String shown = text;
             runOnUiThread(() -> status.setText(shown));
         });
+    }
+
+    /** Starts the microphone or the motion mode, or stops the one running. */
+    private void toggleLive(boolean microphone) {
+        if (live.running()) {
+            live.stop();
+        } else if (microphone) {
+            live.startMicrophone();
+        } else {
+            live.startMotion();
+        }
+    }
+
+    @Override
+    public void onRequestPermissionsResult(int requestCode, String[] permissions, int[] grants) {
+        if (requestCode == LiveController.REQUEST_RECORD_AUDIO && live != null) {
+            live.onPermission(grants.length == 1 && grants[0] == PackageManager.PERMISSION_GRANTED);
+        }
+    }
+
+    @Override
+    protected void onPause() {
+        if (live != null) {
+            live.stop();
+        }
+        super.onPause();
     }
 
     @Override

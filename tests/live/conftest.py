@@ -1,0 +1,27 @@
+"""Checkpoints the stream tests share: the bundled datasets trained briefly (seed 0), once a session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def _train(root: Path, dataset: str) -> Path:
+    from lgrin_edge.train import main as train
+
+    run = root / dataset
+    assert train(["--dataset", dataset, "--epochs", "6", "--out", str(run), "--device", "cpu"]) == 0
+    return run
+
+
+@pytest.fixture(scope="session")
+def basicmotions_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """BasicMotions' L-GrIN after 6 epochs: M = 100, P = 6, 10 frames/s, resample."""
+    return _train(tmp_path_factory.mktemp("runs"), "basicmotions")
+
+
+@pytest.fixture(scope="session")
+def japanesevowels_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """JapaneseVowels' L-GrIN after 6 epochs: M = 29, P = 12, nine classes."""
+    return _train(tmp_path_factory.mktemp("runs"), "japanesevowels")
