@@ -325,24 +325,55 @@ static void fft(real *re, real *im, uint32_t n, const real *cs, const real *sn, 
     }
 }
 
-/* Autocorrelation (times n) of re[0..len) zero-padded to n, at every lag, into re: the DFT of the power
- * spectrum (Wiener-Khinchin), which is real and even, so the forward transform is the inverse. */
+/* Forward DFT X[0..n/2] of n real points (n a power of two, 2 <= n <= nmax) given packed as re[j] = x[2j],
+ * im[j] = x[2j + 1], j < n/2, into re/im[0..n/2]: one complex DFT Z of m = n/2 points, whose parts are the
+ * DFTs E = (Z[k] + conj Z[m-k]) / 2 of the even and O = (Z[k] - conj Z[m-k]) / 2i of the odd samples;
+ * X[k] = E[k] + w^k O[k] and X[m-k] = conj(E[k] - w^k O[k]) with w = exp(-2 pi i / n). */
+static void real_fft(real *re, real *im, uint32_t n, const real *cs, const real *sn, uint32_t nmax)
+{
+    uint32_t m = n / 2, step = nmax / n, k;
+    fft(re, im, m, cs, sn, nmax);
+    re[m] = re[0] - im[0]; /* w^m = -1; Z[0] = E[0] + i O[0], both real */
+    im[m] = 0;
+    re[0] = re[0] + im[0];
+    im[0] = 0;
+    for (k = 1; 2 * k < m; k++) {
+        uint32_t j = m - k;
+        real er = (real)0.5 * (re[k] + re[j]), ei = (real)0.5 * (im[k] - im[j]);
+        real or_ = (real)0.5 * (im[k] + im[j]), oi = (real)0.5 * (re[j] - re[k]);
+        real wr = cs[k * step], wi = -sn[k * step];
+        real tr = or_ * wr - oi * wi, ti = or_ * wi + oi * wr;
+        re[k] = er + tr;
+        im[k] = ei + ti;
+        re[j] = er - tr;
+        im[j] = ti - ei;
+    }
+    if (m > 1) /* k = m/2: w^k = -i, so X[k] = conj Z[k] exactly */
+        im[m / 2] = -im[m / 2];
+}
+
+/* Autocorrelation (times n) of re[0..len) zero-padded to n, at lags 0..n/2, into re: the DFT of the power
+ * spectrum P (Wiener-Khinchin), real and even (P[n-k] = P[k]), so the forward transform is the inverse. */
 static void autocorrelation(fe_state *st, uint32_t len, uint32_t n)
 {
     real *re = ARR(st, real, o_re), *im = ARR(st, real, o_im);
     const real *cs = ARR(st, real, o_cos), *sn = ARR(st, real, o_sin);
-    uint32_t i;
-    for (i = 0; i < n; i++) {
-        if (i >= len)
-            re[i] = 0;
-        im[i] = 0;
+    uint32_t m = n / 2, j;
+    for (j = 0; j < m; j++) { /* in place, upwards: re[2j], re[2j + 1] are still unread */
+        im[j] = 2 * j + 1 < len ? re[2 * j + 1] : 0;
+        re[j] = 2 * j < len ? re[2 * j] : 0;
     }
-    fft(re, im, n, cs, sn, st->nmax);
-    for (i = 0; i < n; i++) {
-        re[i] = re[i] * re[i] + im[i] * im[i];
-        im[i] = 0;
-    }
-    fft(re, im, n, cs, sn, st->nmax);
+    real_fft(re, im, n, cs, sn, st->nmax);
+    for (j = 0; j <= m; j++)
+        re[j] = re[j] * re[j] + im[j] * im[j];
+    /* pack P likewise: the odd samples P[2j + 1] are symmetric about j = (m - 1) / 2, the even about m/2 */
+    for (j = 0; 2 * j < m; j++)
+        im[m - 1 - j] = im[j] = re[2 * j + 1];
+    for (j = 0; 2 * j <= m; j++)
+        re[j] = re[2 * j];
+    for (; j < m; j++)
+        re[j] = re[m - j];
+    real_fft(re, im, n, cs, sn, st->nmax);
 }
 
 /* Modified Bessel function of order 0 by its power series, a fixed 50 terms (as resample.py). */
@@ -416,11 +447,9 @@ static void analyse(fe_state *st, const real *ctx, real *row)
     }
     rms = R_SQRT(energy / (real)n);
     zcr = (real)crossings / (real)n;
-    for (i = 0; i < st->nfft; i++) {
-        re[i] = i < n ? (x[i] - (real)s->preemphasis * x[(int32_t)i - 1]) * ham[i] : 0;
-        im[i] = 0;
-    }
-    fft(re, im, st->nfft, ARR(st, real, o_cos), ARR(st, real, o_sin), st->nmax);
+    for (i = 0; i < st->nfft; i++) /* packed as real_fft takes it: even samples in re, odd in im */
+        (i & 1 ? im : re)[i >> 1] = i < n ? (x[i] - (real)s->preemphasis * x[(int32_t)i - 1]) * ham[i] : 0;
+    real_fft(re, im, st->nfft, ARR(st, real, o_cos), ARR(st, real, o_sin), st->nmax);
     for (b = 0; b < s->mel_bands; b++) {
         real e = 0;
         for (k = 0; k < count[b]; k++) {

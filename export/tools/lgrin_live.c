@@ -49,8 +49,13 @@ static double now(void)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: lgrin_live MODEL.lgrn IN.wav|IN.csv|- [--rate HZ] [--window S] [--hop S] "
-                    "[--smooth N]\n");
+    fprintf(stderr,
+            "usage: lgrin_live MODEL.lgrn IN.wav|IN.csv|- [--rate HZ] [--window S] [--hop S] [--smooth N]\n"
+            "  One line per decision of the model's stream, as its feature spec defines it (docs/live.md):\n"
+            "  time_s label probability smoothed_label. IN.wav: audio; -: raw S16_LE mono PCM on stdin at\n"
+            "  --rate (default the spec's); IN.csv: motion samples, time_s,v1,...,vP a line. A speech model\n"
+            "  trained on whole utterances streams utterances (voice activity); --window/--hop make any\n"
+            "  stream a sliding one. On stderr at the end: input seconds, wall time, real-time factor.\n");
     return 2;
 }
 

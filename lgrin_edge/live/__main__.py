@@ -10,6 +10,7 @@ an optional header line.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -27,12 +28,22 @@ from lgrin_edge.spec import FeatureSpec
 if TYPE_CHECKING:
     from lgrin_edge.export.runner import Runner
 
+_EXAMPLES = """examples:
+  python -m lgrin_edge.live --dist dist/basicmotions --csv walk.csv
+  python -m lgrin_edge.live --dist dist/speech --wav talk.wav --target onnx --precision int8
+  python -m lgrin_edge.live --dist dist/speech --mic --seconds 30
+  arecord -q -f S16_LE -c 1 -r 16000 -t raw | lgrin_live dist/speech/model_int8.lgrn -   (the C tool)
+the stream's rules (window, hop, smoothing, utterances): docs/live.md"""
 CHUNK_S = 0.1  # seconds of input per push, as a device's audio or sensor callback delivers it
 _C_TOOL = "arecord -q -f S16_LE -c 1 -r 16000 -t raw | lgrin_live MODEL.lgrn -"  # the C way, any board
 
 
 def _parser() -> Parser:
-    ap = Parser(prog="python -m lgrin_edge.live", description=__doc__.splitlines()[0].split(": ", 1)[1])
+    ap = Parser(
+        prog="python -m lgrin_edge.live",
+        description=__doc__.split("\n", 1)[1].strip() + "\n\n" + _EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     from lgrin_edge.export.targets import PRECISIONS, TARGET_NAMES
 
     ap.add_argument(

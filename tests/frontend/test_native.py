@@ -190,11 +190,14 @@ def tool(tmp_path_factory) -> Path:
         "-ffp-contract=off",
         "-I",
         str(EXPORT_DIR / "include"),
+        "-I",
+        str(EXPORT_DIR / "tools"),
         "-o",
         str(exe),
     ]
     cmd += [
         str(EXPORT_DIR / "tools" / "lgrin_frontend.c"),
+        str(EXPORT_DIR / "tools" / "lgrin_wav.c"),
         *(str(EXPORT_DIR / src) for src in FRONTEND_SOURCES),
         "-lm",
     ]

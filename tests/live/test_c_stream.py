@@ -304,3 +304,30 @@ def test_utterance_drops_splits_and_flush_in_c(speech_model: Path) -> None:
         CStream(speech_model).push_frames(np.zeros((3, 12), np.float32))
     sliding = CStream(speech_model, hop_s=0.1)  # a hop makes it the default sliding stream
     assert (sliding.config.mode, sliding.window, sliding.hop, sliding.smoothing) == (0, 29, 10, 3)
+
+
+def _first_effect(model: Path, pcm: np.ndarray, click: int, hop_s: float) -> int:
+    """Samples from a click at sample ``click`` to the first decision it changes (16-sample pushes)."""
+
+    def decisions(signal: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        stream, out = CStream(model, window_s=0.5, hop_s=hop_s), []
+        for lo in range(0, len(signal), 16):  # at most one decision a push: its vectors are the latest
+            made = stream.push_pcm(signal[lo : lo + 16])
+            out += [(lo + 16, stream.probabilities()[0].copy()) for _ in made]
+        return out
+
+    clicked = pcm.copy()
+    clicked[click] = 32767
+    pairs = zip(decisions(pcm), decisions(clicked), strict=True)
+    return next(b[0] for a, b in pairs if not np.array_equal(a[1], b[1])) - click
+
+
+def test_the_delay_from_a_sample_to_a_decision_is_within_the_documented_bound(speech_model: Path) -> None:
+    """lgrin_stream.h: the front-end's delay (37.5 ms after the frame's end, a frame being 25 ms), then at
+    most H frames to the next decision. Measured: a click at positions across one hop."""
+    pcm = (np.random.default_rng(0).normal(0, 0.05, 2 * 16000) * 32767).astype(np.int16)
+    hop_s = 0.1
+    delays = [_first_effect(speech_model, pcm, click, hop_s) for click in range(16000, 16000 + 1600, 397)]
+    bound = round((hop_s + 0.0375 + 0.025) * 16000)
+    assert 0 < max(delays) <= bound, delays
+    assert max(delays) > hop_s * 16000 * 0.5  # the hop dominates: a decision comes only every H frames
