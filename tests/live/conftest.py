@@ -7,21 +7,23 @@ from pathlib import Path
 import pytest
 
 
-def _train(root: Path, dataset: str) -> Path:
+def _train(root: Path, dataset: str, epochs: int) -> Path:
     from lgrin_edge.train import main as train
 
     run = root / dataset
-    assert train(["--dataset", dataset, "--epochs", "6", "--out", str(run), "--device", "cpu"]) == 0
+    assert train(["--dataset", dataset, "--epochs", str(epochs), "--out", str(run), "--device", "cpu"]) == 0
     return run
 
 
 @pytest.fixture(scope="session")
 def basicmotions_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """BasicMotions' L-GrIN after 6 epochs: M = 100, P = 6, 10 frames/s, resample."""
-    return _train(tmp_path_factory.mktemp("runs"), "basicmotions")
+    """BasicMotions' L-GrIN as the defaults train it (150 epochs): M = 100, P = 6, 10 frames/s, resample.
+    A briefly trained one is unsure of many graphs, and its C int8 file then misses the export's 99%
+    agreement on one CPU code path or another."""
+    return _train(tmp_path_factory.mktemp("runs"), "basicmotions", 150)
 
 
 @pytest.fixture(scope="session")
 def japanesevowels_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """JapaneseVowels' L-GrIN after 6 epochs: M = 29, P = 12, nine classes."""
-    return _train(tmp_path_factory.mktemp("runs"), "japanesevowels")
+    return _train(tmp_path_factory.mktemp("runs"), "japanesevowels", 6)

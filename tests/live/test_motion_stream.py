@@ -75,7 +75,7 @@ def test_a_windowed_model_follows_the_recordings(stream, tmp_path: Path) -> None
 def test_the_default_stream_follows_the_recordings(stream, tmp_path: Path) -> None:
     """W = M = 100 frames: the decisions at a recording's end see that recording alone, as in training."""
     csv, segments, tool = stream
-    c, py = _timelines(_model(tmp_path, 6), csv, tool)  # 6 epochs: its C int8 file verifies
+    c, py = _timelines(_model(tmp_path, 150), csv, tool)  # the defaults: its C int8 file verifies everywhere
     np.testing.assert_allclose(np.diff(c.times), 1.0)  # H = round(100 / 10) frames
     ends = [i for i, t in enumerate(c.times) if any(abs(t - s.end_s) < 1e-6 for s in segments)]
     assert len(ends) == len(segments) - 1  # the last recording lacks its last frame (no sample after it)
