@@ -50,6 +50,7 @@ __all__ = [
     "encode_model",
     "kernel_families",
     "with_feature_spec",
+    "without_feature_spec",
     "write_c_model",
 ]
 
@@ -149,6 +150,16 @@ def with_feature_spec(data: bytes, feature_spec: str) -> bytes:
     section = text + bytes(4 - len(text) % 4)
     body = data[16:48] + struct.pack("<I", len(text)) + data[52:] + section
     return MAGIC + struct.pack("<III", VERSION, 16 + len(body), zlib.crc32(body)) + body
+
+
+def without_feature_spec(data: bytes) -> bytes:
+    """The inverse of :func:`with_feature_spec`: a model file carrying a feature spec (format VERSION)
+    as the MIN_VERSION file of the same payload, without it."""
+    if data[:4] != MAGIC or struct.unpack_from("<I", data, 4)[0] != VERSION:
+        raise ValueError(f"a feature spec comes out of a version-{VERSION} model file")
+    n = struct.unpack_from("<I", data, 48)[0]
+    body = data[16:48] + bytes(4) + data[52 : len(data) - (n + 4 - n % 4)]
+    return MAGIC + struct.pack("<III", MIN_VERSION, 16 + len(body), zlib.crc32(body)) + body
 
 
 def add_feature_spec(path: Path, feature_spec: str) -> None:

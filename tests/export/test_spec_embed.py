@@ -195,6 +195,7 @@ def test_lgrn_with_a_spec_has_the_same_payload_and_logits(tmp_path):
         carried = cr.with_feature_spec(plain, text)
         assert carried[52 : len(plain)] == plain[52:] and carried[16:48] == plain[16:48]
         assert len(carried) % 4 == 0 and carried[4:8] == b"\x05\x00\x00\x00"
+        assert cr.without_feature_spec(carried) == plain  # the inverse, byte for byte
         (tmp_path / "a.lgrn").write_bytes(plain)
         (tmp_path / "b.lgrn").write_bytes(carried)
         x = (mean + std * rng.normal(size=(5, 7, 3))).astype(np.float32)
@@ -203,6 +204,8 @@ def test_lgrn_with_a_spec_has_the_same_payload_and_logits(tmp_path):
         assert a.feature_spec is None and b.feature_spec == text
     with pytest.raises(ValueError, match="version-4 model file without one"):
         cr.with_feature_spec(carried, "{}")
+    with pytest.raises(ValueError, match="out of a version-5 model file"):
+        cr.without_feature_spec(plain)
     with pytest.raises(ValueError, match="without NUL"):
         cr.with_feature_spec(plain, "a\x00b")
 

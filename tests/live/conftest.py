@@ -27,3 +27,13 @@ def basicmotions_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def japanesevowels_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """JapaneseVowels' L-GrIN after 6 epochs: M = 29, P = 12, nine classes."""
     return _train(tmp_path_factory.mktemp("runs"), "japanesevowels", 6)
+
+
+@pytest.fixture(scope="session")
+def basicmotions_dist(tmp_path_factory: pytest.TempPathFactory, basicmotions_run: Path) -> Path:
+    """That model exported for the C runtime and ONNX (c int8, onnx fp32 and int8, samples.npz)."""
+    from lgrin_edge.export.__main__ import main as export
+
+    out = tmp_path_factory.mktemp("dist") / "basicmotions"
+    assert export(["--checkpoint", str(basicmotions_run), "--target", "c", "onnx", "--out", str(out)]) == 0
+    return out

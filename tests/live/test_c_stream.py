@@ -26,15 +26,11 @@ DATA = Path(__file__).resolve().parents[2] / "export" / "tests" / "data"
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory, basicmotions_run: Path) -> tuple[Path, np.ndarray]:
+def exported(basicmotions_dist: Path) -> tuple[Path, np.ndarray]:
     """BasicMotions exported to the C runtime (M = 100, P = 6, 10 frames/s, resample) and a stream of
     frames: its samples' sequences one after another."""
-    tmp = tmp_path_factory.mktemp("bm")
-    shutil.copytree(basicmotions_run, tmp / "run")
-    cmd = [sys.executable, "-m", "lgrin_edge.export", "--checkpoint", str(tmp / "run"), "--target", "c"]
-    subprocess.run([*cmd, "--out", str(tmp / "out")], check=True, capture_output=True)
-    frames = np.load(tmp / "out" / "samples.npz")["x"][:4].reshape(-1, 6)  # 400 frames
-    return tmp / "out" / "model_int8.lgrn", frames
+    frames = np.load(basicmotions_dist / "samples.npz")["x"][:4].reshape(-1, 6)  # 400 frames
+    return basicmotions_dist / "model_int8.lgrn", frames
 
 
 def _times(decisions: list[dict]) -> list[float]:
@@ -234,19 +230,11 @@ def speech_model(tmp_path_factory: pytest.TempPathFactory, japanesevowels_run: P
     spec = speech_frontend_spec(front.to_dict(), classes).for_run(29, "resample", classes)
     path = tmp / "speech.lgrn"
     path.write_bytes(
-        cr.with_feature_spec(_without_spec((tmp / "out" / "model_int8.lgrn").read_bytes()), spec.to_json())
+        cr.with_feature_spec(
+            cr.without_feature_spec((tmp / "out" / "model_int8.lgrn").read_bytes()), spec.to_json()
+        )
     )
     return path
-
-
-def _without_spec(data: bytes) -> bytes:
-    """The model file without its feature spec section (format MIN_VERSION, as encode_model makes it)."""
-    import struct
-    import zlib
-
-    n = struct.unpack_from("<I", data, 48)[0]
-    body = data[16:48] + bytes(4) + data[52 : len(data) - (n + 4 - n % 4)]
-    return cr.MAGIC + struct.pack("<III", cr.MIN_VERSION, 16 + len(body), zlib.crc32(body)) + body
 
 
 def tones(rate: int, parts: list[tuple[float, float]]) -> np.ndarray:

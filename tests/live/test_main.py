@@ -20,17 +20,9 @@ LINE = re.compile(
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory):
-    """BasicMotions' model as the bundled data trains it in seconds, exported for c and onnx."""
-    from lgrin_edge.export.__main__ import main as export
-    from lgrin_edge.train import main as train
-
-    root = tmp_path_factory.mktemp("live")
-    run, out = root / "run", root / "dist"
-    # the defaults' 150 epochs: a briefly trained model's C int8 file misses its bar on some CPU paths
-    assert train(["--dataset", "basicmotions", "--epochs", "150", "--out", str(run), "--device", "cpu"]) == 0
-    assert export(["--checkpoint", str(run), "--target", "c", "onnx", "--out", str(out)]) == 0
-    return out
+def dist(basicmotions_dist):
+    """BasicMotions' model as the defaults train it, exported for c and onnx (tests/live/conftest.py)."""
+    return basicmotions_dist
 
 
 def write_csv(path, recordings: np.ndarray, header: bool = True) -> None:

@@ -72,10 +72,11 @@ def test_a_windowed_model_follows_the_recordings(stream, tmp_path: Path) -> None
     assert agreement(py["onnx int8"], c) >= 0.95
 
 
-def test_the_default_stream_follows_the_recordings(stream, tmp_path: Path) -> None:
-    """W = M = 100 frames: the decisions at a recording's end see that recording alone, as in training."""
+def test_the_default_stream_follows_the_recordings(stream, basicmotions_dist: Path) -> None:
+    """W = M = 100 frames: the decisions at a recording's end see that recording alone, as in training.
+    The model: the defaults' (tests/live/conftest.py), whose C int8 file verifies on every CPU path."""
     csv, segments, tool = stream
-    c, py = _timelines(_model(tmp_path, 150), csv, tool)  # the defaults: its C int8 file verifies everywhere
+    c, py = _timelines(basicmotions_dist, csv, tool)
     np.testing.assert_allclose(np.diff(c.times), 1.0)  # H = round(100 / 10) frames
     ends = [i for i, t in enumerate(c.times) if any(abs(t - s.end_s) < 1e-6 for s in segments)]
     assert len(ends) == len(segments) - 1  # the last recording lacks its last frame (no sample after it)
