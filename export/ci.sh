@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # CI for the C runtime: host Release, ASan+UBSan and aarch64 (qemu) presets with ctest, the JNI bridge
 # under the desktop JVM (the live stream against lgrin_live), the Android arm64 library build, a bounded
-# libFuzzer run and the code size.
+# libFuzzer run, the code size and the WebAssembly builds' known answers under node.
 # Run from anywhere; needs root (or the packages below) and a JDK (javac/java).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS="${LGRIN_FUZZ_SECONDS:-45}"
 PKGS=(cmake make gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static clang-14 lld-14
-      libclang-rt-14-dev android-libnativehelper-dev binutils)
+      libclang-rt-14-dev android-libnativehelper-dev binutils wasi-libc nodejs)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -153,4 +153,6 @@ for spec in "x86-64 32768 gcc -O2" \
   echo "stream text, $name: $text bytes (goal <= $goal)"
   test "$text" -le "$goal"
 done
+echo "== the runtime as WebAssembly under node's WASI (kernel families simd128 and portable)"
+export/tests/wasm_check.sh
 echo "== export/ci.sh passed"

@@ -129,8 +129,10 @@ int lgrin_run_batch(const lgrin_model *model, void *workspace, size_t workspace_
 
 /* Kernel families. Every build holds the families of its architecture, each compiled for its own
  * instruction set: on x86-64 "vnni" (AVX-512 VNNI), "avx2" and "portable"; on aarch64 "sdot" (Armv8.2
- * dot product) and "neon"; elsewhere "portable". lgrin_load() chooses the best one the CPU runs (CPUID
- * and XGETBV; on aarch64 the ID register Linux exposes). All compute the same int8 results bit for bit.
+ * dot product) and "neon"; on WebAssembly built with -msimd128 "simd128" and "portable"; elsewhere
+ * "portable". lgrin_load() chooses the best one the CPU runs (CPUID and XGETBV; on aarch64 the ID register
+ * Linux exposes; WebAssembly: the page loads the SIMD128 build where the engine validates it). All compute
+ * the same int8 results bit for bit.
  * A build with -DLGRIN_SINGLE_FAMILY holds only the family its compiler flags target. */
 
 /* The family the model runs with; NULL if model is NULL. */

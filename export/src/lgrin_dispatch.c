@@ -2,7 +2,8 @@
 /* Copyright 2026 The lgrin-edge authors */
 /* lgrin_dispatch.c - which kernel family runs: the best one this build holds that the CPU reports
  * (x86-64: CPUID and XGETBV; aarch64: NEON always, the dot product from the ID register that Linux
- * exposes), or one the caller names (freestanding: no libc calls). */
+ * exposes; WebAssembly: SIMD128 wherever the module holds it), or one the caller names (freestanding: no
+ * libc calls). */
 #include "lgrin_internal.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LGRIN_SINGLE_FAMILY)
@@ -58,6 +59,9 @@ static int arm_dotprod(void)
 
 /* The families this build holds, best first. */
 static const lgrin_kernels *const families[] = {
+#if LGRIN_HAS_SIMD128
+    &lgrin_kernels_simd128,
+#endif
 #if LGRIN_HAS_VNNI
     &lgrin_kernels_vnni,
 #endif
@@ -96,6 +100,7 @@ static int cpu_runs(const lgrin_kernels *k)
 #if defined(__aarch64__)
     if (same(k->name, "sdot")) return arm_dotprod();
 #endif
+    (void)k; /* elsewhere every family of the build runs (wasm: the module validated) */
     return 1;
 #endif
 }
@@ -131,6 +136,9 @@ const char *lgrin_kernel_families(void)
 {
     /* string literals in the order of families[], each after a space; the first space is skipped */
     static const char list[] = ""
+#if LGRIN_HAS_SIMD128
+                               " simd128"
+#endif
 #if LGRIN_HAS_VNNI
                                " vnni"
 #endif

@@ -30,6 +30,8 @@
 #define LGRIN_HAS_SDOT 1
 #elif defined(__aarch64__) && defined(__ARM_NEON)
 #define LGRIN_HAS_NEON 1
+#elif defined(__wasm_simd128__)
+#define LGRIN_HAS_SIMD128 1
 #else
 #define LGRIN_HAS_PORTABLE 1
 #endif
@@ -40,6 +42,11 @@
 #elif defined(__aarch64__) && defined(__ARM_NEON)
 #define LGRIN_HAS_SDOT 1
 #define LGRIN_HAS_NEON 1
+#elif defined(__wasm_simd128__)
+/* WebAssembly has no feature detection inside a module: a build with -msimd128 (lgrin_simd128.wasm)
+ * only instantiates where the engine runs SIMD128, and holds the portable loops as well, to compare */
+#define LGRIN_HAS_SIMD128 1
+#define LGRIN_HAS_PORTABLE 1
 #else
 #define LGRIN_HAS_PORTABLE 1
 #endif
@@ -69,7 +76,7 @@ LGRIN_INTERNAL int lgrin_all_finite(const float *x, uint64_t n);
  * Every family computes the same int8 activations and int8-model logits, bit for bit; float dot products
  * (fp32 files) sum in the family's own order. */
 typedef struct lgrin_kernels {
-    const char *name; /* "vnni", "avx2", "portable", "sdot" or "neon" */
+    const char *name; /* "vnni", "avx2", "portable", "sdot", "neon" or "simd128" */
     /* Y = relu(rq(X Wq + bias)) for `rows` rows of int8 X (row stride ldx) into int8 Y (ldy). x_signed: X
      * may be negative (else it is a ReLU output). xu: rows * R4(in) bytes of scratch, acc: out int32. */
     void (*gemm8)(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s, const int8_t *x,
@@ -97,7 +104,7 @@ typedef struct lgrin_kernels {
 
 /* The family tables this build holds (lgrin_family_*.c: a table is defined where its family is built). */
 extern LGRIN_INTERNAL const lgrin_kernels lgrin_kernels_vnni, lgrin_kernels_avx2, lgrin_kernels_portable,
-    lgrin_kernels_sdot, lgrin_kernels_neon;
+    lgrin_kernels_sdot, lgrin_kernels_neon, lgrin_kernels_simd128;
 
 /* lgrin_dispatch.c: the best family this CPU runs (set by lgrin_load), a family by name (NULL where it is
  * not built or this CPU cannot run it). */

@@ -357,6 +357,7 @@ static void test_helpers(void)
  * library's own detection */
 static int cpu_runs(const char *family)
 {
+    (void)family; /* unused where no family depends on the CPU (WebAssembly) */
 #if defined(__x86_64__) || defined(__i386__)
     if (strcmp(family, "avx2") == 0)
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2");

@@ -174,6 +174,9 @@ def _main(argv: list[str] | None = None) -> int:
     print(f"manifest: {out / 'manifest.json'}")
     for path in kept:
         print(f"third-party library output: {path}")
+    # The folder is served whole: the page reads ../manifest.json and ../samples.npz beside web/.
+    if any("web/index.html" in a.get("bundle", {}) for a in manifest["artifacts"]):
+        print(f"web page: python -m http.server -d {out} 8000, then open http://localhost:8000/web/")
     failed = manifest["failed"]
     if failed:
         names = ", ".join(f"{a['target']}/{a['precision']}" for a in failed)

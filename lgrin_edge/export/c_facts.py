@@ -192,3 +192,9 @@ INPUT_INCLUDED: tuple[str, ...] = _included(INPUT_SOURCES)
 #: The live stream library (LGRIN_STREAM_SOURCES); it links the runtime, front-end and input libraries.
 STREAM_SOURCES: tuple[str, ...] = _cmake_list(_cmake, "LGRIN_STREAM_SOURCES")
 STREAM_INCLUDED: tuple[str, ...] = _included(STREAM_SOURCES)
+#: Every translation unit a program with live streams compiles (runtime, front-end, input, stream), and
+#: every file they include: what lgrin_live, the stream library and the WebAssembly builds are made of.
+STREAM_PROGRAM_SOURCES: tuple[str, ...] = (*SOURCES, *FRONTEND_SOURCES, *INPUT_SOURCES, *STREAM_SOURCES)
+STREAM_PROGRAM_INCLUDED: tuple[str, ...] = tuple(
+    sorted({*INCLUDED, *FRONTEND_INCLUDED, *INPUT_INCLUDED, *STREAM_INCLUDED})
+)

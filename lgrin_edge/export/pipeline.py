@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,11 +106,23 @@ def _listed(manifest: dict | None) -> set[str]:
     for key in ("artifacts", "failed", "skipped"):
         entries = manifest.get(key) if manifest else None
         for entry in entries if isinstance(entries, list) else []:
-            for field_ in ("path", "resolver_header"):
-                value = entry.get(field_) if isinstance(entry, dict) else None
-                if isinstance(value, str) and value:
-                    names.add(value.split("/")[0])
+            paths = entry_files(entry) if isinstance(entry, dict) else {}
+            names |= {path.split("/")[0] for path in paths if path}
     return names
+
+
+def entry_files(entry: dict) -> dict[str, object]:
+    """Every file a manifest entry stands for, path -> its recorded sha256: the artifact, a follow-up's
+    second file (TFLite Micro's resolver header) and the files a bundle holds beside it (the web page)."""
+    files: dict[str, object] = {}
+    if isinstance(entry.get("path"), str):
+        files[entry["path"]] = entry.get("sha256")
+    if isinstance(entry.get("resolver_header"), str):
+        files[entry["resolver_header"]] = entry.get("header_sha256")
+    bundle = entry.get("bundle")
+    if isinstance(bundle, dict):
+        files.update({k: v for k, v in bundle.items() if isinstance(k, str)})
+    return files
 
 
 def own_files(out: Path) -> set[str]:
@@ -452,16 +464,18 @@ def _export_artifact(job: _Job, target: Target, precision: str) -> None:
     name = target.files[precision]
     job.written.add(name)
     path = job.folders.work / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     log(f"export {target.name}/{precision} -> {job.folders.out / name}")
     start = time.time()
     earlier = any((a["target"], a["precision"]) == (target.name, precision) for a in job.unchanged)
     kept = "the earlier file is kept" if earlier else "no file written"
     try:
         info = target.export(ctx, precision, path)
+        bundle = _bundle(path, name, info.pop("bundle", ()))
         place_spec = embed_spec(path, job.spec)
         runner = target.load(path, opts.threads)
         logits = np.asarray(runner(held.x), dtype=np.float32)
-        facts = runner.facts()
+        facts = {**runner.facts(), **_reproduces(target, path, logits, held.x)}
         info = {**info, **facts}
         if facts:
             log("  runtime: " + ", ".join(f"{k} {v}" for k, v in facts.items()))
@@ -472,21 +486,47 @@ def _export_artifact(job: _Job, target: Target, precision: str) -> None:
         return
     result = compare(logits, held.reference, held.y, precision)
     seconds = round(time.time() - start, 2)
+    more = {"bundle": bundle} if bundle else {}
     record = what.record(
-        name, path, target.runtime, result, seconds=seconds, feature_spec=place_spec, info=info
+        name, path, target.runtime, result, seconds=seconds, feature_spec=place_spec, info=info, **more
     )
     if not result["verified"]:
         if opts.keep_unverified:
             (job.folders.stage / UNVERIFIED_DIR).mkdir(exist_ok=True)
-            place(path, job.folders.stage / UNVERIFIED_DIR / name)
-            record["path"] = f"{UNVERIFIED_DIR}/{name}"
+            place(path, job.folders.stage / UNVERIFIED_DIR / path.name)
+            record["path"] = f"{UNVERIFIED_DIR}/{path.name}"
+            record.pop("bundle", None)
         results.failed.append({**record, "kept": kept})
         log(f"  NOT VERIFIED ({kept}): top-1 agreement {result['top1_agreement']:.4f}")
         return
-    place(path, job.folders.stage / name)
+    for file in (name, *bundle):
+        (job.folders.stage / file).parent.mkdir(parents=True, exist_ok=True)
+        place(job.folders.work / file, job.folders.stage / file)
     results.artifacts.append(record)
     if target.sample_logits:
         results.sample_logits[target.sample_logits] = logits
+
+
+def _reproduces(target: Target, path: Path, logits: np.ndarray, x: np.ndarray) -> dict:
+    """Where ``target`` runs another target's file format (``Target.same_as``), how its logits compare
+    with that target's runtime on the same file: bit-identical is what the format promises."""
+    if target.same_as is None:
+        return {}
+    theirs = np.asarray(TARGETS[target.same_as].load(path, 1)(x), dtype=np.float32)
+    same = np.array_equal(logits.view(np.uint32), theirs.view(np.uint32))
+    diff = float(np.max(np.abs(logits - theirs))) if len(x) else 0.0
+    return {
+        f"same_as_{target.same_as}": f"bit-identical on {len(x)} graphs"
+        if same
+        else f"max abs diff {diff:.3g}"
+    }
+
+
+def _bundle(path: Path, name: str, files: Sequence[str]) -> dict[str, str]:
+    """The files an exporter wrote beside ``path`` (named ``name`` in the export folder) that belong to
+    its artifact, as export-folder path -> sha256 (the web target's page, runtime and .wasm files)."""
+    folder = name.rpartition("/")[0]
+    return {f"{folder}/{f}" if folder else f: sha256(path.parent / f) for f in files}
 
 
 def _same_checkpoint(earlier: dict | None, checkpoint: Path, cfg: dict) -> bool:
@@ -541,29 +581,27 @@ def _manifest(
     }
 
 
-def _plain_name(path: object) -> bool:
-    """``path`` names a file directly inside the export folder (a manifest is data, not a command)."""
-    return isinstance(path, str) and path not in ("", ".", "..") and "/" not in path and "\\" not in path
+def _own_path(path: object) -> bool:
+    """``path`` names a file inside the export folder, directly or in one subfolder of it (the web
+    bundle's): a manifest is data, not a command, so nothing else is followed."""
+    if not isinstance(path, str) or "\\" in path:
+        return False
+    parts = path.split("/")
+    return len(parts) <= 2 and all(p not in ("", ".", "..") for p in parts)
 
 
 def _unchanged(out: Path, earlier: dict) -> list[dict]:
-    """The earlier manifest's verified entries whose files in ``out`` are unchanged (same sha256)."""
+    """The earlier manifest's verified entries whose files in ``out`` are all unchanged (same sha256)."""
     entries = earlier.get("artifacts")
     return [
         a
         for a in (entries if isinstance(entries, list) else [])
         if isinstance(a, dict)
         and a.get("verified")
-        and _plain_name(a.get("path"))
-        and (out / a["path"]).is_file()
-        and sha256(out / a["path"]) == a.get("sha256")
-        and (
-            "resolver_header" not in a
-            or (
-                _plain_name(a["resolver_header"])
-                and (out / a["resolver_header"]).is_file()
-                and sha256(out / a["resolver_header"]) == a.get("header_sha256")
-            )
+        and _own_path(a.get("path"))
+        and all(
+            _own_path(name) and (out / name).is_file() and sha256(out / name) == digest
+            for name, digest in entry_files(a).items()
         )
     ]
 
@@ -587,16 +625,14 @@ def keep_earlier(out: Path, stage: Path, earlier: list[dict], placed: set[tuple[
     for a in earlier:
         if (a.get("target"), a.get("precision")) in placed:
             continue
-        files = {a["path"]: a["sha256"]}
-        if "resolver_header" in a:
-            files[a["resolver_header"]] = a["header_sha256"]
+        files = entry_files(a)
         for name in files:
             _carry(out / name, stage / name)
         if all(sha256(stage / name) == digest for name, digest in files.items()):
             kept.append(a)
         else:  # changed since the run began: not part of the new export
-            for name in set(files) - {k.get(f) for k in kept for f in ("path", "resolver_header")}:
-                (stage / name).unlink()
+            for name in set(files) - {n for k in kept for n in entry_files(k)}:
+                (stage / name).unlink(missing_ok=True)
     return kept
 
 

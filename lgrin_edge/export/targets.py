@@ -159,6 +159,12 @@ class Target:
     sensitivity: Callable[[ExportContext], list[dict]] | None = None
     # samples.npz keeps this target's logits under this key (the on-device tests reproduce them).
     sample_logits: str | None = None
+    # False where a call from Python crosses a process boundary that costs more than the model (the web
+    # target's WebDriver round trip): benchmarks time such a runtime where it runs (test_browser.py).
+    host_timed: bool = True
+    # The target whose runtime runs the same file format: this target's logits are compared with it bit
+    # for bit during export (the manifest records the result).
+    same_as: str | None = None
 
     def honours(self, option: str) -> bool:
         """Whether ``option`` (an export option other than the defaults) changes what this target makes."""
@@ -356,6 +362,40 @@ def _c_load(path: Path, threads: int) -> Runner:
     return CModel(path, num_threads=threads)
 
 
+# --- web ----------------------------------------------------------------------------------------------
+
+
+def _web_status() -> tuple[bool, str]:
+    from lgrin_edge.web.browser import chromium_status
+    from lgrin_edge.web.build import wasm_status
+
+    for ok, reason in (wasm_status(), chromium_status()):
+        if not ok:
+            return False, reason
+    return True, ""
+
+
+def _web_export(ctx: ExportContext, precision: str, path: Path) -> dict:
+    """The C target's model file, and beside it the runtime compiled to WebAssembly, its ES module and
+    the live page (``bundle``: the pipeline places and records them with the model file)."""
+    from lgrin_edge.web.build import write_bundle
+
+    info = _c_export(ctx, precision, path)
+    bundle = write_bundle(path.parent)
+    return {
+        **info,
+        "bundle": bundle["files"],
+        "wasm_bytes": bundle["wasm_bytes"],
+        "toolchain": bundle["toolchain"],
+    }
+
+
+def _web_load(path: Path, threads: int) -> Runner:
+    from lgrin_edge.web.runner import WebModel
+
+    return WebModel(path, num_threads=threads)
+
+
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
@@ -421,6 +461,22 @@ TARGETS: dict[str, Target] = {
             export=_c_export,
             load=_c_load,
             sample_logits="logits_c",
+        ),
+        Target(
+            name="web",
+            precisions=("int8",),
+            files={"int8": "web/model_int8.lgrn"},
+            runtime="lgrin-wasm",
+            about="the lgrin C99 runtime compiled to WebAssembly, run in headless Chromium; with the live "
+            "page web/index.html",
+            needs="clang, wasm-ld and wasi-libc (Debian: clang-14 lld-14 wasi-libc); chromium and "
+            "chromium-driver to verify",
+            status=_web_status,
+            export=_web_export,
+            load=_web_load,
+            sample_logits="logits_web",
+            host_timed=False,
+            same_as="c",
         ),
     )
 }

@@ -45,9 +45,8 @@ def live_tool(folder: Path, cc: str | None = None) -> Path:
     compiler = find_compiler(cc)
     if compiler is None:
         raise RuntimeError("no C compiler found: install gcc or clang, or set CC")
-    units = (*f.SOURCES, *f.FRONTEND_SOURCES, *f.INPUT_SOURCES, *f.STREAM_SOURCES)
     sources = [f.EXPORT_DIR / "tools" / name for name in ("lgrin_live.c", "lgrin_wav.c")]
-    sources += [f.EXPORT_DIR / unit for unit in units]
+    sources += [f.EXPORT_DIR / unit for unit in f.STREAM_PROGRAM_SOURCES]
     exe = folder / "lgrin_live"
     include = [f"-I{f.EXPORT_DIR / 'include'}", f"-I{f.EXPORT_DIR / 'src'}"]  # src: lgrin_json.h
     cmd = [compiler, *TOOL_FLAGS, *include, "-o", str(exe), *map(str, sources), "-lm"]

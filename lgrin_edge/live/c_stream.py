@@ -11,17 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from lgrin_edge.cli import UserError
-from lgrin_edge.export.c_facts import (
-    EXPORT_DIR,
-    FRONTEND_INCLUDED,
-    FRONTEND_SOURCES,
-    INCLUDED,
-    INPUT_INCLUDED,
-    INPUT_SOURCES,
-    SOURCES,
-    STREAM_INCLUDED,
-    STREAM_SOURCES,
-)
+from lgrin_edge.export.c_facts import EXPORT_DIR, STREAM_PROGRAM_INCLUDED, STREAM_PROGRAM_SOURCES
 from lgrin_edge.export.c_runtime import CFLAGS as RUNTIME_CFLAGS
 from lgrin_edge.frontend.native import CSpec
 from lgrin_edge.frontend.native_input import CMotionSpec
@@ -71,14 +61,14 @@ class CStreamError(UserError):
 
 def build_library(cc: str | None = None) -> Path:
     """Compile the stream with the runtime, front-end and input libraries into one cached shared library."""
-    units = (*SOURCES, *FRONTEND_SOURCES, *INPUT_SOURCES, *STREAM_SOURCES)
+    units = STREAM_PROGRAM_SOURCES
     return compile_library(
         "lgrin_stream",
         [EXPORT_DIR / src for src in units],
         CFLAGS,
         include=EXPORT_DIR / "include",
         cc=cc,
-        depends=[EXPORT_DIR / f for f in (*INCLUDED, *FRONTEND_INCLUDED, *INPUT_INCLUDED, *STREAM_INCLUDED)],
+        depends=[EXPORT_DIR / f for f in STREAM_PROGRAM_INCLUDED],
     )
 
 

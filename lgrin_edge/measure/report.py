@@ -10,9 +10,10 @@ Beside it, where the JSON holds their benchmarks: summary.md (the README's batch
 with the on-device front-end's cost per hop (benchmarks/test_frontend.py), or the command that measures
 it where the JSON lacks those benchmarks (lgrin_edge/measure/frontend.py), then, where the JSON holds
 them, a live stream's cost per decision hop (benchmarks/test_stream.py), also alone in stream.md
-(lgrin_edge/measure/stream.py). Each markdown
-file begins with a comment naming the commands that wrote it; one that does not is not replaced without
---overwrite.
+(lgrin_edge/measure/stream.py), and the web export's wasm runtime beside onnxruntime-web and LiteRT.js in
+Chromium (benchmarks/test_browser.py), also alone in browser.md (lgrin_edge/measure/browser.py). Each
+markdown file begins with a comment naming the commands that wrote it; one that does not is not replaced
+without --overwrite.
 
 Example: pytest --benchmark-only --benchmark-json=bench.json
          python -m lgrin_edge.measure.report bench.json --out benchmarks/results
@@ -29,6 +30,9 @@ from pathlib import Path
 from lgrin_edge.atomic import write_bytes
 from lgrin_edge.cli import Parser, UserError, run
 from lgrin_edge.measure.accuracy import accuracy_markdown
+from lgrin_edge.measure.browser import FILE as BROWSER_FILE
+from lgrin_edge.measure.browser import KIND as BROWSER
+from lgrin_edge.measure.browser import browser_markdown
 from lgrin_edge.measure.cells import NA, fmt, unverified
 from lgrin_edge.measure.context import FLOOR_SOURCE, header_lines, record, recorded_peak
 from lgrin_edge.measure.frontend import KIND as FRONTEND
@@ -110,12 +114,13 @@ class Bench:
     date: str | None = None
     frontend: list[dict] = field(default_factory=list)
     stream: list[dict] = field(default_factory=list)
+    browser: list[dict] = field(default_factory=list)
 
 
 def load(path: Path) -> Bench:
     """Read and check a pytest-benchmark JSON written by benchmarks/."""
     data = _read(path)
-    rows, floor, kinds = [], Floor(), {"training": [], "seeds": [], FRONTEND: [], STREAM: []}
+    rows, floor, kinds = [], Floor(), {"training": [], "seeds": [], FRONTEND: [], STREAM: [], BROWSER: []}
     for (info, timing), b in zip(_benchmarks(path, data), data["benchmarks"], strict=True):
         kind = info.get("kind")
         if kind in kinds:
@@ -137,7 +142,7 @@ def load(path: Path) -> Bench:
     machine = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
     date = data.get("datetime") if isinstance(data.get("datetime"), str) else None
     trained = kinds["training"], kinds["seeds"]
-    return Bench(rows, floor, *trained, machine, date, kinds[FRONTEND], kinds[STREAM])
+    return Bench(rows, floor, *trained, machine, date, kinds[FRONTEND], kinds[STREAM], kinds[BROWSER])
 
 
 def seeds_markdown(rows: list[dict], seed: object) -> str:
@@ -280,6 +285,10 @@ def outputs(bench: Bench) -> dict[str, str]:
     if streaming:
         text += streaming
         files[STREAM_FILE] = "\n".join(header_lines(bench.machine)) + "\n" + streaming
+    in_browser = browser_markdown(bench.browser)
+    if in_browser:
+        text += in_browser
+        files[BROWSER_FILE] = "\n".join(header_lines(bench.machine)) + "\n" + in_browser
     return {"report.md": text, **files}
 
 
@@ -290,7 +299,8 @@ def _main(argv: list[str] | None = None) -> int:
         "--out",
         type=Path,
         default=Path("benchmarks/results"),
-        help="folder for report.md, pareto.png, summary.md, accuracy.md, c_runtime.md and stream.md",
+        help="folder for report.md, pareto.png, summary.md, accuracy.md, c_runtime.md, stream.md and "
+        "browser.md",
     )
     p.add_argument(
         "--overwrite",
@@ -310,7 +320,9 @@ def _main(argv: list[str] | None = None) -> int:
     for name, text in files.items():
         write_bytes(args.out / name, (head + text).encode())
     print(files["report.md"])
-    left = [n for n in ("summary.md", "accuracy.md", "c_runtime.md", STREAM_FILE) if n not in files]
+    left = [
+        n for n in ("summary.md", "accuracy.md", "c_runtime.md", STREAM_FILE, BROWSER_FILE) if n not in files
+    ]
     print(f"written: {', '.join(str(o) for o in paths)}")
     if left:
         print(f"not written (their benchmarks are not in {args.json}): {', '.join(left)}")

@@ -30,7 +30,7 @@ RUNTIME_NAMES = {
     "tflite-micro": "TensorFlow Lite Micro",
 }
 # The targets whose L-GrIN int8 file test_latency.py times: the candidates for "fastest runtime".
-INT8_TARGETS = tuple(name for name, t in TARGETS.items() if "int8" in t.precisions)
+INT8_TARGETS = tuple(name for name, t in TARGETS.items() if "int8" in t.precisions and t.host_timed)
 # (benchmark file, its -k selection); a selection ends with "]" so that "-1]" (batch 1) is not "-16]"
 Source = tuple[str, str]
 

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from lgrin_edge.atomic import file_sha256
 from lgrin_edge.export.__main__ import main
 from lgrin_edge.export.pipeline import ExportOptions, ExportSetupError, check_options, run_export
 from lgrin_edge.export.targets import TARGETS
@@ -80,6 +81,38 @@ def test_one_target_at_a_time_builds_one_manifest(tiny_run, tmp_path):
     assert main(["--checkpoint", str(tiny_run), "--target", "c", "--out", str(tmp_path)]) == 0
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert {a["target"] for a in manifest["artifacts"]} == {"onnx", "c"}
+
+
+def test_a_bundle_is_kept_whole_by_an_export_of_another_target(tiny_run, tmp_path):
+    """The web target's page, runtime and .wasm files belong to its entry: a later export of another
+    target carries them all; once one of them changed, the entry and its folder are not carried."""
+    ok, reason = TARGETS["web"].status()
+    if not ok:
+        pytest.skip(f"web cannot run here: {reason}")
+    assert main(["--checkpoint", str(tiny_run), "--target", "web", "--out", str(tmp_path)]) == 0
+    (web,) = json.loads((tmp_path / "manifest.json").read_text())["artifacts"]
+    assert "web/index.html" in web["bundle"] and "web/lgrin_simd128.wasm" in web["bundle"]
+    assert web["info"]["same_as_c"].startswith("bit-identical")
+    assert main(["--checkpoint", str(tiny_run), "--target", "onnx", "--out", str(tmp_path)]) == 0
+    kept = [
+        a for a in json.loads((tmp_path / "manifest.json").read_text())["artifacts"] if a["target"] == "web"
+    ]
+    assert kept == [web]
+    assert all(
+        file_sha256(tmp_path / f) == d for f, d in {web["path"]: web["sha256"], **web["bundle"]}.items()
+    )
+    (tmp_path / "web" / "index.html").write_text("changed")
+    assert main(["--checkpoint", str(tiny_run), "--target", "c", "--out", str(tmp_path)]) == 0
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert "web" not in {a["target"] for a in manifest["artifacts"]} and not (tmp_path / "web").exists()
+
+
+def test_a_manifest_path_names_a_file_inside_the_export_folder_only():
+    from lgrin_edge.export.pipeline import _own_path
+
+    assert _own_path("model_int8.onnx") and _own_path("web/index.html")
+    for bad in ("", ".", "..", "../x", "/etc/passwd", "web/../../x", "a/b/c", "web\\x", None, 3):
+        assert not _own_path(bad), bad
 
 
 def test_a_run_retrained_in_the_same_folder_keeps_nothing_of_the_earlier_export(tmp_path):
@@ -292,6 +325,7 @@ def test_an_export_folder_may_hold_only_what_an_export_writes(exported, tmp_path
     out, manifest = exported
     own = own_files(out)
     assert {p.name for p in out.iterdir()} <= own
-    assert {a["path"] for a in manifest["artifacts"]} | {"manifest.json", "samples.npz", EXPORT_LOG} <= own
+    tops = {a["path"].split("/")[0] for a in manifest["artifacts"]}  # the web bundle is a folder
+    assert tops | {"manifest.json", "samples.npz", EXPORT_LOG} <= own
     assert "notes.txt" not in own
     assert list(out.parent.glob(f".{out.name}.*")) == []  # no stage, lock or holder left beside it

@@ -56,6 +56,18 @@ LGRIN_KERNEL float lgrin_dotq8f(const int8_t *q, const float *x, uint32_t n)
     }
     vst1q_f32(p, lo);
     vst1q_f32(p + 4, hi);
+#elif LGRIN_SIMD128
+    v128_t lo = wasm_f32x4_splat(0.0f), hi = lo;
+    for (; k + 8u <= n; k += 8u) {
+        const v128_t w = wasm_i16x8_load8x8(q + k);
+        v128_t wl = wasm_i32x4_extend_low_i16x8(w), wh = wasm_i32x4_extend_high_i16x8(w);
+        LGRIN_OPAQUE(wl);
+        LGRIN_OPAQUE(wh);
+        lo = wasm_f32x4_add(lo, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wl), wasm_v128_load(x + k)));
+        hi = wasm_f32x4_add(hi, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wh), wasm_v128_load(x + k + 4)));
+    }
+    wasm_v128_store(p, lo);
+    wasm_v128_store(p + 4, hi);
 #endif
     for (; k + 8u <= n; k += 8u)
         for (j = 0; j < 8u; j++) p[j] += (float)q[k + j] * x[k + j];

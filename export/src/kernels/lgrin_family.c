@@ -11,7 +11,10 @@
 #include "lgrin_graph.c"
 #include "lgrin_dense.c"
 
-#if LGRIN_VNNI
+#if LGRIN_SIMD128
+#define LGRIN_FAMILY_NAME "simd128"
+#define LGRIN_FAMILY_TABLE lgrin_kernels_simd128
+#elif LGRIN_VNNI
 #define LGRIN_FAMILY_NAME "vnni"
 #define LGRIN_FAMILY_TABLE lgrin_kernels_vnni
 #elif LGRIN_AVX2

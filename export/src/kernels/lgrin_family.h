@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright 2026 The lgrin-edge authors */
 /* lgrin_family.h - what the kernel files see of the family they are compiled for (one of
- * LGRIN_FAMILY_VNNI, _AVX2, _PORTABLE, _SDOT, _NEON, defined by the lgrin_family_*.c file that includes
+ * LGRIN_FAMILY_VNNI, _AVX2, _PORTABLE, _SDOT, _NEON, _SIMD128, defined by the lgrin_family_*.c file that includes
  * kernels/lgrin_family.c). From here on every function is compiled for the family's instruction set:
  * LGRIN_TARGET_BEGIN opens a target pragma that kernels/lgrin_family.c closes. */
 #ifndef LGRIN_FAMILY_H
@@ -29,6 +29,9 @@
 #elif defined(LGRIN_FAMILY_NEON)
 #define LGRIN_FAMILY_BUILT LGRIN_HAS_NEON
 #define LGRIN_NEON 1
+#elif defined(LGRIN_FAMILY_SIMD128)
+#define LGRIN_FAMILY_BUILT LGRIN_HAS_SIMD128 /* no target pragma: the whole build has -msimd128 */
+#define LGRIN_SIMD128 1
 #elif defined(LGRIN_FAMILY_PORTABLE)
 #define LGRIN_FAMILY_BUILT LGRIN_HAS_PORTABLE
 #else
@@ -46,6 +49,9 @@
 #ifndef LGRIN_SDOT
 #define LGRIN_SDOT 0
 #endif
+#ifndef LGRIN_SIMD128
+#define LGRIN_SIMD128 0
+#endif
 
 #if LGRIN_FAMILY_BUILT
 /* compiler intrinsics headers: no library code is linked. Included before the target pragma, so that
@@ -55,6 +61,9 @@
 #endif
 #if LGRIN_NEON
 #include <arm_neon.h>
+#endif
+#if LGRIN_SIMD128
+#include <wasm_simd128.h>
 #endif
 
 /* _Pragma with the target string expanded first (a macro argument that is not stringised is expanded) */
@@ -94,6 +103,14 @@ LGRIN_ALWAYS_INLINE __m512i load16x8(const int8_t *p, __mmask16 k) /* 16 int8 wi
 {
     return _mm512_cvtepi8_epi32(_mm512_castsi512_si128(_mm512_maskz_loadu_epi8((__mmask64)k, p)));
 }
+#endif
+
+#if LGRIN_SIMD128
+/* clang 14 rewrites some SIMD128 sequences into forms it then lowers lane by lane to scalar code: a splat
+ * hoisted out of a loop no longer feeds a widening multiply or a shift as one instruction, and int16
+ * lanes widened to int32 and converted to float become eight scalar conversions. An empty volatile asm
+ * statement, which stays where it is written, hides where a value comes from. */
+#define LGRIN_OPAQUE(v) __asm__ __volatile__("" : "+r"(v))
 #endif
 
 #if LGRIN_SDOT

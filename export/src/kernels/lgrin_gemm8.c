@@ -6,8 +6,8 @@
  * weights are stored in groups of four inputs, (in/4, out, 4), in zero-padded to a multiple of four:
  * each 32-bit word holds one output's weights for four consecutive inputs, the operand of dot-product
  * instructions (x86 VNNI vpdpbusd; Arm sdot). AVX-512 VNNI runs tiles of four rows by 64 outputs, AVX2
- * and NEON tiles of four rows by 8 outputs; the portable loop reads the same layout. All give the same
- * integers. */
+ * and NEON tiles of four rows by 8 outputs, WebAssembly SIMD128 four rows by 4 outputs; the portable loop
+ * reads the same layout. All give the same integers. */
 #include "lgrin_requant.h"
 
 #if LGRIN_VNNI
@@ -354,6 +354,132 @@ static void gemm8_neon(const int8_t *w4, const int32_t *bias, const int32_t *m, 
 }
 #endif
 
+#if LGRIN_SIMD128
+/* SIMD128 shifts all lanes by one count, so here the lanes are rows: a vector of four rows of one output
+ * shares its m and s (rq4w). The rows go into xu in blocks of four, word k of each row of a block side by
+ * side (16 bytes per k; 4 nr bytes for a last block of nr < 4 rows), zero-padded past `in`. */
+static void interleave_rows(const int8_t *x, uint32_t ldx, uint32_t rows, uint32_t in, uint8_t *xu)
+{
+    const uint32_t n4 = LGRIN_ROUND_UP(in, 4u) / 4u;
+    uint32_t i, k, j;
+    for (i = 0; i < rows; i++) {
+        const uint32_t b = i & ~3u, nr = rows - b < 4u ? rows - b : 4u;
+        const int8_t *xi = x + (size_t)i * ldx;
+        uint8_t *d = xu + (size_t)b * 4u * n4 + 4u * (i - b);
+        for (k = 0; k < n4; k++, d += 4u * nr) {
+            if (4u * k + 4u <= in)
+                wasm_v128_store32_lane(d, wasm_v128_load32_zero(xi + 4u * k), 0);
+            else
+                for (j = 0; j < 4u; j++) d[j] = 4u * k + j < in ? (uint8_t)xi[4u * k + j] : 0u;
+        }
+    }
+}
+
+/* word k of the nr rows of a block, zeros in the lanes of missing rows */
+LGRIN_ALWAYS_INLINE v128_t load_block(const uint8_t *p, uint32_t nr)
+{
+    v128_t v;
+    if (nr == 4u) return wasm_v128_load(p);
+    if (nr == 1u) return wasm_v128_load32_zero(p);
+    v = wasm_v128_load64_zero(p);
+    return nr == 3u ? wasm_v128_load32_lane(p + 8, v, 2) : v;
+}
+
+/* One output's four rows (lo = 0, the MLP's ReLU). l holds rows 0 and 1, h rows 2 and 3, each row as two
+ * partial sums (inputs 0, 1 and 2, 3 of every group of four): the pairs meet here. */
+LGRIN_ALWAYS_INLINE v128_t put_rows(v128_t l, v128_t h, const int32_t *bias, const int32_t *m, const int32_t *s,
+                                    uint32_t o)
+{
+    const v128_t a = wasm_i32x4_add(wasm_i32x4_shuffle(l, h, 0, 2, 4, 6), wasm_i32x4_shuffle(l, h, 1, 3, 5, 7));
+    return rq4w(wasm_i32x4_add(a, wasm_i32x4_splat(bias[o])), wasm_i32x4_splat(m[o]), s[o], wasm_i32x4_splat(0));
+}
+
+/* Four outputs of the nr rows of one block. i32x4.dot multiplies int16 pairs and adds each pair: the
+ * block's word k widened to int16 (rows 0, 1 low; 2, 3 high) against one output's four weights, twice. */
+LGRIN_ALWAYS_INLINE void tile_w4x4(const uint8_t *xb, uint32_t nr, uint32_t n4, const int8_t *w4, uint32_t out,
+                                   uint32_t o0, const int32_t *bias, const int32_t *m, const int32_t *s, int8_t *y,
+                                   uint32_t ldy)
+{
+    v128_t l0 = wasm_i32x4_splat(0), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0, r;
+    uint32_t k;
+    for (k = 0; k < n4; k++) {
+        const v128_t b = load_block(xb + 4u * nr * k, nr);
+        const v128_t xl = wasm_i16x8_extend_low_i8x16(b), xh = wasm_i16x8_extend_high_i8x16(b);
+        const int8_t *wk = w4 + (size_t)k * 4u * out + 4u * o0;
+#define W_OUT(c, l, h)                                                                                     \
+    do {                                                                                                   \
+        const v128_t w = wasm_i16x8_extend_low_i8x16(wasm_v128_load32_splat(wk + 4 * (c)));                \
+        l = wasm_i32x4_add(l, wasm_i32x4_dot_i16x8(xl, w));                                                \
+        h = wasm_i32x4_add(h, wasm_i32x4_dot_i16x8(xh, w));                                                \
+    } while (0)
+        W_OUT(0, l0, h0);
+        W_OUT(1, l1, h1);
+        W_OUT(2, l2, h2);
+        W_OUT(3, l3, h3);
+#undef W_OUT
+    }
+    /* [output 0: rows 0..3 | output 1 | 2 | 3] as bytes, transposed to [row 0: outputs 0..3 | row 1 | ...] */
+    r = narrow16(put_rows(l0, h0, bias, m, s, o0), put_rows(l1, h1, bias, m, s, o0 + 1u),
+                 put_rows(l2, h2, bias, m, s, o0 + 2u), put_rows(l3, h3, bias, m, s, o0 + 3u));
+    r = wasm_i8x16_shuffle(r, r, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    wasm_v128_store32_lane(y + o0, r, 0);
+    if (nr > 1u) wasm_v128_store32_lane(y + ldy + o0, r, 1);
+    if (nr > 2u) wasm_v128_store32_lane(y + 2u * ldy + o0, r, 2);
+    if (nr > 3u) wasm_v128_store32_lane(y + 3u * ldy + o0, r, 3);
+}
+
+/* the full blocks and the last one as functions of their own: the block load is chosen once */
+static void block_full(const uint8_t *xb, uint32_t n4, const int8_t *w4, uint32_t out, const int32_t *bias,
+                       const int32_t *m, const int32_t *s, int8_t *y, uint32_t ldy)
+{
+    uint32_t o0;
+    for (o0 = 0; o0 < out; o0 += 4u) tile_w4x4(xb, 4u, n4, w4, out, o0, bias, m, s, y, ldy);
+}
+
+static void block_part(const uint8_t *xb, uint32_t nr, uint32_t n4, const int8_t *w4, uint32_t out,
+                       const int32_t *bias, const int32_t *m, const int32_t *s, int8_t *y, uint32_t ldy)
+{
+    uint32_t o0;
+    for (o0 = 0; o0 < out; o0 += 4u) tile_w4x4(xb, nr, n4, w4, out, o0, bias, m, s, y, ldy);
+}
+
+/* A last block of one row, which tile_w4x4 would compute at the cost of four: lanes are outputs here,
+ * the row's word k broadcast against four outputs' weights, and the per-output rq() scalar (through acc). */
+static void row_w(const uint8_t *xw, uint32_t n4, const int8_t *w4, uint32_t out, const int32_t *bias,
+                  const int32_t *m, const int32_t *s, int8_t *y, int32_t *acc)
+{
+    uint32_t o0, k;
+    for (o0 = 0; o0 < out; o0 += 4u) {
+        v128_t a0 = wasm_i32x4_splat(0), a1 = a0;
+        for (k = 0; k < n4; k++) {
+            const v128_t x = wasm_i16x8_extend_low_i8x16(wasm_v128_load32_splat(xw + 4u * k));
+            const v128_t w = wasm_v128_load(w4 + (size_t)k * 4u * out + 4u * o0);
+            a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w), x));
+            a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w), x));
+        }
+        a0 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 2, 4, 6), wasm_i32x4_shuffle(a0, a1, 1, 3, 5, 7));
+        wasm_v128_store(acc + o0, wasm_i32x4_add(a0, wasm_v128_load(bias + o0)));
+    }
+    for (o0 = 0; o0 < out; o0++) y[o0] = (int8_t)rq(acc[o0], m[o0], s[o0], 0);
+}
+
+/* int8 times int8 in either sign: no offset for a signed input */
+static void gemm8_simd128(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s,
+                          const int8_t *x, uint32_t ldx, uint32_t rows, uint32_t in, uint32_t out, int8_t *y,
+                          uint32_t ldy, uint8_t *xu, int32_t *acc)
+{
+    const uint32_t n4 = LGRIN_ROUND_UP(in, 4u) / 4u;
+    uint32_t r;
+    interleave_rows(x, ldx, rows, in, xu);
+    for (r = 0; r + 4u <= rows; r += 4u)
+        block_full(xu + (size_t)r * 4u * n4, n4, w4, out, bias, m, s, y + (size_t)r * ldy, ldy);
+    if (r + 1u == rows)
+        row_w(xu + (size_t)r * 4u * n4, n4, w4, out, bias, m, s, y + (size_t)r * ldy, acc);
+    else if (r < rows)
+        block_part(xu + (size_t)r * 4u * n4, rows - r, n4, w4, out, bias, m, s, y + (size_t)r * ldy, ldy);
+}
+#endif
+
 /* The portable loop: any out, and the vector families' fallback for widths their tiles do not cover. */
 static void gemm8_portable(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s,
                            const int8_t *x, uint32_t ldx, uint32_t rows, uint32_t in, uint32_t out, int8_t *y,
@@ -398,6 +524,11 @@ LGRIN_KERNEL void lgrin_gemm8(const int8_t *w4, const int32_t *bias, const int32
 #elif LGRIN_NEON
     if (out % 8u == 0) {
         gemm8_neon(w4, bias, m, s, x, ldx, rows, in, out, y, ldy, xu);
+        return;
+    }
+#elif LGRIN_SIMD128
+    if (out % 4u == 0) {
+        gemm8_simd128(w4, bias, m, s, x, ldx, rows, in, out, y, ldy, xu, acc);
         return;
     }
 #endif

@@ -23,6 +23,59 @@ LGRIN_ALWAYS_INLINE __m256i load8x8(const int8_t *p) /* 8 int8 widened to int32 
 }
 #endif
 
+#if LGRIN_SIMD128
+/* the first w (4, 8 or 16) bytes at p, zeros after */
+LGRIN_ALWAYS_INLINE v128_t load_w(const void *p, uint32_t w)
+{
+    return w == 4u ? wasm_v128_load32_zero(p) : w == 8u ? wasm_v128_load64_zero(p) : wasm_v128_load(p);
+}
+
+/* Features f0 .. f0 + w - 1 (w = 4, 8 or 16) of one row of relu(A) @ H, two nonzero columns j, k at a
+ * time: their bytes interleaved and widened to int16, so that i32x4.dot adds a_j h_j[f] + a_k h_k[f] in
+ * lane f (an odd last column meets itself with weight 0). */
+LGRIN_ALWAYS_INLINE void adj_cols(int32_t *acc, const int8_t *adj, const int8_t *h, size_t F, const uint32_t *nz,
+                                  uint32_t n, size_t f0, uint32_t w)
+{
+    v128_t s0 = wasm_i32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+    uint32_t t;
+    for (t = 0; t < n; t += 2u) {
+        const uint32_t j = nz[t], k = t + 1u < n ? nz[t + 1u] : j;
+        const uint32_t ak = t + 1u < n ? (uint16_t)adj[k] : 0u;
+        const v128_t a = wasm_i32x4_splat((int32_t)((uint16_t)adj[j] | ak << 16));
+        const v128_t u = load_w(h + (size_t)j * F + f0, w), v = load_w(h + (size_t)k * F + f0, w);
+        const v128_t z = wasm_i8x16_shuffle(u, v, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        s0 = wasm_i32x4_add(s0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(z), a));
+        if (w > 4u) s1 = wasm_i32x4_add(s1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(z), a));
+        if (w > 8u) {
+            const v128_t zh = wasm_i8x16_shuffle(u, v, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            s2 = wasm_i32x4_add(s2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(zh), a));
+            s3 = wasm_i32x4_add(s3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(zh), a));
+        }
+    }
+    wasm_v128_store(acc + f0, s0);
+    if (w > 4u) wasm_v128_store(acc + f0 + 4, s1);
+    if (w > 8u) {
+        wasm_v128_store(acc + f0 + 8, s2);
+        wasm_v128_store(acc + f0 + 12, s3);
+    }
+}
+
+/* row[f] = max_k h[nbr[k]][f] for the w (4, 8 or 16) features from f0, in one register */
+LGRIN_ALWAYS_INLINE void max_cols(int8_t *row, const int8_t *h, const int32_t *nbr, uint32_t K, size_t F, size_t f0,
+                                  uint32_t w)
+{
+    v128_t r = load_w(h + (size_t)nbr[0] * F + f0, w);
+    uint32_t k;
+    for (k = 1; k < K; k++) r = wasm_i8x16_max(r, load_w(h + (size_t)nbr[k] * F + f0, w));
+    if (w == 16u)
+        wasm_v128_store(row + f0, r);
+    else if (w == 8u)
+        wasm_v128_store64_lane(row + f0, r, 0);
+    else
+        wasm_v128_store32_lane(row + f0, r, 0);
+}
+#endif
+
 /* relu(A) is often sparse, so the nonzero columns are listed first (in nz). */
 LGRIN_KERNEL void lgrin_adj_row(int32_t *restrict acc, const int8_t *adj, const int8_t *restrict h, uint32_t M, size_t F,
                    uint32_t *nz)
@@ -68,6 +121,10 @@ LGRIN_KERNEL void lgrin_adj_row(int32_t *restrict acc, const int8_t *adj, const 
         _mm256_storeu_si256((__m256i *)(acc + f0 + 16), s2);
         _mm256_storeu_si256((__m256i *)(acc + f0 + 24), s3);
     }
+#elif LGRIN_SIMD128
+    for (; f0 + 16u <= F; f0 += 16u) adj_cols(acc, adj, h, F, nz, n, f0, 16u);
+    if (f0 + 8u <= F) adj_cols(acc, adj, h, F, nz, n, f0, 8u), f0 += 8u;
+    if (f0 + 4u <= F) adj_cols(acc, adj, h, F, nz, n, f0, 4u), f0 += 4u;
 #endif
     for (f = f0; f < F; f++) acc[f] = 0;
     for (t = 0; t < n; t++) {
@@ -112,6 +169,10 @@ LGRIN_KERNEL void lgrin_maxpool_row(int8_t *restrict row, const int8_t *restrict
             r = _mm256_max_epi8(r, _mm256_loadu_si256((const __m256i *)(h + (size_t)nbr[k] * F + f0)));
         _mm256_storeu_si256((__m256i *)(row + f0), r);
     }
+#elif LGRIN_SIMD128
+    for (; f0 + 16u <= F; f0 += 16u) max_cols(row, h, nbr, K, F, f0, 16u);
+    if (f0 + 8u <= F) max_cols(row, h, nbr, K, F, f0, 8u), f0 += 8u;
+    if (f0 + 4u <= F) max_cols(row, h, nbr, K, F, f0, 4u), f0 += 4u;
 #endif
     for (f = f0; f < F; f++) row[f] = h[(size_t)nbr[0] * F + f];
     for (k = 1; k < K; k++) {
@@ -180,9 +241,21 @@ LGRIN_KERNEL void lgrin_weighted_pool(float *restrict gp, const float *p, const 
         _mm512_mask_storeu_ps(gp + f, k, v);
     }
 #else
-    for (f = 0; f < F; f++) gp[f] = 0.0f;
+    size_t f0 = 0;
+#if LGRIN_SIMD128
+    for (; f0 + 4u <= F; f0 += 4u) { /* four features in a register over all nodes; the tail below */
+        v128_t v = wasm_f32x4_splat(0.0f);
+        for (i = 0; i < M; i++) {
+            v128_t x = wasm_i32x4_extend_low_i16x8(wasm_i16x8_extend_low_i8x16(load_w(h + (size_t)i * F + f0, 4u)));
+            LGRIN_OPAQUE(x); /* keeps the conversion one instruction */
+            v = wasm_f32x4_add(v, wasm_f32x4_mul(wasm_f32x4_splat(p[i]), wasm_f32x4_convert_i32x4(x)));
+        }
+        wasm_v128_store(gp + f0, v);
+    }
+#endif
+    for (f = f0; f < F; f++) gp[f] = 0.0f;
     for (i = 0; i < M; i++)
-        for (f = 0; f < F; f++) gp[f] += p[i] * (float)h[(size_t)i * F + f];
+        for (f = f0; f < F; f++) gp[f] += p[i] * (float)h[(size_t)i * F + f];
 #endif
 }
 

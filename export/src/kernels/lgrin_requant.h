@@ -104,4 +104,31 @@ LGRIN_ALWAYS_INLINE void store8n(int8_t *y, int32x4_t r0, int32x4_t r1)
 }
 #endif
 
+#if LGRIN_SIMD128
+/* rq() on four lanes sharing m and s, clamped to lo..127 (lo > -128): SIMD128 shifts every lane by one
+ * count, so callers put values of one requantisation side by side. |acc| m is a product of unsigned
+ * 32-bit lanes (i32x4.abs leaves INT32_MIN as 2^31 unsigned), the sign comes from acc alone (the loader
+ * allows no negative m), and a nonzero upper half saturates the low one. */
+LGRIN_ALWAYS_INLINE v128_t rq4w(v128_t acc, v128_t mv, int32_t s, v128_t lo)
+{
+    const v128_t a = wasm_i32x4_abs(acc), half = wasm_i64x2_splat((int64_t)1 << (s - 1));
+    uint32_t sh = (uint32_t)s;
+    v128_t pl, ph, big, u, neg;
+    LGRIN_OPAQUE(mv);
+    LGRIN_OPAQUE(sh);
+    pl = wasm_u64x2_shr(wasm_i64x2_add(wasm_u64x2_extmul_low_u32x4(a, mv), half), sh);
+    ph = wasm_u64x2_shr(wasm_i64x2_add(wasm_u64x2_extmul_high_u32x4(a, mv), half), sh);
+    big = wasm_i32x4_ne(wasm_i32x4_shuffle(pl, ph, 1, 3, 5, 7), wasm_i32x4_splat(0));
+    u = wasm_u32x4_min(wasm_v128_or(wasm_i32x4_shuffle(pl, ph, 0, 2, 4, 6), big), wasm_i32x4_splat(127));
+    neg = wasm_i32x4_lt(acc, wasm_i32x4_splat(0));
+    return wasm_i32x4_max(wasm_i32x4_sub(wasm_v128_xor(u, neg), neg), lo);
+}
+
+/* sixteen int32 lanes already within -128..127 as int8, in order */
+LGRIN_ALWAYS_INLINE v128_t narrow16(v128_t r0, v128_t r1, v128_t r2, v128_t r3)
+{
+    return wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(r0, r1), wasm_i16x8_narrow_i32x4(r2, r3));
+}
+#endif
+
 #endif /* LGRIN_REQUANT_H */

@@ -1,0 +1,1 @@
+"""The web target: the C runtime in WebAssembly, its page, the browser that verifies it."""
