@@ -22,6 +22,7 @@ from safetensors.torch import load_file, save_file
 
 from lgrin_edge import __version__
 from lgrin_edge.atomic import atomic_path, file_sha256, write_json
+from lgrin_edge.baselines import BASELINES, not_a_graph_model
 from lgrin_edge.cli import UserError
 from lgrin_edge.models import GraphModel, create_model
 from lgrin_edge.spec import FeatureSpec, SpecError, of_config
@@ -142,6 +143,8 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[GraphModel, 
     """Rebuild the model from config.json and load its weights; mismatches raise CheckpointError."""
     path = run_folder(path)
     cfg = read_config(path)
+    if cfg["model"] in BASELINES:
+        raise CheckpointError(f"{path}: {not_a_graph_model(cfg['model'])}")
     weights = check_file(path, cfg, WEIGHTS)
     try:
         model = create_model(cfg["model"], **cfg["config"])

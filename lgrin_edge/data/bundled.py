@@ -77,17 +77,24 @@ def bundled_spec(name: str, classes: list[str]) -> FeatureSpec:
     )
 
 
-def load_bundled(name: str) -> SequenceDataset:
-    """Load a bundled dataset; train and test are concatenated and marked by ``is_test``."""
+def read_aeon_splits(aeon_name: str) -> tuple[list[np.ndarray], list[str], list[bool]]:
+    """aeon's classification problem ``aeon_name``, train then test: (time, channels) float32 sequences,
+    their labels as text, and whether each is a test sequence."""
     from aeon.datasets import load_classification
 
-    aeon_name, description = BUNDLED[name]
     seqs, labels, is_test = [], [], []
     for split in ("train", "test"):
         x, y = load_classification(aeon_name, split=split)
         seqs.extend(np.asarray(s, dtype=np.float32).T for s in x)  # aeon gives (channels, time)
         labels.extend(str(v) for v in y)
         is_test.extend([split == "test"] * len(y))
+    return seqs, labels, is_test
+
+
+def load_bundled(name: str) -> SequenceDataset:
+    """Load a bundled dataset; train and test are concatenated and marked by ``is_test``."""
+    aeon_name, description = BUNDLED[name]
+    seqs, labels, is_test = read_aeon_splits(aeon_name)
     classes = sorted(set(labels))
     x, lengths = pad_sequences(seqs)
     return SequenceDataset(

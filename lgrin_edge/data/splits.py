@@ -14,6 +14,10 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from lgrin_edge.data.dataset import DatasetError, SequenceDataset
 
+# What a k-fold run keeps as its held-out data (eval.npz): the final model's validation split, since the
+# folds' test data belong to models it did not keep. The export reads the words to say so.
+FINAL_VALIDATION = "validation split of the final model"
+
 
 @dataclass(frozen=True)
 class Fold:

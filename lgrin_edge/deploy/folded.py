@@ -5,6 +5,9 @@ neighbour table, the input normalisation as a scale and shift, the pooling weigh
 package (numpy reference, int8 quantiser and simulator, torch module, XNNPACK and LiteRT forms) and the
 C runtime's model file (export/c_runtime.py) are all made from a :class:`FoldedLGrIN`.
 
+:class:`GraphCost` states what the graph's 1-hop max pool costs in each form (K against the edges) and
+warns where one hub row would make a form's cost grow with K x M.
+
 Shapes: M nodes, P input features, C classes, K the largest neighbour count; F_l is the width of the
 node features entering layer l (F_0 = P) and eta the widths of a layer's branches.
 """
@@ -23,6 +26,13 @@ if TYPE_CHECKING:
     from lgrin_edge.models.lgrin import LGrIN
 
 POOLINGS = ("learned", "max", "mean")
+# One gather costs about as much as copying this many extra rows (fixed per-operator cost of leaving and
+# re-entering the XNNPACK delegate); degree groups are merged while that is cheaper. Measured: 20 rows
+# gave 547 gathered rows in 4 groups on BasicMotions (exact groups: 493 rows in 10, slower).
+GATHER_COST_ROWS = 20
+# What one more run of the XNNPACK form's max pool (a selection product and a max_pool2d) is taken to
+# cost, in selected rows: a fixed-width table that is this close to the edges stays one run.
+SEGMENT_COST_ROWS = 20
 
 
 class FoldError(ValueError):
@@ -45,6 +55,49 @@ def neighbour_table(adj: np.ndarray) -> np.ndarray:
     """(M, K) int32 neighbour table of relu(A): :func:`neighbour_lists` padded to the largest degree K."""
     lists = neighbour_lists(np.asarray(adj))
     return pad_rows(lists, max(len(row) for row in lists))
+
+
+def degree_groups(degrees: list[int], cost: int = GATHER_COST_ROWS) -> list[tuple[int, int]]:
+    """Split nodes sorted by ``degrees`` (ascending) into contiguous groups, each padded to its largest
+    degree, minimising gathered rows + ``cost`` per group. Returns (size, degree) per group."""
+    n = len(degrees)
+    best = [0] + [None] * n  # best[j]: cheapest split of the first j nodes
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(j):
+            total = best[i] + (j - i) * degrees[j - 1] + cost
+            if best[j] is None or total < best[j]:
+                best[j], cut[j] = total, i
+    return _split(cut, lambda a, b: degrees[b - 1])
+
+
+def degree_segments(degrees: list[int], cost: int = SEGMENT_COST_ROWS) -> list[tuple[int, int]]:
+    """Split nodes 0..M-1, in their own order, into runs each padded to its own largest degree, minimising
+    padded rows + ``cost`` per run. Returns (size, width) per run; [(M, K)] is the fixed-width table.
+
+    Keeping the order lets a form concatenate the runs' max pools as they come (no relabelling); a hub row
+    becomes a run of its own instead of setting the width of every row."""
+    n = len(degrees)
+    best = [0] + [None] * n
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        width = 0
+        for i in range(j - 1, -1, -1):
+            width = max(width, degrees[i])
+            total = best[i] + (j - i) * width + cost
+            if best[j] is None or total < best[j]:
+                best[j], cut[j] = total, i
+    return _split(cut, lambda a, b: max(degrees[a:b]))
+
+
+def _split(cut: list[int], width) -> list[tuple[int, int]]:
+    """(size, width(start, end)) of the runs a dynamic programme's ``cut`` (start of the run ending at j)
+    gives, first to last."""
+    runs, j = [], len(cut) - 1
+    while j > 0:
+        runs.append((j - cut[j], int(width(cut[j], j))))
+        j = cut[j]
+    return runs[::-1]
 
 
 @dataclass(frozen=True, eq=False)
@@ -287,7 +340,7 @@ def fold_lgrin(model: LGrIN) -> FoldedLGrIN:
     return FoldedLGrIN(
         in_scale=array(model.norm.scale),
         in_shift=array(model.norm.shift),
-        adj=array(model.adj.detach().float().relu()),
+        adj=array(model.graph().detach().float()),
         layers=layers,
         pooling=cfg["pooling"],
         inception=cfg["inception"],
@@ -298,3 +351,114 @@ def fold_lgrin(model: LGrIN) -> FoldedLGrIN:
 
 def _linears(branch) -> list:
     return [branch.fc1, branch.fc2] if hasattr(branch, "fc1") else [branch.fc]
+
+
+# A form whose max pool reads more than this many neighbour rows per edge is named in a warning.
+WARN_FACTOR = 4.0
+# A row is a hub when its degree exceeds this many times the median degree.
+HUB_FACTOR = 2.0
+# The forms of the 1-hop max pool a file computes (export/targets.py: Target.graph_form): the fixed-width
+# table (K x M rows), the LiteRT form's degree groups (litert.py), the XNNPACK form's runs (xnnpack.py).
+GRAPH_FORMS = ("table", "litert", "xnnpack")
+
+
+@dataclass(frozen=True)
+class GraphCost:
+    """The degrees of a folded graph and what its 1-hop max pool costs in each form, in neighbour rows
+    read per layer (each F values; the XNNPACK form's rows are dot products over the M nodes, so its
+    constants and work are M times its rows). ``edges``, the sum of degrees, is what a max over each
+    node's own neighbours reads; a form's rows over the edges is the share it wastes on padding."""
+
+    degrees: tuple[int, ...]
+    rows: dict[str, int]
+
+    @classmethod
+    def of(cls, adj: np.ndarray) -> GraphCost:
+        lists = neighbour_lists(np.asarray(adj))
+        degrees = [len(row) for row in lists]
+        rest = sorted(len(row) for i, row in enumerate(lists) if row.tolist() != [i])  # self-only: sliced
+        rows = {
+            "table": max(degrees) * len(degrees),
+            "litert": sum(size * width for size, width in degree_groups(rest)),
+            "xnnpack": sum(size * width for size, width in degree_segments(degrees)),
+        }
+        return cls(tuple(degrees), rows)
+
+    @property
+    def K(self) -> int:
+        return max(self.degrees)
+
+    @property
+    def edges(self) -> int:
+        return sum(self.degrees)
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.degrees))
+
+    def widest(self) -> list[int]:
+        """The rows of degree K."""
+        return [i for i, d in enumerate(self.degrees) if d == self.K]
+
+    def hubs(self) -> list[int]:
+        """The rows of more than HUB_FACTOR x the median degree."""
+        return [i for i, d in enumerate(self.degrees) if d > HUB_FACTOR * self.median]
+
+    def to_dict(self) -> dict:
+        """The facts as a manifest or metrics.json records them."""
+        return {
+            "max_degree": self.K,
+            "median_degree": self.median,
+            "mean_degree": self.edges / len(self.degrees),
+            "edges": self.edges,
+            "widest_rows": self.widest(),
+            "hub_rows": self.hubs(),
+            "table_waste": self.rows["table"] / self.edges,
+            "max_pool_rows": dict(self.rows),
+        }
+
+    def summary(self) -> str:
+        return degree_summary(self.to_dict())
+
+    def warning(self, forms: dict[str, str], factor: float = WARN_FACTOR) -> str | None:
+        """A warning naming the targets (``forms``: target -> its form of GRAPH_FORMS) whose max pool
+        reads more than ``factor`` x the edges, or None."""
+        heavy = []
+        for name, form in forms.items():
+            if self.rows[form] > factor * self.edges:
+                heavy.append(f"{name} {self.rows[form] / self.edges:.1f}x")
+        if not heavy:
+            return None
+        why = f"row {self.widest()[0]} has {self.K} neighbours"
+        return (
+            f"warning: {why} where the median row has {self.median:g}, so the 1-hop max pool reads more "
+            f"than {factor:g}x the {self.edges:,} edges ({', '.join(heavy)}) in size and time; "
+            "train with --max-degree N to bound it (docs/executorch.md)"
+        )
+
+
+def degree_summary(facts: dict) -> str:
+    """One line of :meth:`GraphCost.to_dict`'s facts: K and its rows, the median and mean degree, the hub
+    rows, and how much of a K-wide table is padding."""
+
+    def rows(nodes: list[int]) -> str:
+        return ", ".join(map(str, nodes[:5])) + (f", ... ({len(nodes)} rows)" if len(nodes) > 5 else "")
+
+    hubs = (
+        f"hub rows (> {HUB_FACTOR:g}x the median) {rows(facts['hub_rows'])}"
+        if facts["hub_rows"]
+        else "no hub"
+    )
+    return (
+        f"graph: K = {facts['max_degree']} neighbours at most (row {rows(facts['widest_rows'])}), median "
+        f"degree {facts['median_degree']:g}, mean {facts['mean_degree']:.1f}, {hubs}; a K-wide table "
+        f"holds {facts['table_waste']:.1f}x the {facts['edges']:,} edges"
+    )
+
+
+def graph_cost_text(model: FoldedLGrIN, forms: dict[str, str]) -> str:
+    """What an export says about the graph: :meth:`GraphCost.summary` and, if any, the warning for the
+    targets of ``forms`` (target -> its max pool's form)."""
+    cost = GraphCost.of(model.adj)
+    warning = cost.warning(forms) if model.inception else None
+    return cost.summary() if warning is None else f"{cost.summary()}\n{warning}"

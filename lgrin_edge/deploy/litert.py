@@ -27,31 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lgrin_edge.deploy.folded import FoldedLGrIN, neighbour_lists, pad_rows
+from lgrin_edge.deploy.folded import FoldedLGrIN, degree_groups, neighbour_lists, pad_rows
 from lgrin_edge.deploy.pytorch import torch_layers, torch_linear
-
-# One gather costs about as much as copying this many extra rows (fixed per-operator cost of leaving and
-# re-entering the XNNPACK delegate); degree groups are merged while that is cheaper. Measured: 20 rows
-# gave 547 gathered rows in 4 groups on BasicMotions (exact groups: 493 rows in 10, slower).
-GATHER_COST_ROWS = 20
-
-
-def degree_groups(degrees: list[int], cost: int = GATHER_COST_ROWS) -> list[tuple[int, int]]:
-    """Split nodes sorted by ``degrees`` (ascending) into contiguous groups, each padded to its largest
-    degree, minimising gathered rows + ``cost`` per group. Returns (size, degree) per group."""
-    n = len(degrees)
-    best = [0] + [None] * n  # best[j]: cheapest split of the first j nodes
-    cut = [0] * (n + 1)
-    for j in range(1, n + 1):
-        for i in range(j):
-            total = best[i] + (j - i) * degrees[j - 1] + cost
-            if best[j] is None or total < best[j]:
-                best[j], cut[j] = total, i
-    groups, j = [], n
-    while j > 0:
-        groups.append((j - cut[j], degrees[j - 1]))
-        j = cut[j]
-    return groups[::-1]
 
 
 class LiteRTLGrIN(nn.Module):

@@ -21,6 +21,10 @@ from lgrin_edge.cli import Parser, at_least, run
 from lgrin_edge.console import library_output_to_log
 from lgrin_edge.export.pipeline import EXPORT_LOG, run_export
 from lgrin_edge.export.targets import PRECISIONS, TARGET_NAMES, TARGETS
+from lgrin_edge.export.tolerances import VERIFY
+from lgrin_edge.export.verify import VERIFY_DATA_FORMAT, flips_said
+
+BAR = min(v["min_agreement"] for v in VERIFY.values())  # the int8 promise, named in --verify-data's help
 
 
 def target_help() -> str:
@@ -51,6 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--precision", default="all", choices=(*PRECISIONS, "all"), help="default: %(default)s")
     p.add_argument("--out", type=Path, default=None, help="output folder (default dist/<checkpoint name>)")
+    p.add_argument(
+        "--verify-data",
+        type=Path,
+        default=None,
+        metavar="NPZ",
+        help=f"verify every artifact on your own held-out graphs: {VERIFY_DATA_FORMAT}, M and P as the "
+        "checkpoint's (default: the graphs training kept, eval.npz: the official test split, or on a "
+        "k-fold run the final model's small validation split). The bar is >= "
+        f"{BAR * 100:g}%% top-1 agreement with the trained model, so N graphs allow floor({1 - BAR:.2f} N) "
+        "flips; the manifest records the file's path, sha256 and N",
+    )
     _add_build_options(p)
     return p
 
@@ -129,9 +144,10 @@ def format_table(manifest: dict) -> str:
         f"held-out samples ({manifest['eval_data']['kind']})"
     )
     for f in manifest.get("failed", []):
-        lines.append(
-            f"not written {f['target']}/{f['precision']}: {f.get('error', 'outside tolerance')}; {f['kept']}"
-        )
+        why = f.get("error", "outside tolerance")
+        if "flips" in f:
+            why += f" ({flips_said(f, manifest['eval_data']['n'])})"
+        lines.append(f"not written {f['target']}/{f['precision']}: {why}; {f['kept']}")
     for s in manifest["skipped"]:
         what = s.get("artifact", s["precision"])
         lines.append(f"skipped {s['target']}/{what}: {s['reason']}")
@@ -169,6 +185,7 @@ def _main(argv: list[str] | None = None) -> int:
             keep_unverified=args.keep_unverified,
             static_int8=args.static_int8,
             last_files=add_log,
+            verify_data=args.verify_data,
         )
     print(format_table(manifest))
     print(f"manifest: {out / 'manifest.json'}")

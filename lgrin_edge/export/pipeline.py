@@ -37,11 +37,19 @@ from lgrin_edge.atomic import file_sha256 as sha256
 from lgrin_edge.checkpoint import CheckpointError, check_file, feature_spec, load_checkpoint, run_folder
 from lgrin_edge.cli import UserError, interrupt_between_steps, step_done
 from lgrin_edge.compress.fold import DeployLGrIN, FoldError, fold_model
+from lgrin_edge.data.splits import FINAL_VALIDATION
+from lgrin_edge.deploy.folded import graph_cost_text
 from lgrin_edge.deploy.int8 import require_paper_configuration
 from lgrin_edge.export.spec_places import embed_spec, spec_place
 from lgrin_edge.export.targets import TARGETS, ExportContext, FollowUp, FollowUpCall, Target
 from lgrin_edge.export.tolerances import C_REPRODUCTION, FOLD, VERIFY
-from lgrin_edge.export.verify import EntryId, compare
+from lgrin_edge.export.verify import (
+    EntryId,
+    bar_said,
+    compare,
+    flips_said,
+    load_verify_data,
+)
 from lgrin_edge.models.common import FeatureNorm
 from lgrin_edge.spec import INSIDE_MODEL, NPZ_KEY, FeatureSpec
 
@@ -156,11 +164,13 @@ class ExportOptions:
 
 @dataclass
 class _Heldout:
-    """The held-out graphs every artifact is verified on, with the trained model's logits."""
+    """The held-out graphs every artifact is verified on, with the trained model's logits and the
+    manifest's record of the graphs (``eval_data``: kind, n, and the sha256 of a --verify-data file)."""
 
     x: np.ndarray
     y: np.ndarray
     reference: np.ndarray
+    record: dict
 
 
 @dataclass
@@ -211,8 +221,12 @@ def run_export(
     keep_unverified: bool = False,
     static_int8: bool = False,
     last_files: Callable[[Path], None] | None = None,
+    verify_data: Path | None = None,
 ) -> dict:
     """Export and verify; returns the manifest (also written to out/manifest.json).
+
+    Every artifact is verified on the checkpoint's held-out graphs (eval.npz), or on ``verify_data``
+    (the user's own .npz of graphs and labels, checked before any work) where given.
 
     ``last_files(stage)`` may add files of the command's own (its log, :data:`EXPORT_LOG`) to the
     finished stage just before it replaces ``out``, so they land with the export or not at all.
@@ -231,18 +245,46 @@ def run_export(
     checkpoint = run_folder(checkpoint)
     model, cfg = load_checkpoint(checkpoint)
     spec = _feature_spec(model, cfg, notes)
-    calibration, x_eval, y_eval = load_run_data(checkpoint, calibration_n, cfg, _input_shape(cfg))
-    if len(calibration) < calibration_n:
-        notes.append(
-            f"note: --calibration {calibration_n}: using the {len(calibration)} training graphs there are"
-        )
+    calibration, *eval_data = _run_data(checkpoint, cfg, calibration_n, verify_data, notes)
     for note in notes:
         log(note)
     with exclusive(out, "export folder"):
         check_out_dir(out)  # again under the lock: another export may have finished into it meanwhile
         return _export_locked(
-            checkpoint, model, cfg, spec, calibration, (x_eval, y_eval), out, opts, log, last_files
+            checkpoint, model, cfg, spec, calibration, tuple(eval_data), out, opts, log, last_files
         )
+
+
+def _run_data(
+    checkpoint: Path, cfg: dict, calibration_n: int, verify_data: Path | None, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """The calibration graphs, and the held-out graphs, labels and their manifest record: the
+    checkpoint's eval.npz, or the user's ``verify_data``; notes on what they are."""
+    shape = _input_shape(cfg)
+    calibration, x, y = load_run_data(checkpoint, calibration_n, cfg, shape)
+    if len(calibration) < calibration_n:
+        notes.append(
+            f"note: --calibration {calibration_n}: using the {len(calibration)} training graphs there are"
+        )
+    if verify_data is not None:
+        x, y, record = load_verify_data(verify_data, shape, _num_classes(cfg))
+        return calibration, x, y, record
+    kind = cfg.get("eval_data", "")
+    if kind.startswith(FINAL_VALIDATION):  # a k-fold run: its test folds' models were not kept
+        notes.append(
+            "note: a k-fold run keeps no test set: the artifacts are verified on its final model's "
+            f"validation split, {len(y)} graphs; --verify-data NPZ verifies them on held-out graphs of "
+            f"your own (x (N, {shape[0]}, {shape[1]}) float32, y (N,) class indices)"
+        )
+    return calibration, x, y, {"kind": kind, "n": len(y)}
+
+
+def _num_classes(cfg: dict) -> int:
+    """How many classes the checkpoint's classifier tells apart, from config.json."""
+    try:
+        return int(cfg["config"].get("num_classes") or len(cfg["classes"]))
+    except (KeyError, TypeError, ValueError):
+        raise CheckpointError("config.json does not give the model's classes; re-run training") from None
 
 
 def _feature_spec(model: torch.nn.Module, cfg: dict, notes: list[str]) -> FeatureSpec:
@@ -296,16 +338,17 @@ def _input_shape(cfg: dict) -> tuple[int, int]:
 
 
 def _reference(
-    model: torch.nn.Module, deploy: torch.nn.Module, x: np.ndarray
+    model: torch.nn.Module, deploy: torch.nn.Module, x: np.ndarray, source: str = "eval.npz"
 ) -> tuple[np.ndarray, float, float]:
     """The trained model's logits on ``x``, and how far the folded model is from them (absolute, and
-    the logit scale the tolerance is relative to); ExportSetupError where either is unusable."""
+    the logit scale the tolerance is relative to); ExportSetupError where either is unusable. ``source``
+    names the graphs ``x`` in messages."""
     with torch.no_grad():
         reference = model(torch.as_tensor(x)).numpy()
         folded = deploy(torch.as_tensor(x)).numpy()
     if not np.isfinite(reference).all():
         raise ExportSetupError(
-            "the trained model's logits on eval.npz hold NaN/Inf: the checkpoint cannot be a reference"
+            f"the trained model's logits on {source} hold NaN/Inf: the checkpoint cannot be a reference"
         )
     fold_diff = float(np.abs(reference - folded).max())
     scale = max(1.0, float(np.abs(reference).max()))
@@ -323,17 +366,23 @@ def _export_locked(
     cfg: dict,
     spec: FeatureSpec,
     calibration: np.ndarray,
-    eval_data: tuple[np.ndarray, np.ndarray],
+    eval_data: tuple[np.ndarray, np.ndarray, dict],
     out: Path,
     opts: ExportOptions,
     log: Callable[[str], None],
     last_files: Callable[[Path], None] | None = None,
 ) -> dict:
     deploy = fold_model(model)
-    reference, fold_diff, scale = _reference(model, deploy, eval_data[0])
-    held = _Heldout(*eval_data, reference)
+    x, y, record = eval_data
+    source = record["kind"] if "sha256" in record else "eval.npz"
+    reference, fold_diff, scale = _reference(model, deploy, x, source)
+    held = _Heldout(x, y, reference, record)
+    made = [p for p in opts.precisions if any(p in TARGETS[t].precisions for t in opts.targets)]
+    log(bar_said(len(y), record["kind"], made))
     arrays = None
     if isinstance(deploy, DeployLGrIN):
+        forms = {t: TARGETS[t].graph_form_for(opts.static_int8) for t in opts.targets}
+        log(graph_cost_text(deploy.folded(), forms))
         try:
             arrays = require_paper_configuration(deploy.folded())
         except FoldError as e:
@@ -397,10 +446,21 @@ def _finish(job: _Job, checkpoint: Path, cfg: dict, fold: tuple[float, float], c
                 results.sample_logits[key] = earlier
     for a in kept_artifacts:  # exported before artifacts carried the spec: say so, do not pretend
         a.setdefault("feature_spec", "not inside: exported before artifacts carried one; export it again")
+        _verified_on(a, job.earlier, held.record)
     write_samples(stage, held.x, held.y, cfg, results.sample_logits, job.spec)
     manifest = _manifest(checkpoint, cfg, job.spec, held, *fold, calibration_n, results)
     write_json(stage / MANIFEST, manifest)
     return manifest
+
+
+def _verified_on(entry: dict, earlier: dict | None, record: dict) -> None:
+    """Mark a kept entry verified on other graphs than this run's (``record``) with the earlier export's
+    record of them (``verified_on``), so the manifest never claims this run's data verified it."""
+    then = entry.get("verified_on", earlier.get("eval_data") if earlier else None)
+    if then == record:
+        entry.pop("verified_on", None)
+    else:
+        entry["verified_on"] = then if isinstance(then, dict) else "unknown (an earlier export's graphs)"
 
 
 def _export_target(job: _Job, target: Target) -> None:
@@ -497,7 +557,10 @@ def _export_artifact(job: _Job, target: Target, precision: str) -> None:
             record["path"] = f"{UNVERIFIED_DIR}/{path.name}"
             record.pop("bundle", None)
         results.failed.append({**record, "kept": kept})
-        log(f"  NOT VERIFIED ({kept}): top-1 agreement {result['top1_agreement']:.4f}")
+        log(
+            f"  NOT VERIFIED ({kept}): top-1 agreement {result['top1_agreement']:.4f} "
+            f"({flips_said(result, len(held.y))})"
+        )
         return
     for file in (name, *bundle):
         (job.folders.stage / file).parent.mkdir(parents=True, exist_ok=True)
@@ -565,7 +628,7 @@ def _manifest(
             "config": cfg["config"],
         },
         NPZ_KEY: spec.to_dict(),
-        "eval_data": {"kind": cfg.get("eval_data", ""), "n": len(held.y)},
+        "eval_data": held.record,
         "reference": {
             "runtime": f"pytorch {torch.__version__} fp32",
             "accuracy": float(np.mean(held.reference.argmax(1) == held.y)),

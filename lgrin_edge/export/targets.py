@@ -58,8 +58,9 @@ class ExportContext:
     _onnx: dict[tuple[float, str], Path] = field(default_factory=dict)
 
     def spec(self, target: str) -> QuantSpec:
-        """The int8 recipe of ``target`` in this export: quant_spec.spec_for, the one place it is chosen."""
-        return spec_for(target, self.static_int8)
+        """The int8 recipe of ``target`` in this export: quant_spec.spec_for, the one place it is chosen
+        (a target that writes another's file format, Target.same_as, has that target's recipe)."""
+        return spec_for(TARGETS[target].same_as or target, self.static_int8)
 
     def _source_key(self, spec: QuantSpec | None) -> tuple[float, Rounding]:
         """(equalisation alpha, weight rounding) of the module ``spec`` quantises; None: the folded model.
@@ -165,6 +166,13 @@ class Target:
     # The target whose runtime runs the same file format: this target's logits are compared with it bit
     # for bit during export (the manifest records the result).
     same_as: str | None = None
+    # How its file computes L-GrIN's 1-hop max pool (deploy/folded.py GRAPH_FORMS: what its size and time
+    # grow with), and, where it differs, how the --static-int8 file does.
+    graph_form: str = "table"
+    static_graph_form: str | None = None
+
+    def graph_form_for(self, static_int8: bool) -> str:
+        return self.static_graph_form if static_int8 and self.static_graph_form else self.graph_form
 
     def honours(self, option: str) -> bool:
         """Whether ``option`` (an export option other than the defaults) changes what this target makes."""
@@ -437,6 +445,8 @@ TARGETS: dict[str, Target] = {
             load=_tflite_load,
             fixed_batch=True,
             follow_up=FollowUp("tflite-micro", "int8", TFLM_HEADER, _tflm),
+            graph_form="litert",
+            static_graph_form="table",  # the full-integer file gathers the K-wide table (deploy/pytorch.py)
         ),
         Target(
             name="executorch",
@@ -449,6 +459,7 @@ TARGETS: dict[str, Target] = {
             export=_from_module("executorch", _export_executorch),
             load=_executorch_load,
             fixed_batch=True,
+            graph_form="xnnpack",
         ),
         Target(
             name="c",

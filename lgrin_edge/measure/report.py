@@ -10,9 +10,10 @@ Beside it, where the JSON holds their benchmarks: summary.md (the README's batch
 with the on-device front-end's cost per hop (benchmarks/test_frontend.py), or the command that measures
 it where the JSON lacks those benchmarks (lgrin_edge/measure/frontend.py), then, where the JSON holds
 them, a live stream's cost per decision hop (benchmarks/test_stream.py), also alone in stream.md
-(lgrin_edge/measure/stream.py), and the web export's wasm runtime beside onnxruntime-web and LiteRT.js in
-Chromium (benchmarks/test_browser.py), also alone in browser.md (lgrin_edge/measure/browser.py). Each
-markdown file begins with a comment naming the commands that wrote it; one that does not is not replaced
+(lgrin_edge/measure/stream.py), aeon's baselines beside L-GrIN (benchmarks/test_practitioners.py), and
+the web export's wasm runtime beside onnxruntime-web and LiteRT.js in Chromium
+(benchmarks/test_browser.py), also alone in browser.md (lgrin_edge/measure/browser.py). Each markdown
+file begins with a comment naming the commands that wrote it; one that does not is not replaced
 without --overwrite.
 
 Example: pytest --benchmark-only --benchmark-json=bench.json
@@ -173,6 +174,44 @@ def seeds_markdown(rows: list[dict], seed: object) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+def practitioners_markdown(rows: list[dict], seeds: list[dict]) -> str:
+    """aeon's baselines (benchmarks/test_practitioners.py) beside L-GrIN: accuracy over seeds, the size of
+    the fitted arrays, batch-1 latency in their own runtime; "" where the JSON holds none of them."""
+    own = [r for r in rows if r.get("practitioners") and r["batch"] == 1]
+    if not own:
+        return ""
+
+    def over_seeds(dataset: str, model: str) -> str:
+        r = next((r for r in seeds if (r.get("dataset"), r.get("model")) == (dataset, model)), None)
+        if r is None:
+            return NA
+        mean, std = (fmt(r.get(k), ".2f", scale=100) for k in ("accuracy_mean", "accuracy_std"))
+        return f"{mean} +- {std} ({len(r.get('seeds') or [])})"
+
+    lines = [
+        "\n## Practitioners' baselines (aeon, in their own runtime, one thread)\n",
+        "| dataset | model | runtime | accuracy (%) mean +- std (seeds) | L-GrIN (%) same seeds "
+        "| fitted values | fitted bytes | batch-1 median | p90 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(own, key=lambda r: (r["dataset"], r["median_s"])):
+        cells = [
+            r["dataset"], r["model"], r["runtime"], over_seeds(r["dataset"], r["model"]),
+            over_seeds(r["dataset"], "lgrin"), f"{r['params']:,}", fmt(r.get("bytes"), ","),
+            *(fmt(r.get(k), ".3f", " ms", 1e3) for k in ("median_s", "p90_s")),
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    lines += [
+        "",
+        "Trained by `python -m lgrin_edge.train --model NAME` on the same split as L-GrIN (each fold's "
+        "validation part included: no early stopping), aeon's defaults; fitted values and bytes: every "
+        "array the run saves (the transform's kernels, the scaler, the ridge classifier); latency: a warm "
+        "call on one test sequence through aeon's transform and the ridge classifier. No export: they run "
+        "where aeon runs.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def training_markdown(rows: list[dict], floor: Floor) -> str:
     """Graphs/s beside the floor: 3 x forward MACs per graph at the fp32 GEMM rate x threads."""
     rate = floor.rates.get("fp32")
@@ -276,6 +315,7 @@ def outputs(bench: Bench) -> dict[str, str]:
     if bench.seeds:
         text += seeds_markdown(bench.seeds, record(bench.machine).get("seed"))
         files["accuracy.md"] = accuracy_markdown(bench.seeds, bench.machine, bench.date)
+    text += practitioners_markdown(bench.rows, bench.seeds)
     if bench.training:
         text += "\n## Training throughput (batch 32, one optimisation step)\n\n" + training_markdown(
             bench.training, bench.floor

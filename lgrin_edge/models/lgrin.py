@@ -29,6 +29,7 @@ class LGrINOptions(ModelOptions):
     """L-GrIN's options: the paper's configuration by default, ablations of Tables IV-VII otherwise."""
 
     HELP_GROUP: ClassVar[str] = "L-GrIN options (the paper's ablations)"
+    WRITTEN_WHEN_SET: ClassVar[tuple[str, ...]] = ("max_degree",)
 
     eta: tuple[int, int] = field(
         default=(128, 64), metadata=cli("G1*, G2* widths", low=1, metavar=("ETA1", "ETA2"))
@@ -42,6 +43,15 @@ class LGrINOptions(ModelOptions):
     adjacency: Adjacency = field(default="learned", metadata=cli())
     pooling: Pooling = field(default="learned", metadata=cli("learned = [max | H^T p | mean]"))
     sort_k: int = field(default=10, metadata=cli("nodes kept by sort pooling", low=1))
+    max_degree: int | None = field(
+        default=None,
+        metadata=cli(
+            "keep the N largest entries of each row of relu(A), in training and every export, so the "
+            "neighbour table is at most N wide (None: no cap)",
+            low=1,
+            metavar="N",
+        ),
+    )
     # eq. 8's weights: set from the training recipe (train/recipes.py), not options of their own
     lambda1: float = 0.1  # eq. 8: structure
     lambda2: float = 0.1  # eq. 8: ||A||_F^2
@@ -53,6 +63,8 @@ class LGrINOptions(ModelOptions):
             raise OptionError(f"eta must be two positive widths, got {self.eta}")
         if self.num_layers < 1:
             raise OptionError(f"num_layers must be >= 1, got {self.num_layers}")
+        if self.max_degree is not None and self.max_degree < 1:
+            raise OptionError(f"max_degree must be >= 1 neighbour per node, got {self.max_degree}")
 
 
 def chain_adjacency(m: int) -> torch.Tensor:
@@ -70,6 +82,15 @@ def structure_matrix(m: int) -> torch.Tensor:
 def graph_prior(adj: torch.Tensor, adj_d: torch.Tensor, lambda1: float, lambda2: float) -> torch.Tensor:
     """Eq. 8's terms in A: lambda1 e^T (A_d . A) e + lambda2 ||A||_F^2."""
     return lambda1 * (adj_d * adj).sum() + lambda2 * adj.pow(2).sum()
+
+
+def keep_largest(adj: torch.Tensor, k: int) -> torch.Tensor:
+    """``adj`` (..., M, M) with all but the k largest entries of each row set to 0 (a mask: gradients
+    reach the kept entries only). Ties are broken by topk's order, the same for the same tensor."""
+    if k >= adj.shape[-1]:
+        return adj
+    keep = torch.zeros_like(adj, dtype=torch.bool).scatter_(-1, adj.topk(k, dim=-1).indices, True)
+    return torch.where(keep, adj, torch.zeros_like(adj))
 
 
 def weighted_adjacency(h: torch.Tensor) -> torch.Tensor:
@@ -113,10 +134,19 @@ class LGrIN(GraphModel):
         nn.init.zeros_(self.classifier.bias)
 
     def adjacency(self, h: torch.Tensor) -> torch.Tensor:
-        """Non-negative adjacency used by the convolutions: relu(A), (M, M) or (B, M, M) if weighted."""
+        """Non-negative adjacency used by the convolutions: relu(A), (M, M) or (B, M, M) if weighted;
+        each row cut to its max_degree largest entries where that is set."""
         if self.options.adjacency == "weighted":
-            return weighted_adjacency(h)
-        return torch.relu(self.adj)
+            return self._capped(weighted_adjacency(h))
+        return self.graph()
+
+    def graph(self) -> torch.Tensor:
+        """The constant (M, M) graph of a learned or binary adjacency: relu(A), capped (what folds)."""
+        return self._capped(torch.relu(self.adj))
+
+    def _capped(self, adj: torch.Tensor) -> torch.Tensor:
+        k = self.options.max_degree
+        return adj if k is None else keep_largest(adj, k)
 
     def node_embeddings(self, x: torch.Tensor) -> torch.Tensor:
         """H^(K): node-level representation (B, M, F_K) of raw graphs x (B, M, P)."""

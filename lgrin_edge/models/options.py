@@ -37,6 +37,9 @@ class ModelOptions:
 
     SHAPE: ClassVar[tuple[str, ...]] = ("num_nodes", "in_features", "num_classes")
     HELP_GROUP: ClassVar[str] = "baseline options"  # where the train command's --help lists the options
+    # Options config.json holds only when not None, so a run that leaves them unset writes the config it
+    # wrote before they existed.
+    WRITTEN_WHEN_SET: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
@@ -78,7 +81,12 @@ class ModelOptions:
 
     def to_config(self) -> dict[str, Any]:
         """The dict config.json holds: the model's options, then the graph shape."""
-        return {name: getattr(self, name) for name in (*self.option_names(), *self.SHAPE)}
+        names = (*self.option_names(), *self.SHAPE)
+        return {
+            k: getattr(self, k)
+            for k in names
+            if k not in self.WRITTEN_WHEN_SET or getattr(self, k) is not None
+        }
 
 
 def _coerce(name: str, value: Any, hint: Any) -> Any:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from lgrin_edge.baselines import BASELINES, not_a_graph_model
 from lgrin_edge.models.options import OptionError
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ def create_model(name: str, **config: Any) -> GraphModel:
 
 
 def _entry(name: str) -> _Entry:
+    if name in BASELINES:  # a run of one names it in config.json: say why it builds no graph model
+        raise ValueError(not_a_graph_model(name))
     if name not in _ENTRIES:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(model_names(presets=True))}")
     return _ENTRIES[name]

@@ -26,6 +26,7 @@ from lgrin_edge.atomic import (
     write_json,
     write_npz,
 )
+from lgrin_edge.baselines import BASELINES
 from lgrin_edge.checkpoint import CONFIG, WEIGHTS, save_checkpoint
 from lgrin_edge.cli import Parser, UserError, at_least, given, run
 from lgrin_edge.data import DATASET_NAMES, load_dataset
@@ -37,7 +38,7 @@ from lgrin_edge.models.lgrin import training_bytes
 from lgrin_edge.optional import installed, missing
 from lgrin_edge.options_cli import add_options, add_shared_options, cli_fields, values
 from lgrin_edge.spec import NPZ_KEY
-from lgrin_edge.train.graph_stats import caption, graph_diagnostics
+from lgrin_edge.train.graph_stats import caption, degree_line, graph_diagnostics
 from lgrin_edge.train.plots import plot_adjacency, plot_confusion, plot_curves
 from lgrin_edge.train.protocol import ProtocolResult, run_protocol
 from lgrin_edge.train.recipes import (
@@ -92,7 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="japanesevowels",
         help=f"bundled dataset ({', '.join(DATASET_NAMES)}) or path to an .npz (docs/data-format.md)",
     )
-    p.add_argument("--model", default="lgrin", choices=model_names(presets=True), help="model to train")
+    p.add_argument(
+        "--model",
+        default="lgrin",
+        choices=(*model_names(presets=True), *BASELINES),
+        help="model to train; " + ", ".join(BASELINES) + ": aeon's classifiers (lgrin_edge/baselines/)",
+    )
     p.add_argument("--out", type=Path, default=None, help="run folder; default runs/<dataset>-<model>")
     p.add_argument(
         "--overwrite",
@@ -284,7 +290,7 @@ def save_run(out: Path, args: argparse.Namespace, ds, res: ProtocolResult, nodes
         metrics["per_sequence"] = res.per_sequence
     learned_graph = args.model == "lgrin" and model.config["adjacency"] != "weighted"
     if learned_graph:
-        adj = torch.relu(model.adj).detach().numpy()
+        adj = model.graph().detach().numpy()  # relu(A) as it folds (with --max-degree, capped)
         fitted, prior = res.final_fit, None
         if fitted.init_adj is not None and source is None:  # a transferred A did not start from the draw
             o = model.options
@@ -508,6 +514,10 @@ def _describe_windows(windows: Windows, ds: SequenceDataset) -> str:
 def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = args.out or Path("runs") / f"{Path(args.dataset).stem}-{args.model}"
+    if args.model in BASELINES:
+        from lgrin_edge.baselines.train import train_baseline
+
+        return train_baseline(args, given(build_parser(), argv), out, RUN_FILES)
     # Options and the output folder are checked before any data is read or any folder is created.
     tensorboard = _check_outputs(args, out)
     typed = given(build_parser(), argv)
@@ -555,6 +565,8 @@ def _main(argv: list[str] | None = None) -> int:
         f"{metrics['unweighted_accuracy']:.4f}{_sequence_text(res)}, {metrics['params']:,} parameters, "
         f"{metrics['seconds']} s"
     )
+    if "graph" in metrics:
+        print(degree_line(metrics["graph"]))
     print(f"checkpoint and metrics written to {out}/")
     return 0
 

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from lgrin_edge.deploy.folded import GraphCost, degree_summary
+
 BANDS = (1, 2, 5)
 
 
@@ -19,7 +21,8 @@ def graph_diagnostics(
     final edge set with the same number of largest entries of the initial A; ``chance_overlap`` what two
     random edge sets of that size would share. Near chance, the data shaped the graph; near 1, the
     initialisation did. ``init_overlap_by_offset`` (and its chance) makes the same comparison on each
-    diagonal i - j separately (see ``_overlap``).
+    diagonal i - j separately (see ``_overlap``). ``degrees``: the neighbour counts a deployed model's
+    max pool reads (K, the median and mean degree, the hub rows; deploy/folded.py GraphCost).
     """
     a = np.maximum(np.asarray(adj, np.float64), 0)
     m = a.shape[0]
@@ -34,6 +37,7 @@ def graph_diagnostics(
         "diagonal_share": float(np.trace(a) / mass) if mass > 0 else 0.0,
         "band_share": {str(k): float(a[dist <= k].sum() / mass) if mass > 0 else 0.0 for k in BANDS},
         "uniform_band_share": {str(k): float((dist <= k).mean()) for k in BANDS},
+        "degrees": GraphCost.of(a).to_dict(),
     }
     if init is not None and n_edges:
         init = np.asarray(init, np.float64)
@@ -72,6 +76,11 @@ def _overlap(strata: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[float, fl
             inter += int((top & edges).sum())
             expected += k * k / len(edges)  # expected intersection of two random k-subsets
     return inter / (2 * n - inter), float(expected / (2 * n - expected))
+
+
+def degree_line(d: dict) -> str:
+    """The terminal's line on the graph's degrees (K sets the cost of every node in a deployed model)."""
+    return degree_summary(d["degrees"])
 
 
 def caption(d: dict) -> str:

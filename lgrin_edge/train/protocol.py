@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from lgrin_edge.data.dataset import SequenceDataset
 from lgrin_edge.data.graph import build_graphs
-from lgrin_edge.data.splits import Fold, make_folds, protocol_name, validation_split
+from lgrin_edge.data.splits import FINAL_VALIDATION, Fold, make_folds, protocol_name, validation_split
 from lgrin_edge.data.windows import VOTE, Windows, sequence_vote
 from lgrin_edge.models import GraphModel, count_parameters, create_model
 from lgrin_edge.train.metrics import accuracy, confusion_matrix, unweighted_accuracy
@@ -192,7 +192,7 @@ def _train_final(t: _Training, on_epoch: Callable[[dict], None] | None) -> _Depl
     train_idx, val_idx = validation_split(all_idx, t.ds.y, t.ds.groups, 0.15, t.cfg.seed)
     tr, va = t.graphs(train_idx), t.graphs(val_idx)
     model, res = t.train(tr, va, f"{t.model_name} final (all data)", on_epoch)
-    return _Deployed(model, res, tr, va, "validation split of the final model (used for early stopping only)")
+    return _Deployed(model, res, tr, va, f"{FINAL_VALIDATION} (used for early stopping only)")
 
 
 def run_protocol(

@@ -42,6 +42,11 @@ def _graph(name: str, m: int) -> np.ndarray:
         return np.eye(m, dtype=np.float32) * 0.5  # every node its own only neighbour: nothing to gather
     if name == "dense":
         return (rng.random((m, m)) + 0.1).astype(np.float32)
+    if name == "hub":
+        band = np.abs(np.arange(m)[:, None] - np.arange(m)[None, :]) <= 1
+        hub = rng.random((m, m)) * band
+        hub[m // 2] = rng.random(m) + 0.1  # one row of every node among rows of at most three
+        return hub.astype(np.float32)
     sparse = rng.random((m, m)) * (rng.random((m, m)) < 0.35)
     sparse[2] = 0.0  # an isolated node: its own features
     sparse[5] = 0.0
@@ -49,7 +54,7 @@ def _graph(name: str, m: int) -> np.ndarray:
     return sparse.astype(np.float32)
 
 
-GRAPHS = ("random", "sparse", "self_only", "dense")
+GRAPHS = ("random", "sparse", "self_only", "dense", "hub")
 
 
 def _with_graph(model: FoldedLGrIN, graph: str) -> FoldedLGrIN:

@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
-from lgrin_edge.deploy.folded import FoldedLGrIN
-from lgrin_edge.deploy.litert import GATHER_COST_ROWS, LiteRTLGrIN, degree_groups
+from lgrin_edge.deploy.folded import GATHER_COST_ROWS, FoldedLGrIN, degree_groups
+from lgrin_edge.deploy.litert import LiteRTLGrIN
 from lgrin_edge.deploy.pytorch import DeployBranch, DeployLGrIN
 from tests.deploy.test_forms import C, M, P, _with_graph
 

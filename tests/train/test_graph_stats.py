@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from lgrin_edge.train.graph_stats import caption, graph_diagnostics
+from lgrin_edge.train.graph_stats import caption, degree_line, graph_diagnostics
 
 
 def test_a_chain_is_all_local_and_a_constant_matrix_is_uniform():
@@ -83,3 +83,16 @@ def test_the_overlaps_equal_the_whole_matrix_masks_exactly():
         by_offset = _overlap_by_masks(edges, init, idx[:, None] - idx[None, :])
         assert (d["init_overlap"], d["chance_overlap"]) == whole
         assert (d["init_overlap_by_offset"], d["chance_overlap_by_offset"]) == by_offset
+
+
+def test_diagnostics_report_the_degrees_a_deployed_max_pool_reads() -> None:
+    m = 30
+    adj = (np.abs(np.arange(m)[:, None] - np.arange(m)[None, :]) <= 2).astype(np.float32)
+    adj[7] = 0.5  # a hub: every node
+    d = graph_diagnostics(adj)["degrees"]
+    assert (d["max_degree"], d["median_degree"], d["widest_rows"], d["hub_rows"]) == (30, 5.0, [7], [7])
+    assert d["max_pool_rows"]["table"] == 30 * 30 and d["edges"] == int((adj > 0).sum())
+    line = degree_line({"degrees": d})
+    assert line.startswith("graph: K = 30 neighbours at most (row 7), median degree 5")
+    assert "hub rows (> 2x the median) 7" in line
+    assert "no hub" in degree_line(graph_diagnostics(np.eye(m) + np.eye(m, k=1)))

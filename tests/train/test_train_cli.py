@@ -307,3 +307,19 @@ def test_impossible_windows_are_one_line_before_any_work(tmp_path, capsys, datas
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_a_degree_cap_trains_into_config_json_and_the_terminal_reports_k(tmp_path, capsys):
+    argv = ["--dataset", "synthetic", "--epochs", "2", "--eta", "4", "2", "--device", "cpu"]
+    assert main([*argv, "--max-degree", "3", "--out", str(tmp_path / "capped")]) == 0
+    out = capsys.readouterr().out
+    config = json.loads((tmp_path / "capped" / "config.json").read_text())["config"]
+    degrees = json.loads((tmp_path / "capped" / "metrics.json").read_text())["graph"]["degrees"]
+    assert config["max_degree"] == 3 and degrees["max_degree"] <= 3
+    assert f"graph: K = {degrees['max_degree']} neighbours at most" in out
+    model, _ = load_checkpoint(tmp_path / "capped")
+    assert int((model.graph() > 0).sum(1).max()) <= 3
+    with pytest.raises(SystemExit) as refused:
+        main([*argv, "--max-degree", "0", "--out", str(tmp_path / "bad")])
+    assert refused.value.code == 2
+    assert "--max-degree" in capsys.readouterr().err and not (tmp_path / "bad").exists()

@@ -385,83 +385,163 @@ LGRIN_ALWAYS_INLINE v128_t load_block(const uint8_t *p, uint32_t nr)
     return nr == 3u ? wasm_v128_load32_lane(p + 8, v, 2) : v;
 }
 
-/* One output's four rows (lo = 0, the MLP's ReLU). l holds rows 0 and 1, h rows 2 and 3, each row as two
- * partial sums (inputs 0, 1 and 2, 3 of every group of four): the pairs meet here. */
-LGRIN_ALWAYS_INLINE v128_t put_rows(v128_t l, v128_t h, const int32_t *bias, const int32_t *m, const int32_t *s,
-                                    uint32_t o)
+/* The words k of a block that are not zero in every row, in ks; their count. ReLU outputs are often zero,
+ * and so are whole words of them: the tiles skip those. */
+static uint32_t nonzero_words(const uint8_t *xb, uint32_t nr, uint32_t n4, uint16_t *ks)
 {
-    const v128_t a = wasm_i32x4_add(wasm_i32x4_shuffle(l, h, 0, 2, 4, 6), wasm_i32x4_shuffle(l, h, 1, 3, 5, 7));
-    return rq4w(wasm_i32x4_add(a, wasm_i32x4_splat(bias[o])), wasm_i32x4_splat(m[o]), s[o], wasm_i32x4_splat(0));
+    uint32_t k, n = 0;
+    for (k = 0; k < n4; k++) {
+        ks[n] = (uint16_t)k;
+        n += (uint32_t)wasm_v128_any_true(load_block(xb + 4u * nr * k, nr));
+    }
+    return n;
 }
 
-/* Four outputs of the nr rows of one block. i32x4.dot multiplies int16 pairs and adds each pair: the
- * block's word k widened to int16 (rows 0, 1 low; 2, 3 high) against one output's four weights, twice. */
-LGRIN_ALWAYS_INLINE void tile_w4x4(const uint8_t *xb, uint32_t nr, uint32_t n4, const int8_t *w4, uint32_t out,
-                                   uint32_t o0, const int32_t *bias, const int32_t *m, const int32_t *s, int8_t *y,
-                                   uint32_t ldy)
+/* Four outputs o0 .. o0 + 3 of the nr rows of one block, summed over the words ks[0 .. nk) (all n4 words
+ * where ks is NULL): int16 pairs multiplied and each pair added (i32x4.dot). The block's word k widened
+ * (x01: rows 0, 1; x23: rows 2, 3) meets the weights of two outputs (o, o + 1; eight bytes widened), and
+ * again with its two rows swapped (x10, x32): lanes 0, 1 of x01 . w hold row 0 of o, lanes 2, 3 row 1 of
+ * o + 1; x10 . w holds row 1 of o and row 0 of o + 1. a[4 p .. 4 p + 3] are those products of pair p. */
+LGRIN_ALWAYS_INLINE void tile_sums(const uint8_t *xb, uint32_t nr, const uint16_t *ks, uint32_t nk,
+                                   const int8_t *w4, uint32_t out, uint32_t o0, v128_t *a)
 {
-    v128_t l0 = wasm_i32x4_splat(0), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0, r;
-    uint32_t k;
-    for (k = 0; k < n4; k++) {
-        const v128_t b = load_block(xb + 4u * nr * k, nr);
-        const v128_t xl = wasm_i16x8_extend_low_i8x16(b), xh = wasm_i16x8_extend_high_i8x16(b);
+    uint32_t j, p;
+    for (p = 0; p < 8u; p++) a[p] = wasm_i32x4_splat(0);
+    for (j = 0; j < nk; j++) {
+        const uint32_t k = ks ? ks[j] : j;
+        const uint8_t *xk = xb + 4u * nr * k;
         const int8_t *wk = w4 + (size_t)k * 4u * out + 4u * o0;
-#define W_OUT(c, l, h)                                                                                     \
-    do {                                                                                                   \
-        const v128_t w = wasm_i16x8_extend_low_i8x16(wasm_v128_load32_splat(wk + 4 * (c)));                \
-        l = wasm_i32x4_add(l, wasm_i32x4_dot_i16x8(xl, w));                                                \
-        h = wasm_i32x4_add(h, wasm_i32x4_dot_i16x8(xh, w));                                                \
-    } while (0)
-        W_OUT(0, l0, h0);
-        W_OUT(1, l1, h1);
-        W_OUT(2, l2, h2);
-        W_OUT(3, l3, h3);
-#undef W_OUT
+        v128_t x01, x23, x10, x32;
+        if (nr == 4u) { /* widened as loaded */
+            x01 = wasm_i16x8_load8x8(xk);
+            x23 = wasm_i16x8_load8x8(xk + 8);
+        } else {
+            const v128_t b = load_block(xk, nr);
+            x01 = wasm_i16x8_extend_low_i8x16(b);
+            x23 = wasm_i16x8_extend_high_i8x16(b);
+        }
+        x10 = wasm_i32x4_shuffle(x01, x01, 2, 3, 0, 1);
+        x32 = wasm_i32x4_shuffle(x23, x23, 2, 3, 0, 1);
+        for (p = 0; p < 2u; p++) {
+            const v128_t w = wasm_i16x8_load8x8(wk + 8u * p);
+            a[4u * p] = wasm_i32x4_add(a[4u * p], wasm_i32x4_dot_i16x8(x01, w));
+            a[4u * p + 1u] = wasm_i32x4_add(a[4u * p + 1u], wasm_i32x4_dot_i16x8(x10, w));
+            a[4u * p + 2u] = wasm_i32x4_add(a[4u * p + 2u], wasm_i32x4_dot_i16x8(x23, w));
+            a[4u * p + 3u] = wasm_i32x4_add(a[4u * p + 3u], wasm_i32x4_dot_i16x8(x32, w));
+        }
     }
-    /* [output 0: rows 0..3 | output 1 | 2 | 3] as bytes, transposed to [row 0: outputs 0..3 | row 1 | ...] */
-    r = narrow16(put_rows(l0, h0, bias, m, s, o0), put_rows(l1, h1, bias, m, s, o0 + 1u),
-                 put_rows(l2, h2, bias, m, s, o0 + 2u), put_rows(l3, h3, bias, m, s, o0 + 3u));
-    r = wasm_i8x16_shuffle(r, r, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+}
+
+/* rows r, r + 1 of outputs o, o + 1 from u = x_{r, r+1} . w and v = x_{r+1, r} . w, pairs added, plus the
+ * bias: [r o, r o + 1, r + 1 o, r + 1 o + 1] */
+LGRIN_ALWAYS_INLINE v128_t cells(v128_t u, v128_t v, const int32_t *bias)
+{
+    const v128_t a = wasm_i32x4_add(wasm_i32x4_shuffle(u, v, 0, 6, 4, 2), wasm_i32x4_shuffle(u, v, 1, 7, 5, 3));
+    return wasm_i32x4_add(a, wasm_v128_load64_splat(bias));
+}
+
+/* rq() (lo = 0, the MLP's ReLU) of the cells c01 (rows 0, 1) and c23 (rows 2, 3) of outputs o, o + 1, in
+ * place. f64: through float64 (every shift of the layer is at most LGRIN_F64_SHIFT); else with 64-bit
+ * integers, rows side by side as rq4w wants them. */
+LGRIN_ALWAYS_INLINE void rq_cells(v128_t *c01, v128_t *c23, const int32_t *m, const int32_t *s, int f64)
+{
+    if (f64) {
+        const v128_t k = scale2(m, s);
+#define RQ_ROWS(c) wasm_i32x4_shuffle(rq2f(c, k), rq2f(wasm_i32x4_shuffle(c, c, 2, 3, 2, 3), k), 0, 2, 4, 6)
+        *c01 = RQ_ROWS(*c01);
+        *c23 = RQ_ROWS(*c23);
+#undef RQ_ROWS
+    } else {
+        const v128_t zero = wasm_i32x4_splat(0);
+        const v128_t yo = rq4w(wasm_i32x4_shuffle(*c01, *c23, 0, 2, 4, 6), wasm_i32x4_splat(m[0]), s[0], zero);
+        const v128_t yp = rq4w(wasm_i32x4_shuffle(*c01, *c23, 1, 3, 5, 7), wasm_i32x4_splat(m[1]), s[1], zero);
+        *c01 = wasm_i32x4_shuffle(yo, yp, 0, 4, 1, 5);
+        *c23 = wasm_i32x4_shuffle(yo, yp, 2, 6, 3, 7);
+    }
+}
+
+/* Four outputs of the nr rows of one block, requantised and stored. */
+LGRIN_ALWAYS_INLINE void tile_w4x4(const uint8_t *xb, uint32_t nr, const uint16_t *ks, uint32_t nk,
+                                   const int8_t *w4, uint32_t out, uint32_t o0, const int32_t *bias,
+                                   const int32_t *m, const int32_t *s, int f64, int8_t *y, uint32_t ldy)
+{
+    v128_t a[8], c0, c1, c2, c3, r;
+    tile_sums(xb, nr, ks, nk, w4, out, o0, a);
+    /* written out, not looped: the cells stay in registers */
+    c0 = cells(a[0], a[1], bias + o0);
+    c1 = cells(a[2], a[3], bias + o0);
+    c2 = cells(a[4], a[5], bias + o0 + 2u);
+    c3 = cells(a[6], a[7], bias + o0 + 2u);
+    rq_cells(&c0, &c1, m + o0, s + o0, f64);
+    rq_cells(&c2, &c3, m + o0 + 2u, s + o0 + 2u, f64);
+    /* [rows 0..3 of outputs 0, 1 | of outputs 2, 3] as bytes, to [row 0: outputs 0..3 | row 1 | ...] */
+    r = narrow16(c0, c1, c2, c3);
+    r = wasm_i8x16_shuffle(r, r, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
     wasm_v128_store32_lane(y + o0, r, 0);
     if (nr > 1u) wasm_v128_store32_lane(y + ldy + o0, r, 1);
     if (nr > 2u) wasm_v128_store32_lane(y + 2u * ldy + o0, r, 2);
     if (nr > 3u) wasm_v128_store32_lane(y + 3u * ldy + o0, r, 3);
 }
 
-/* the full blocks and the last one as functions of their own: the block load is chosen once */
-static void block_full(const uint8_t *xb, uint32_t n4, const int8_t *w4, uint32_t out, const int32_t *bias,
-                       const int32_t *m, const int32_t *s, int8_t *y, uint32_t ldy)
+/* The skip list of a block goes into acc (uint16, 2 out of them) where it fits; else every word runs. The
+ * full blocks and the last one are functions of their own: the block load is chosen once. */
+#define W_BLOCK_LIST                                                                                       \
+    const uint16_t *ks = NULL;                                                                             \
+    uint32_t nk = n4, o0;                                                                                  \
+    if (n4 <= 2u * out) {                                                                                  \
+        nk = nonzero_words(xb, NR, n4, (uint16_t *)(void *)acc);                                           \
+        ks = (const uint16_t *)(void *)acc;                                                                \
+    }
+#define W_BLOCK_ARGS                                                                                       \
+    const uint8_t *xb, uint32_t n4, const int8_t *w4, uint32_t out, const int32_t *bias, const int32_t *m, \
+        const int32_t *s, int f64, int8_t *y, uint32_t ldy, int32_t *acc
+static void block_full(W_BLOCK_ARGS)
 {
-    uint32_t o0;
-    for (o0 = 0; o0 < out; o0 += 4u) tile_w4x4(xb, 4u, n4, w4, out, o0, bias, m, s, y, ldy);
+#define NR 4u
+    W_BLOCK_LIST
+    for (o0 = 0; o0 < out; o0 += 4u) tile_w4x4(xb, 4u, ks, nk, w4, out, o0, bias, m, s, f64, y, ldy);
+#undef NR
 }
 
-static void block_part(const uint8_t *xb, uint32_t nr, uint32_t n4, const int8_t *w4, uint32_t out,
-                       const int32_t *bias, const int32_t *m, const int32_t *s, int8_t *y, uint32_t ldy)
+static void block_part(uint32_t nr, W_BLOCK_ARGS)
 {
-    uint32_t o0;
-    for (o0 = 0; o0 < out; o0 += 4u) tile_w4x4(xb, nr, n4, w4, out, o0, bias, m, s, y, ldy);
+#define NR nr
+    W_BLOCK_LIST
+    for (o0 = 0; o0 < out; o0 += 4u) tile_w4x4(xb, nr, ks, nk, w4, out, o0, bias, m, s, f64, y, ldy);
+#undef NR
 }
+#undef W_BLOCK_LIST
 
 /* A last block of one row, which tile_w4x4 would compute at the cost of four: lanes are outputs here,
- * the row's word k broadcast against four outputs' weights, and the per-output rq() scalar (through acc). */
-static void row_w(const uint8_t *xw, uint32_t n4, const int8_t *w4, uint32_t out, const int32_t *bias,
-                  const int32_t *m, const int32_t *s, int8_t *y, int32_t *acc)
+ * the row's word k broadcast against four outputs' weights, and the per-output rq() scalar. */
+static void row_w(W_BLOCK_ARGS)
 {
-    uint32_t o0, k;
+    uint32_t o0, k, j;
+    (void)ldy;
+    (void)acc;
     for (o0 = 0; o0 < out; o0 += 4u) {
         v128_t a0 = wasm_i32x4_splat(0), a1 = a0;
         for (k = 0; k < n4; k++) {
-            const v128_t x = wasm_i16x8_extend_low_i8x16(wasm_v128_load32_splat(xw + 4u * k));
+            const v128_t x = wasm_i16x8_extend_low_i8x16(wasm_v128_load32_splat(xb + 4u * k));
             const v128_t w = wasm_v128_load(w4 + (size_t)k * 4u * out + 4u * o0);
             a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w), x));
             a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w), x));
         }
         a0 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 2, 4, 6), wasm_i32x4_shuffle(a0, a1, 1, 3, 5, 7));
-        wasm_v128_store(acc + o0, wasm_i32x4_add(a0, wasm_v128_load(bias + o0)));
+        a0 = wasm_i32x4_add(a0, wasm_v128_load(bias + o0));
+        if (f64) {
+            a1 = wasm_i32x4_shuffle(a0, a0, 2, 3, 2, 3);
+            a0 = wasm_i32x4_shuffle(rq2f(a0, scale2(m + o0, s + o0)), rq2f(a1, scale2(m + o0 + 2, s + o0 + 2)), 0,
+                                    2, 4, 6);
+            wasm_v128_store32_lane(y + o0, narrow16(a0, a0, a0, a0), 0);
+        } else {
+            int32_t t[4];
+            wasm_v128_store(t, a0);
+            for (j = 0; j < 4u; j++) y[o0 + j] = (int8_t)rq(t[j], m[o0 + j], s[o0 + j], 0);
+        }
     }
-    for (o0 = 0; o0 < out; o0++) y[o0] = (int8_t)rq(acc[o0], m[o0], s[o0], 0);
 }
+#undef W_BLOCK_ARGS
 
 /* int8 times int8 in either sign: no offset for a signed input */
 static void gemm8_simd128(const int8_t *w4, const int32_t *bias, const int32_t *m, const int32_t *s,
@@ -469,14 +549,17 @@ static void gemm8_simd128(const int8_t *w4, const int32_t *bias, const int32_t *
                           uint32_t ldy, uint8_t *xu, int32_t *acc)
 {
     const uint32_t n4 = LGRIN_ROUND_UP(in, 4u) / 4u;
-    uint32_t r;
+    uint32_t r, o;
+    int f64 = 1;
+    for (o = 0; o < out; o++) f64 &= s[o] <= LGRIN_F64_SHIFT;
     interleave_rows(x, ldx, rows, in, xu);
     for (r = 0; r + 4u <= rows; r += 4u)
-        block_full(xu + (size_t)r * 4u * n4, n4, w4, out, bias, m, s, y + (size_t)r * ldy, ldy);
+        block_full(xu + (size_t)r * 4u * n4, n4, w4, out, bias, m, s, f64, y + (size_t)r * ldy, ldy, acc);
     if (r + 1u == rows)
-        row_w(xu + (size_t)r * 4u * n4, n4, w4, out, bias, m, s, y + (size_t)r * ldy, acc);
+        row_w(xu + (size_t)r * 4u * n4, n4, w4, out, bias, m, s, f64, y + (size_t)r * ldy, ldy, acc);
     else if (r < rows)
-        block_part(xu + (size_t)r * 4u * n4, rows - r, n4, w4, out, bias, m, s, y + (size_t)r * ldy, ldy);
+        block_part(rows - r, xu + (size_t)r * 4u * n4, n4, w4, out, bias, m, s, f64, y + (size_t)r * ldy, ldy,
+                   acc);
 }
 #endif
 

@@ -124,6 +124,29 @@ LGRIN_ALWAYS_INLINE v128_t rq4w(v128_t acc, v128_t mv, int32_t s, v128_t lo)
     return wasm_i32x4_max(wasm_i32x4_sub(wasm_v128_xor(u, neg), neg), lo);
 }
 
+/* rq() through float64, where that is exact: for shifts up to LGRIN_F64_SHIFT, acc m 2^-s has at most 53
+ * significant bits wherever it is below 2^8 (an |acc m| of 2^53 or more lands at or beyond 2^8, where the
+ * result saturates whichever way the product rounds), and so does that plus or minus one half below 2^7.
+ * m 2^-s itself is exact (m < 2^31). Two lanes of float64 per vector against four of 64-bit integers,
+ * but no shared shift: each lane has its own scale. */
+#define LGRIN_F64_SHIFT 45
+
+/* m 2^-s of two requantisations (m and s: two int32 each) as float64 */
+LGRIN_ALWAYS_INLINE v128_t scale2(const int32_t *m, const int32_t *s)
+{
+    const v128_t e = wasm_i64x2_shl(wasm_i64x2_sub(wasm_i64x2_splat(1023), wasm_i64x2_load32x2(s)), 52);
+    return wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_v128_load64_zero(m)), e);
+}
+
+/* rq() with lo = 0 of the int32 lanes 0 and 1 of acc at scales k (scale2): floor(acc k + 1/2) clamped to
+ * 0..127, as an int32 in the low half of each 64-bit lane (the integer, plus 2^52, read as its mantissa). */
+LGRIN_ALWAYS_INLINE v128_t rq2f(v128_t acc, v128_t k)
+{
+    v128_t v = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(acc), k), wasm_f64x2_splat(0.5));
+    v = wasm_f64x2_pmin(wasm_f64x2_pmax(v, wasm_f64x2_splat(0.0)), wasm_f64x2_splat(127.0));
+    return wasm_f64x2_add(wasm_f64x2_floor(v), wasm_f64x2_splat(4503599627370496.0));
+}
+
 /* sixteen int32 lanes already within -128..127 as int8, in order */
 LGRIN_ALWAYS_INLINE v128_t narrow16(v128_t r0, v128_t r1, v128_t r2, v128_t r3)
 {
