@@ -97,8 +97,11 @@ def test_ctrl_c_keeps_the_finished_cells_and_says_so(tmp_path):
     cmd = [sys.executable, "-m", "lgrin_edge.sweep", "--grid", grid, "--dataset", "synthetic"]
     cmd += ["--out", str(out), "--backend", "local", "--workers", "1"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    # SIGINT as a terminal leaves it: a shell's background job (a CI script started with &) ignores it,
+    # and a child inherits that, so the Ctrl-C below would not reach the sweep.
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)  # fmt: skip
+                            text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     try:
         deadline = time.time() + 120
         while not cell_files(out) and time.time() < deadline and proc.poll() is None:
