@@ -143,3 +143,180 @@ def test_a_damaged_manifest_is_named_in_one_line(
 def test_a_dataset_file_gives_a_cell_folder_inside_out() -> None:
     assert robustness.cell_name("/elsewhere/my data.npz", 0, 1, "detected") == "my data-s0-t1-detected"
     assert robustness.cell_name("japanesevowels", 3, 2, "avx2") == "japanesevowels-s3-t2-avx2"
+
+
+# --static-int8: the static recipes' matrix, exported into each cell's own folder.
+
+
+def _static_manifest(fallback: bool, activations: str = "static") -> dict:
+    """A manifest of a --static-int8 export: onnx, tflite (with or without the fallback) and its TFLite
+    Micro follow-up with the arena it needed."""
+    tflite_info: dict = {"recipe": {"activations": activations}}
+    if fallback:
+        tflite_info["fallback"] = {"kept_float": [{"node": "linear_4", "module": "classifier"}]}
+        tflite_info["recipe"]["float_nodes"] = ["linear_4"]
+    entry = {"precision": "int8", "top1_agreement": 1.0, "accuracy": 0.95, "verified": True}
+    return {
+        "reference": {"accuracy": 0.95},
+        "artifacts": [
+            {"target": "onnx", **entry, "info": {"recipe": {"activations": activations}}},
+            {"target": "tflite", **entry, "info": tflite_info},
+            {"target": "tflite", "artifact": "tflite-micro", **entry, "arena_bytes": 12345},
+        ],
+        "failed": [],
+    }
+
+
+def _write_cell(out: Path, dist: str, manifest: dict, seed: int = 0) -> None:
+    folder = out / f"japanesevowels-s{seed}-t1-detected" / dist
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+SELECTION = ["--datasets", "japanesevowels", "--seeds", "0", "--threads", "1", "--cpu", "detected"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--targets", "onnx", "c"], "--static-int8: c has no static int8 recipe"),
+        (["--dist", "dist"], "--static-int8 --dist dist: that folder is the plain export's"),
+    ],
+)
+def test_static_int8_refuses_what_it_cannot_measure(
+    extra: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert (
+        robustness.main(["--out", str(tmp_path), "--static-int8", "--report-only", *SELECTION, *extra]) == 2
+    )
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"error: {said}")
+
+
+def test_static_targets_are_those_with_a_static_recipe() -> None:
+    from lgrin_edge.export.quant_spec import STATIC_SPECS
+
+    assert set(robustness.STATIC_TARGETS) == set(STATIC_SPECS) and "c" not in robustness.STATIC_TARGETS
+
+
+@pytest.mark.parametrize("fallback", [False, True])
+def test_static_report_names_the_fallback_and_the_arena(fallback: bool, tmp_path: Path) -> None:
+    _write_cell(tmp_path, "dist-static", _static_manifest(fallback))
+    _write_cell(tmp_path, "dist", _static_manifest(False, "float"))  # the plain run's: not read here
+    assert robustness.main(["--out", str(tmp_path), "--static-int8", "--report-only", *SELECTION]) == 0
+    report = (tmp_path / "report-static-japanesevowels-s0-t1-detected.md").read_text()
+    assert "static int8 (--static-int8)" in report
+    assert "| 1.0000 (+0.00) arena 12,345 B |" in report  # the tflite/tflite-micro column
+    assert ("1.0000 (+0.00) float: linear_4 |" in report) is fallback
+    assert f"Cells with a fallback (nodes kept in float): {int(fallback)}" in report
+    assert "Largest TFLite Micro arena: 12,345 B (japanesevowels seed 0 t1 detected)" in report
+    assert "Verified by the export (cells of 1): onnx 1/1, tflite 1/1, tflite/tflite-micro 1/1" in report
+    rows = json.loads((tmp_path / "results-static-japanesevowels-s0-t1-detected.json").read_text())["rows"]
+    tflite = next(r for r in rows if r["target"] == "tflite")
+    assert tflite.get("float_nodes") == (["linear_4"] if fallback else None)
+
+
+def test_static_summary_counts_fallback_cells_and_the_largest_arena() -> None:
+    rows = [
+        {**_row("tflite", 1.0, 0.95, seed), **({"fallback": True, "float_nodes": ["mm"]} if seed else {})}
+        for seed in (0, 1, 2)
+    ]
+    rows += [
+        {**_row("tflite/tflite-micro", 1.0, 0.95, seed), "arena_bytes": 1000 * (seed + 1)} for seed in (0, 2)
+    ]
+    lines = robustness.static_summary(rows)
+    assert lines[0] == "Verified by the export (cells of 3): tflite 3/3, tflite/tflite-micro 2/3"
+    assert lines[1] == "Cells with a fallback (nodes kept in float): 2"
+    assert lines[2:4] == [
+        "- japanesevowels seed 1 t1 detected: mm",
+        "- japanesevowels seed 2 t1 detected: mm",
+    ]
+    assert lines[4] == "Largest TFLite Micro arena: 3,000 B (japanesevowels seed 2 t1 detected)"
+
+
+def test_a_failed_static_export_is_a_miss_not_a_crash() -> None:
+    failed = {**_row("tflite", 0.0, 0.0), "error": "litert-torch could not convert", "verified": False}
+    table, ok = robustness.summarise([_row("onnx", 1.0, 0.95), failed], static=True)
+    assert not ok and "| **failed** |" in table and "| tflite | 1 | - | - | - |" in table
+    assert "tflite 0/1" in table
+
+
+@pytest.mark.parametrize(("static", "activations"), [(True, "dynamic"), (False, "static")])
+def test_an_export_of_the_other_recipes_is_named_not_read(
+    static: bool, activations: str, tmp_path: Path
+) -> None:
+    _write_cell(tmp_path, "mixed", _static_manifest(False, activations))
+    result = robustness.train_and_export_cell(
+        tmp_path, "japanesevowels", 0, 1, "detected", 1, run=False, dist="mixed", static=static
+    )
+    assert f"exported {'without' if static else 'with'} --static-int8" in result["error"]
+    assert f"onnx: {activations} activations" in result["error"] and "rows" not in result
+
+
+def test_a_plain_export_with_the_c_runtimes_static_activations_is_read(tmp_path: Path) -> None:
+    """c and web always calibrate their activations: that is not a --static-int8 export."""
+    manifest = _static_manifest(False, "float")
+    c = {"target": "c", "precision": "int8", "top1_agreement": 1.0, "accuracy": 0.95, "verified": True}
+    manifest["artifacts"].append({**c, "info": {"recipe": {"activations": "static"}}})
+    _write_cell(tmp_path, "dist", manifest)
+    result = robustness.train_and_export_cell(tmp_path, "japanesevowels", 0, 1, "detected", 1, run=False)
+    assert "error" not in result and {r["target"] for r in result["rows"]} >= {"c", "onnx"}
+
+
+def test_a_static_cell_reuses_the_finished_training(
+    paper_start_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cell a plain run finished is exported again (static recipes, its own folder), never trained
+    again, and the plain export stays as it was."""
+    import shutil
+
+    cell = tmp_path / paper_start_run.parent.name
+    shutil.copytree(paper_start_run, cell / "run")
+    _write_cell(tmp_path, "dist", _static_manifest(False, "float"))
+    plain = (cell / "dist" / "manifest.json").read_bytes()
+    seen: list[list[str]] = []
+
+    def export(cmd, **kwargs):  # stands in for the export command: writes what it would
+        seen.append(cmd)
+        out = Path(cmd[cmd.index("--out") + 1])
+        out.mkdir()
+        (out / "manifest.json").write_text(json.dumps(_static_manifest(True)))
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(robustness.subprocess, "run", export)
+    result = robustness.train_and_export_cell(
+        tmp_path, "japanesevowels", 0, 1, "detected", 1, recipe="paper-start",
+        dist="dist-static", targets=robustness.STATIC_TARGETS, static=True,
+    )  # fmt: skip
+    (cmd,) = seen
+    assert "lgrin_edge.export" in cmd and cmd[cmd.index("--checkpoint") + 1] == str(cell / "run")
+    assert cmd[-3:] == ["--precision", "int8", "--static-int8"]
+    assert cmd[cmd.index("--target") + 1 : cmd.index("--out")] == list(robustness.STATIC_TARGETS)
+    assert any(r.get("float_nodes") == ["linear_4"] for r in result["rows"])
+    assert (cell / "dist" / "manifest.json").read_bytes() == plain and (
+        cell / "log-dist-static.txt"
+    ).is_file()
+
+
+def test_an_untrained_static_cell_trains_first(tmp_path: Path) -> None:
+    cmds = robustness.cell_commands(tmp_path / "c", "basicmotions", 3, 20, "default", "dist-static",
+                                    robustness.STATIC_TARGETS, static=True)  # fmt: skip
+    assert [c[2] for c in cmds] == ["lgrin_edge.train", "lgrin_edge.export"]
+    assert "--static-int8" not in cmds[0] and "--static-int8" in cmds[1]
+    plain = robustness.cell_commands(tmp_path / "c", "basicmotions", 3, 20, "default", "dist", ("all",))
+    assert "--static-int8" not in plain[1] and "--precision" not in plain[1]
+
+
+def test_a_skipped_tflite_micro_check_is_shown_not_hidden(tmp_path: Path) -> None:
+    manifest = _static_manifest(False)
+    manifest["artifacts"].pop()  # no TFLite Micro record: the check was skipped
+    reason = "no verified tflite/int8 file to start from"
+    manifest["skipped"] = [
+        {"target": "tflite", "precision": "int8", "artifact": "tflite-micro", "reason": reason},
+        {"target": "tensorrt", "precision": "int8", "artifact": "engine", "reason": "no GPU"},
+    ]
+    _write_cell(tmp_path, "dist-static", manifest)
+    assert robustness.main(["--out", str(tmp_path), "--static-int8", "--report-only", *SELECTION]) == 0
+    report = (tmp_path / "report-static-japanesevowels-s0-t1-detected.md").read_text()
+    assert "| 1.0000 (+0.00) | skipped |" in report and "tflite/tflite-micro 0/1" in report
+    assert "tensorrt/engine" not in report and "Largest TFLite Micro arena: none recorded" in report

@@ -16,6 +16,7 @@ import json
 import platform
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,7 +105,12 @@ def stored_cell(out: Path, cell: Cell) -> tuple[dict | None, str | None]:
     """(the stored result, None) of a finished cell; (None, why) where its file exists but is not a
     result the reports can use (damaged, cut short, another version's or another cell's); (None, None)
     where the cell has not run."""
-    path = cell_path(out, cell)
+    return stored_json(cell_path(out, cell), lambda data: _cell_problem(data, cell))
+
+
+def stored_json(path: Path, problem: Callable[[dict], str | None]) -> tuple[dict | None, str | None]:
+    """(the JSON object at ``path``, None); (None, why) where the file is not a JSON object or
+    ``problem`` names what is wrong with it; (None, None) where there is no file."""
     if not path.is_file():
         return None, None
     try:
@@ -113,7 +119,7 @@ def stored_cell(out: Path, cell: Cell) -> tuple[dict | None, str | None]:
         return None, "not JSON"
     if not isinstance(data, dict):
         return None, "not a JSON object"
-    why = _cell_problem(data, cell)
+    why = problem(data)
     return (None, why) if why else (data, None)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lgrin_edge import __version__
-from lgrin_edge.analysis.cells import settings_hash
+from lgrin_edge.analysis.cells import settings_hash, stored_json
 from lgrin_edge.atomic import write_json
 from lgrin_edge.baselines import BASELINES
 
@@ -89,19 +89,16 @@ def cell_file(out: Path, cell: Cell) -> Path:
 def stored(out: Path, cell: Cell) -> tuple[dict | None, str | None]:
     """(the stored result, None); (None, why) for a file that is not this cell's result; (None, None)
     for a cell that has not run."""
-    path = cell_file(out, cell)
-    if not path.is_file():
-        return None, None
-    try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None, "not JSON"
-    if not isinstance(data, dict) or data.get("cell") != cell.id:
-        return None, "holds another cell's result"
+    return stored_json(cell_file(out, cell), lambda data: _problem(data, cell))
+
+
+def _problem(data: dict, cell: Cell) -> str | None:
+    if data.get("cell") != cell.id:
+        return "holds another cell's result"
     acc = data.get("accuracy")
     if not isinstance(acc, int | float) or isinstance(acc, bool) or not 0 <= acc <= 1:
-        return None, "no accuracy in [0, 1]"
-    return data, None
+        return "no accuracy in [0, 1]"
+    return None
 
 
 def _last_line(log: Path) -> str:

@@ -68,6 +68,22 @@ def check_publish(folder: Path | None) -> None:
             raise UserError(f"--publish: {path} was not written by this command; choose another folder")
 
 
+def _grid_command(argv: list[str]) -> list[str]:
+    """``argv`` as the command that fills the table (a re-run resumes it): without the options that only
+    write or publish the report."""
+    shown, skip = [], 0
+    for word in argv:
+        if skip:
+            skip -= 1
+        elif word == "--report-only":
+            continue
+        elif word.split("=")[0] in ("--publish", "--notes"):
+            skip = 0 if "=" in word else 1
+        else:
+            shown.append(word)
+    return shown
+
+
 def _intro(args: argparse.Namespace, argv: list[str] | None, cpu: str, sources: list[Source]) -> list[str]:
     protocol = (
         "each dataset's own train/test split (k-fold where it has none)"
@@ -76,7 +92,7 @@ def _intro(args: argparse.Namespace, argv: list[str] | None, cpu: str, sources: 
     )
     frames = "" if args.frames == 1 else f" Each graph node holds {args.frames} consecutive steps."
     epochs = "the recipe's epochs" if args.epochs is None else f"--epochs {args.epochs}"
-    shown = " ".join(sys.argv[1:] if argv is None else argv)
+    shown = " ".join(_grid_command(sys.argv[1:] if argv is None else argv))
     return [
         f"Accuracy (%) on the test data, mean +- standard deviation over the seeds "
         f"{', '.join(map(str, args.seeds))} ((n/{len(args.seeds)}): only n seeds finished). Protocol: "

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from lgrin_edge.atomic import write_npz
-from lgrin_edge.data.bundled import read_aeon_splits
-from lgrin_edge.data.dataset import DatasetError, SequenceDataset, pad_sequences
+from lgrin_edge.data.bundled import from_splits, read_aeon_splits
+from lgrin_edge.data.dataset import DatasetError, SequenceDataset
 from lgrin_edge.spec import NPZ_KEY, unknown_spec
 
 # aeon's fixture for its own unit tests, not a benchmark problem.
@@ -75,18 +75,9 @@ def load_aeon(name: str) -> SequenceDataset:
     if any(not np.isfinite(s).all() for s in seqs):
         raise DatasetError(f"aeon's {name} holds missing or infinite values; it cannot be graphed as it is")
     classes = _class_order(labels)
-    x, lengths = pad_sequences(seqs)
-    spec = unknown_spec(x.shape[2], classes, extractor=f"aeon-{name}")
-    return SequenceDataset(
-        name=name,
-        x=x,
-        lengths=lengths,
-        y=np.array([classes.index(v) for v in labels], dtype=np.int64),
-        classes=classes,
-        is_test=np.array(is_test),
-        description=f"{name}, bundled with aeon {version('aeon')} (its train/test split)",
-        feature_spec=spec,
-    )
+    description = f"{name}, bundled with aeon {version('aeon')} (its train/test split)"
+    spec = unknown_spec(seqs[0].shape[1], classes, extractor=f"aeon-{name}")
+    return from_splits(name, seqs, labels, is_test, classes, description, spec)
 
 
 def write_aeon_npz(name: str, path: str | Path) -> SequenceDataset:

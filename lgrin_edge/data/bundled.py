@@ -96,6 +96,19 @@ def load_bundled(name: str) -> SequenceDataset:
     aeon_name, description = BUNDLED[name]
     seqs, labels, is_test = read_aeon_splits(aeon_name)
     classes = sorted(set(labels))
+    return from_splits(name, seqs, labels, is_test, classes, description, bundled_spec(name, classes))
+
+
+def from_splits(
+    name: str,
+    seqs: list[np.ndarray],
+    labels: list[str],
+    is_test: list[bool],
+    classes: list[str],
+    description: str,
+    feature_spec: FeatureSpec,
+) -> SequenceDataset:
+    """A dataset of read_aeon_splits' sequences, padded, with labels as indices into ``classes``."""
     x, lengths = pad_sequences(seqs)
     return SequenceDataset(
         name=name,
@@ -105,5 +118,5 @@ def load_bundled(name: str) -> SequenceDataset:
         classes=classes,
         is_test=np.array(is_test),
         description=description,
-        feature_spec=bundled_spec(name, classes),
+        feature_spec=feature_spec,
     )

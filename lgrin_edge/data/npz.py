@@ -8,6 +8,7 @@ Loaded with ``allow_pickle=False``: object arrays are refused.
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from dataclasses import replace
@@ -77,7 +78,7 @@ def _feature_spec(path: Path, arrays: dict[str, np.ndarray], p: int, classes: li
 
 
 def _check_file(path: Path) -> None:
-    """Refuse what is not a readable, non-empty zip file before numpy sees it (clearer messages)."""
+    """Refuse what is not a readable, non-empty file before numpy sees it (clearer messages)."""
     if path.is_dir():
         raise DatasetError(f"{path} is a folder; --dataset takes an .npz file (docs/data-format.md)")
     if not path.is_file():
@@ -86,26 +87,30 @@ def _check_file(path: Path) -> None:
         raise DatasetError(f"dataset file is empty: {path}")
     if not os.access(path, os.R_OK):
         raise DatasetError(f"cannot read {path}: permission denied")
-    with open(path, "rb") as f:
-        head = f.read(6)
-    if head == b"\x93NUMPY":
-        raise DatasetError(f"{path} is a single .npy array, not an .npz archive of named arrays (x, y, ...)")
-    if not head.startswith(b"PK"):
-        raise DatasetError(f"{path} is not an .npz (zip) archive; write it with numpy.savez")
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    return npz_arrays(path.read_bytes(), str(path), DatasetError)
+
+
+def npz_arrays(data: bytes, where: str, error: type[Exception]) -> dict[str, np.ndarray]:
+    """The arrays of the .npz ``data`` (read from ``where``), never unpickling; ``error`` with one line
+    saying what the bytes are where they are not such a file."""
+    if data.startswith(b"\x93NUMPY"):
+        raise error(f"{where} is a single .npy array, not an .npz archive of named arrays (x, y, ...)")
+    if not data.startswith(b"PK"):
+        raise error(f"{where} is not an .npz (zip) archive; write it with numpy.savez")
     try:
-        with np.load(path, allow_pickle=False) as f:
+        with np.load(io.BytesIO(data), allow_pickle=False) as f:
             return {k: f[k] for k in f.files}
     except ValueError as e:
         if "allow_pickle" in str(e):
-            raise DatasetError(
-                f"{path}: holds pickled Python objects (object arrays); store plain numeric/unicode arrays"
+            raise error(
+                f"{where} holds pickled Python objects (object arrays); store plain numeric or unicode arrays"
             ) from e
-        raise DatasetError(f"{path}: unreadable npz ({e})") from e
-    except (zipfile.BadZipFile, EOFError) as e:
-        raise DatasetError(f"{path}: a damaged or truncated .npz archive ({e})") from e
+        raise error(f"{where} is not a readable .npz ({e})") from e
+    except (zipfile.BadZipFile, EOFError, OSError) as e:
+        raise error(f"{where} is a damaged or truncated .npz archive ({e})") from e
 
 
 def _class_names(path: Path, arrays: dict[str, np.ndarray], y: np.ndarray) -> list[str]:

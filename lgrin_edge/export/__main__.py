@@ -91,8 +91,10 @@ def _add_build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sensitivity",
         action="store_true",
-        help="also report what each node's int8 quantisation costs (onnx, tensorrt; on training graphs): "
-        "sensitivity_<target>.json and a table, for an artifact that misses its tolerance",
+        help="also report what each node's int8 quantisation costs (onnx, tensorrt; tflite, "
+        "executorch: their --static-int8 recipe; on training graphs): sensitivity_<target>.json and a "
+        "table, for an artifact that misses its tolerance (the full-integer tflite measures it itself "
+        "when it misses its bar)",
     )
     p.add_argument(
         "--static-int8",
@@ -101,6 +103,16 @@ def _add_build_options(p: argparse.ArgumentParser) -> None:
         "integer, int8 input and output; executorch: static per-tensor), for NPUs, delegates and TFLite "
         "Micro; default: int8 weights with float activations (onnx, tensorrt: weight-only; tflite, "
         "executorch: dynamic range), which verify on every model of docs/robustness.md",
+    )
+    p.add_argument(
+        "--qat-epochs",
+        type=at_least(0),
+        default=0,
+        metavar="N",
+        help="with --static-int8 (tflite): fine-tune the full-integer file's weights for N epochs against "
+        "the float model on the training graphs (quantisation-aware; kept where its file meets the bar "
+        "there that the post-training file misses, or is closer to the float model, "
+        "docs/quantisation.md) (default: %(default)s, off)",
     )
     p.add_argument(
         "--verbose",
@@ -186,6 +198,7 @@ def _main(argv: list[str] | None = None) -> int:
             static_int8=args.static_int8,
             last_files=add_log,
             verify_data=args.verify_data,
+            qat_epochs=args.qat_epochs,
         )
     print(format_table(manifest))
     print(f"manifest: {out / 'manifest.json'}")

@@ -19,6 +19,7 @@ import logging
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -101,23 +102,13 @@ def export_executorch(
     if not ok:
         raise ExecuTorchError(why)
     calibration = np.asarray(calibration, np.float32)
-    graph = XnnpackLGrIN(module.folded()) if isinstance(module, DeployLGrIN) else module.eval()
-    example = (fixed_batch_example(calibration, int(batch)),)
-    with _quiet():
-        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
-        from executorch.devtools.backend_debug import get_delegation_info
-        from executorch.exir import to_edge_transform_and_lower
-
-        try:
-            program = torch.export.export(graph, example)
-            if spec is not None:
-                program = _quantised(program, calibration, int(batch), static)
-            edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
-            info = get_delegation_info(edge.exported_program().graph_module)
-            buffer = edge.to_executorch().buffer
-        except Exception as exc:
-            raise ExecuTorchError(f"lowering to ExecuTorch failed: {type(exc).__name__}: {exc}") from exc
-    write_bytes(Path(out), bytes(buffer))
+    graph = lowerable(module)
+    try:
+        quantizer = None if spec is None else xnnpack_quantizer(static)
+        buffer, info = program_bytes(graph, calibration, int(batch), quantizer)
+    except Exception as exc:
+        raise ExecuTorchError(f"lowering to ExecuTorch failed: {type(exc).__name__}: {exc}") from exc
+    write_bytes(Path(out), buffer)
     facts = {
         "tool": f"executorch {package_version('executorch')}, XNNPACK partitioner",
         "batch": int(batch),
@@ -148,19 +139,49 @@ def _delegation(info: object) -> dict:
     }
 
 
-def _quantised(
-    program: torch.export.ExportedProgram, calibration: np.ndarray, batch: int, static: bool
-) -> torch.export.ExportedProgram:
-    """PT2E int8 of ``program`` with the XNNPACK quantiser: per-channel symmetric weights, activations
-    quantised per row at run time (dynamic) or per tensor from the calibration graphs (static)."""
-    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
-        XNNPACKQuantizer,
-        get_symmetric_quantization_config,
-    )
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+def lowerable(module: nn.Module) -> nn.Module:
+    """The graph lowered for ``module``: a folded L-GrIN's XNNPACK form, a baseline as it is."""
+    return XnnpackLGrIN(module.folded()) if isinstance(module, DeployLGrIN) else module.eval()
+
+
+def xnnpack_quantizer(static: bool) -> Any:
+    """The XNNPACK quantiser of the int8 recipes: per-channel symmetric weights, activations quantised
+    per row at run time (dynamic) or per tensor from the calibration graphs (static)."""
+    with _quiet():
+        from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
+            XNNPACKQuantizer,
+            get_symmetric_quantization_config,
+        )
 
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=not static)
-    prepared = prepare_pt2e(program.module(), XNNPACKQuantizer().set_global(config))
+    return XNNPACKQuantizer().set_global(config)
+
+
+def program_bytes(
+    graph: nn.Module, calibration: np.ndarray, batch: int, quantizer: Any = None
+) -> tuple[bytes, object]:
+    """The ``.pte`` bytes of ``graph`` with a fixed ``batch``, XNNPACK-delegated, PT2E-quantised by
+    ``quantizer`` on ``calibration`` where one is given; and ExecuTorch's delegation info."""
+    with _quiet():
+        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+        from executorch.devtools.backend_debug import get_delegation_info
+        from executorch.exir import to_edge_transform_and_lower
+
+        program = torch.export.export(graph, (fixed_batch_example(calibration, batch),))
+        if quantizer is not None:
+            program = _quantised(program, calibration, batch, quantizer)
+        edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+        info = get_delegation_info(edge.exported_program().graph_module)
+        return bytes(edge.to_executorch().buffer), info
+
+
+def _quantised(
+    program: torch.export.ExportedProgram, calibration: np.ndarray, batch: int, quantizer: Any
+) -> torch.export.ExportedProgram:
+    """``program`` PT2E-quantised by ``quantizer``, its observers run over every calibration graph."""
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    prepared = prepare_pt2e(program.module(), quantizer)
     with torch.no_grad():
         for start in range(0, len(calibration), batch):
             prepared(fixed_batch_example(calibration[start:], batch))

@@ -160,6 +160,7 @@ class ExportOptions:
     sensitivity: bool = False
     keep_unverified: bool = False
     static_int8: bool = False
+    qat_epochs: int = 0
 
 
 @dataclass
@@ -222,6 +223,7 @@ def run_export(
     static_int8: bool = False,
     last_files: Callable[[Path], None] | None = None,
     verify_data: Path | None = None,
+    qat_epochs: int = 0,
 ) -> dict:
     """Export and verify; returns the manifest (also written to out/manifest.json).
 
@@ -234,12 +236,17 @@ def run_export(
     Every artifact is made and verified in a new folder beside ``out``, which then replaces ``out`` as
     one unit; an artifact that fails keeps the earlier file of its name. Where nothing verified and
     nothing earlier is kept, an earlier export in ``out`` is left as it was. More ``calibration_n`` than
-    the checkpoint's training graphs uses all of them, with a note.
+    the checkpoint's training graphs uses all of them, with a note. ``qat_epochs`` > 0 fine-tunes the
+    full-integer files (``static_int8``) of the targets that have it (tflite) on the training graphs.
     """
     for name, value in (("calibration", calibration_n), ("batch", batch), ("threads", threads)):
         if value < 1:
             raise ExportSetupError(f"--{name} must be >= 1, got {value}")
-    opts = ExportOptions(targets, precisions, batch, threads, sensitivity, keep_unverified, static_int8)
+    if qat_epochs < 0:
+        raise ExportSetupError(f"--qat-epochs must be >= 0, got {qat_epochs}")
+    opts = ExportOptions(
+        targets, precisions, batch, threads, sensitivity, keep_unverified, static_int8, qat_epochs
+    )
     notes = check_options(opts)
     check_out_dir(out)
     checkpoint = run_folder(checkpoint)
@@ -308,8 +315,13 @@ def _feature_spec(model: torch.nn.Module, cfg: dict, notes: list[str]) -> Featur
 def check_options(opts: ExportOptions) -> list[str]:
     """Notes on options some requested targets ignore; ExportSetupError for one that none of them uses."""
     given = {"batch": opts.batch != 1, "sensitivity": opts.sensitivity, "static_int8": opts.static_int8}
-    notes = []
+    given["qat_epochs"] = opts.qat_epochs > 0
     asked = "/".join(opts.precisions)
+    if given["qat_epochs"] and not opts.static_int8:
+        raise ExportSetupError("--qat-epochs fine-tunes the full-integer file: add --static-int8")
+    if given["qat_epochs"] and "int8" not in opts.precisions:
+        raise ExportSetupError(f"--qat-epochs fine-tunes the int8 file: --precision {asked} makes none")
+    notes = []
     idle = [t for t in opts.targets if not set(opts.precisions) & set(TARGETS[t].precisions)]
     if idle and len(idle) == len(opts.targets):
         raise ExportSetupError(f"--precision {asked}: there is no {asked} file for {', '.join(idle)}")
@@ -381,7 +393,7 @@ def _export_locked(
     log(bar_said(len(y), record["kind"], made))
     arrays = None
     if isinstance(deploy, DeployLGrIN):
-        forms = {t: TARGETS[t].graph_form_for(opts.static_int8) for t in opts.targets}
+        forms = {t: TARGETS[t].graph_form for t in opts.targets}
         log(graph_cost_text(deploy.folded(), forms))
         try:
             arrays = require_paper_configuration(deploy.folded())
@@ -393,6 +405,7 @@ def _export_locked(
         batch=opts.batch,
         arrays=arrays,
         static_int8=opts.static_int8,
+        qat_epochs=opts.qat_epochs,
     )
     earlier = _read_manifest(out)
     same = earlier if _same_checkpoint(earlier, checkpoint, cfg) else None

@@ -24,6 +24,9 @@ Why each choice (measured on the bundled models; docs/quantisation.md has the nu
   columns: agreement 1.0000 on all 40 matrix models. Static per-tensor int8 left 3-4% logit error
   (and is faster at M = 100, where the max pool then gathers int8); it stays available
   (``STATIC_SPECS``) for delegates and TFLite Micro.
+  When the full-integer file misses its bar on the training graphs, the costliest nodes by the
+  per-node sensitivity are kept in float (``Recipe.float_nodes``; tflite_static.py), since litert-torch
+  does not convert 16-bit activations from a PT2E graph correctly.
 - ExecuTorch: dynamic int8 as for TFLite (XNNPACK quantises each linear's input per row at run time),
   here on every linear including the classifier, with error-compensated weights on the range-equalised
   model (alpha 0.5: a row's one scale spans columns whose ranges differ); on 7 bundled models
@@ -179,6 +182,9 @@ class Recipe:
     float_parts: tuple[FloatPart, ...]  # parts computed in float among int8 layers
     equalize_alpha: float  # the range equalisation applied (0: none)
     weight_rounding: Rounding  # how the weights were rounded before the backend's own int8
+    # Nodes a static recipe's fallback kept in float (int8 weights) because the file missed its bar on
+    # the training graphs; the manifest names them only where there are some.
+    float_nodes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, kind in (
@@ -188,12 +194,14 @@ class Recipe:
         ):
             object.__setattr__(self, name, kind(getattr(self, name)))
         object.__setattr__(self, "float_parts", tuple(FloatPart(p) for p in self.float_parts))
+        object.__setattr__(self, "float_nodes", tuple(str(n) for n in self.float_nodes))
 
     def manifest(self) -> dict:
         """Plain JSON values."""
         return {
             k: [str(p) for p in v] if isinstance(v, tuple) else str(v) if isinstance(v, StrEnum) else v
             for k, v in asdict(self).items()
+            if k != "float_nodes" or v
         }
 
 

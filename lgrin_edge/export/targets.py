@@ -54,6 +54,7 @@ class ExportContext:
     arrays: FoldedLGrIN | None = None  # the folded L-GrIN (C runtime), when the model has that form
     scratch: Path | None = None  # private folder for intermediate files, removed by the pipeline
     static_int8: bool = False  # the STATIC_SPECS recipes (integer activations) where a target has one
+    qat_epochs: int = 0  # quantisation-aware fine-tuning of the full-integer file, where a target has one
     _sources: dict[tuple[float, str], torch.nn.Module] = field(default_factory=dict)
     _onnx: dict[tuple[float, str], Path] = field(default_factory=dict)
 
@@ -166,13 +167,9 @@ class Target:
     # The target whose runtime runs the same file format: this target's logits are compared with it bit
     # for bit during export (the manifest records the result).
     same_as: str | None = None
-    # How its file computes L-GrIN's 1-hop max pool (deploy/folded.py GRAPH_FORMS: what its size and time
-    # grow with), and, where it differs, how the --static-int8 file does.
+    # How its files (--static-int8 ones too) compute L-GrIN's 1-hop max pool (deploy/folded.py
+    # GRAPH_FORMS: what their size and time grow with).
     graph_form: str = "table"
-    static_graph_form: str | None = None
-
-    def graph_form_for(self, static_int8: bool) -> str:
-        return self.static_graph_form if static_int8 and self.static_graph_form else self.graph_form
 
     def honours(self, option: str) -> bool:
         """Whether ``option`` (an export option other than the defaults) changes what this target makes."""
@@ -180,6 +177,7 @@ class Target:
             "batch": self.fixed_batch,
             "sensitivity": self.sensitivity is not None,
             "static_int8": self.name in STATIC_SPECS,
+            "qat_epochs": self.name == "tflite",  # tflite.py export_tflite(qat_epochs=)
         }[option]
 
 
@@ -291,7 +289,9 @@ def _from_module(target: str, exporter: Callable[[], Callable[..., dict]]) -> Ca
             return convert(ctx.deploy, ctx.calibration, path, precision, batch=ctx.batch)
         spec = ctx.spec(target)
         module = ctx.int8_source(spec)
-        return ctx.with_recipe(spec, convert(module, ctx.calibration, path, precision, ctx.batch, spec))
+        more = {"qat_epochs": ctx.qat_epochs} if TARGETS[target].honours("qat_epochs") else {}
+        info = convert(module, ctx.calibration, path, precision, ctx.batch, spec, **more)
+        return ctx.with_recipe(spec, info)
 
     return export
 
@@ -311,6 +311,15 @@ def _tflm(call: FollowUpCall) -> tuple[list[dict], list[dict]]:
 
     source = call.out / call.source["path"]
     return tflm_follow_up(call.what, source, call.out / call.file, call.x, call.reference, call.y, call.log)
+
+
+def _tflite_sensitivity(ctx: ExportContext) -> list[dict]:
+    """The full-integer recipe's per-node report (the one with integer activations to rank), on the
+    training graphs and on plainly rounded weights, as for onnx."""
+    from lgrin_edge.export.tflite import static_sensitivity
+
+    spec = replace(STATIC_SPECS["tflite"], weight_rounding=Rounding.NEAREST)
+    return static_sensitivity(ctx.int8_source(spec), ctx.calibration, ctx.batch)
 
 
 def _tflite_load(path: Path, threads: int) -> Runner:
@@ -338,6 +347,15 @@ def _executorch_load(path: Path, threads: int) -> Runner:
     from lgrin_edge.export.executorch import ExecuTorchModel
 
     return ExecuTorchModel(path, num_threads=threads)
+
+
+def _executorch_sensitivity(ctx: ExportContext) -> list[dict]:
+    """The static recipe's per-node report (the one with integer activations to rank), run in ExecuTorch
+    on the training graphs and on plainly rounded weights, as for tflite."""
+    from lgrin_edge.export.executorch_static import static_sensitivity
+
+    spec = replace(STATIC_SPECS["executorch"], weight_rounding=Rounding.NEAREST)
+    return static_sensitivity(ctx.int8_source(spec), ctx.calibration, ctx.batch)
 
 
 # --- c ----------------------------------------------------------------------------------------------
@@ -446,7 +464,8 @@ TARGETS: dict[str, Target] = {
             fixed_batch=True,
             follow_up=FollowUp("tflite-micro", "int8", TFLM_HEADER, _tflm),
             graph_form="litert",
-            static_graph_form="table",  # the full-integer file gathers the K-wide table (deploy/pytorch.py)
+            # the full-integer file converts the same degree groups (deploy/litert.py, full_integer)
+            sensitivity=_tflite_sensitivity,
         ),
         Target(
             name="executorch",
@@ -460,6 +479,7 @@ TARGETS: dict[str, Target] = {
             load=_executorch_load,
             fixed_batch=True,
             graph_form="xnnpack",
+            sensitivity=_executorch_sensitivity,
         ),
         Target(
             name="c",

@@ -4,9 +4,9 @@ The converted graph has a fixed batch (litert-torch bakes the example's shape in
 hides that by running any batch in chunks. Full-integer files take int8 input and give int8 output, so
 the wrapper quantises and dequantises with each tensor's own scale and zero point.
 
-fp32 and dynamic-range files convert L-GrIN in LiteRT's fastest operators (:class:`LiteRTLGrIN`,
-lgrin_edge/deploy/litert.py: relabelled nodes, degree-grouped gathers, relu(A) @ H as a FULLY_CONNECTED); the
-function is the same.
+Every file converts L-GrIN in LiteRT's fastest operators (:class:`LiteRTLGrIN`, lgrin_edge/deploy/litert.py:
+relabelled nodes, degree-grouped gathers; relu(A) @ H as a FULLY_CONNECTED in fp32 and dynamic range, as
+a per-tensor matmul in the full-integer file); the function is the same.
 
 int8 (the default) is dynamic-range quantisation by ai-edge-quantizer on the fp32 file: every
 FULLY_CONNECTED holds int8 weights (per output channel) and XNNPACK quantises its input per row at run
@@ -24,16 +24,20 @@ quantisation, int8 weights symmetric per output channel, int8 activations per te
 on raw calibration inputs. The graph is captured with strict ``torch.export`` because litert-torch's
 quantiser finds ``torch.cat`` through the source metadata only strict capture records; without it the
 concatenations are left unannotated and the converter gives them the scale of one of their inputs, which
-clips the wider ones (measured: 1% top-1 agreement on a random-weight L-GrIN instead of 98%).
+clips the wider ones (measured: 1% top-1 agreement on a random-weight L-GrIN instead of 98%). Where
+that file misses its bar on the training graphs, the costliest nodes are kept in float
+(tflite_static.py); ``info["fallback"]`` records the steps and what was kept, and the file is then no
+longer full integer. ``qat_epochs`` (--qat-epochs) fine-tunes the weights against fake quantisation
+first (qat.py), recorded as ``info["quantization"]["fine_tuning"]``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import os
 import re
 import struct
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,11 +66,9 @@ from lgrin_edge.export.runner import (
     package_version,
     quantise_affine,
 )
+from lgrin_edge.export.tflite_static import STATIC_BAR, StaticBar, full_integer
 from lgrin_edge.optional import first_missing, missing
 
-# Calibration runs in chunks this large when the graph exports with a dynamic batch. The chunking changes
-# the histogram observers' bins, so it is a constant: the same data must always give the same file.
-CALIBRATION_CHUNK = 64
 # Both recipes store 8-bit weights (quant_spec.HONOURS: the only width this exporter makes).
 WEIGHT_BITS = 8
 
@@ -132,38 +134,6 @@ def _check_calibration(calibration: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
-def _calibrated_int8(module: nn.Module, calibration: np.ndarray, example: torch.Tensor) -> tuple[Any, Any]:
-    """PT2E-quantised graph of ``module`` calibrated on ``calibration``, and the quantiser used."""
-    from litert_torch.quantize import pt2e_quantizer
-    from torchao.quantization.pt2e import quantize_pt2e
-
-    try:
-        # A dynamic batch lets calibration run in large chunks (several times faster); an example of 2
-        # keeps torch.export from specialising the dimension to 1.
-        graph = torch.export.export(
-            module,
-            (torch.from_numpy(calibration[np.arange(2) % len(calibration)].copy()),),
-            dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=1 << 16)},),
-            strict=True,
-        ).module()
-        chunk = CALIBRATION_CHUNK
-    except Exception:
-        # Some graphs only export with the fixed batch; calibrate in chunks of that batch instead.
-        graph = torch.export.export(module, (example,), strict=True).module()
-        chunk = example.shape[0]
-    quantizer = pt2e_quantizer.PT2EQuantizer().set_global(
-        pt2e_quantizer.get_symmetric_quantization_config(is_per_channel=True)
-    )
-    graph = quantize_pt2e.prepare_pt2e(graph, quantizer)
-    with torch.no_grad():
-        for start in range(0, len(calibration), chunk):
-            part = calibration[start : start + chunk]
-            if len(part) < chunk and chunk == example.shape[0]:
-                part = calibration[(start + np.arange(chunk)) % len(calibration)]
-            graph(torch.from_numpy(np.ascontiguousarray(part)))
-    return quantize_pt2e.convert_pt2e(graph, fold_quantize=False), quantizer
-
-
 def _tensor_info(detail: dict) -> dict:
     scale, zero_point = detail["quantization"]
     info = {
@@ -221,6 +191,8 @@ def export_tflite(
     spec: QuantSpec | None = None,
     *,
     static: bool = False,
+    bar: StaticBar = STATIC_BAR,
+    qat_epochs: int = 0,
 ) -> dict:
     """Convert ``module`` ((B, M, P) float32 -> (B, C) logits) to a ``.tflite`` file with a fixed batch.
 
@@ -228,16 +200,23 @@ def export_tflite(
     static)``): dynamic range (float input and output), or static full integer (int8 input and output,
     calibrated); ``calibration`` (N, M, P) raw float32 inputs (otherwise only its first graph is used, as
     the shape example). The file at ``out`` is replaced atomically; a failed conversion leaves nothing
-    behind. Returns facts for the manifest, with what int8 did (``recipe``).
+    behind. Returns facts for the manifest, with what int8 did (``recipe``). A full-integer file that
+    misses ``bar`` on the calibration graphs ends in the fallback (tflite_static.py), recorded as
+    ``fallback``. ``qat_epochs`` > 0 fine-tunes the full-integer file's weights first (qat.py), recorded
+    as ``quantization.fine_tuning``.
     """
     check_export_request(precision, batch)
     spec = given_or_chosen("tflite", spec, static) if precision == "int8" else None
+    static = spec is not None and spec.activations is Activations.STATIC
+    if qat_epochs < 0 or (qat_epochs and not static):
+        raise ValueError(f"qat_epochs {qat_epochs}: fine-tuning applies to the int8 full-integer file only")
     ok, why = tflite_status()
     if not ok:
         raise TFLiteError(why)
     batch = int(batch)
     calibration = _check_calibration(calibration)
-    content, recipe = _convert(module.eval(), calibration, fixed_batch_example(calibration, batch), spec)
+    example = fixed_batch_example(calibration, batch)
+    content, recipe, extra = _convert(module.eval(), calibration, example, spec, (bar, int(qat_epochs)))
     interpreter_cls, runtime, runtime_version = _interpreter_class()
     interpreter = interpreter_cls(model_content=content)
     interpreter.allocate_tensors()
@@ -260,41 +239,96 @@ def export_tflite(
         "float_ops": _float_ops(interpreter),
     }
     if spec is not None:
-        info["quantization"] = _quantization_facts(spec.activations is Activations.STATIC, len(calibration))
+        info["quantization"] = _quantization_facts(static, len(calibration)) | extra.pop("quantization", {})
         info["recipe"] = recipe
-    return info
+    return {**info, **extra}
+
+
+def _integer_module(module: nn.Module) -> nn.Module:
+    """``module`` in the form the full-integer file converts: a DeployLGrIN as the full-integer
+    :class:`LiteRTLGrIN`, whose max pool gathers each degree group's rows instead of the (M, K) table
+    (TFLite Micro's arena held that table's (M, K, F) gather) and whose learned pooling quantises to
+    integers; its other int8 operators are the table form's."""
+    if not isinstance(module, DeployLGrIN):
+        return module
+    return LiteRTLGrIN(module.folded(), full_integer=True)
+
+
+def static_sensitivity(module: nn.Module, calibration: np.ndarray, batch: int = 1) -> list[dict]:
+    """What quantising each node of the full-integer recipe alone costs ``module`` on ``calibration``
+    (training graphs), worst first, as manifest rows (sensitivity.NodeCost)."""
+    from lgrin_edge.export.sensitivity import as_dicts
+    from lgrin_edge.export.tflite_static import node_costs
+
+    calibration = _check_calibration(calibration)
+    example = fixed_batch_example(calibration, int(batch))
+    with _quiet_litert():
+        return as_dicts(node_costs(_integer_module(module.eval()), calibration, example, run_bytes))
+
+
+def run_bytes(content: bytes, x: np.ndarray) -> np.ndarray:
+    """Logits of the ``.tflite`` ``content`` on ``x`` in LiteRT (one thread), for measurements made
+    before a file is written."""
+    with tempfile.TemporaryDirectory(prefix="lgrin-tflite-") as tmp:
+        path = Path(tmp) / "model.tflite"
+        path.write_bytes(content)
+        return TFLiteModel(path)(x)
 
 
 def _convert(
-    module: nn.Module, calibration: np.ndarray, example: torch.Tensor, spec: QuantSpec | None
-) -> tuple[bytes, dict | None]:
-    """The ``.tflite`` bytes of ``module`` and what its int8 did: full integer (PT2E) for a static
-    ``spec``, else the LiteRT form converted in fp32 and, with a ``spec``, quantised in dynamic range."""
+    module: nn.Module,
+    calibration: np.ndarray,
+    example: torch.Tensor,
+    spec: QuantSpec | None,
+    static: tuple[StaticBar, int],
+) -> tuple[bytes, dict | None, dict]:
+    """The ``.tflite`` bytes of ``module``, what its int8 did, and more manifest facts (the full-integer
+    fallback's and fine-tuning's records, where they ran): full integer (PT2E) for a static ``spec``,
+    with ``static`` (its bar, fine-tuning epochs), else the LiteRT form converted in fp32 and, with a
+    ``spec``, quantised in dynamic range."""
     with _quiet_litert():
         import litert_torch
-        from litert_torch.quantize.quant_config import QuantConfig
 
         try:
             if spec is not None and spec.activations is Activations.STATIC:
-                if isinstance(module, DeployLGrIN):  # the learned pooling in int8 too (TFLite Micro)
-                    module = copy.deepcopy(module)
-                    module.integer_readout = True
-                graph, quantizer = _calibrated_int8(module, calibration, example)
-                config = QuantConfig(pt2e_quantizer=quantizer)
-                content = litert_torch.convert(graph, (example,), quant_config=config).model_content()
-                return content, conversion(Activations.STATIC, Calibration.HISTOGRAM, WEIGHT_BITS)
+                return _full_integer(_integer_module(module), calibration, example, *static)
             if isinstance(module, DeployLGrIN):
                 module = LiteRTLGrIN(module.folded())
             content = litert_torch.convert(module, (example,)).model_content()
             if spec is None:
-                return content, None
+                return content, None, {}
             recipe = conversion(Activations.DYNAMIC, Calibration.NONE, WEIGHT_BITS, spec.keep_float)
-            return _dynamic_range_int8(content, FloatPart.CLASSIFIER in spec.keep_float), recipe
+            return _dynamic_range_int8(content, FloatPart.CLASSIFIER in spec.keep_float), recipe, {}
         except Exception as exc:
             precision = "fp32" if spec is None else "int8"
             raise TFLiteError(
                 f"litert-torch could not convert the model to {precision} TFLite: {exc}"
             ) from exc
+
+
+def _full_integer(
+    module: nn.Module, calibration: np.ndarray, example: torch.Tensor, bar: StaticBar, qat_epochs: int
+) -> tuple[bytes, dict, dict]:
+    """:func:`_convert`'s full-integer case (tflite_static.full_integer), fine-tuned first where
+    ``qat_epochs`` > 0 (qat.py)."""
+    tune = None
+    if qat_epochs:
+        from lgrin_edge.export.qat import fine_tuned
+
+        def tune(m: nn.Module) -> tuple[nn.Module, dict]:
+            tuned, record = fine_tuned(m, calibration, example, qat_epochs)
+            return tuned, record.manifest()
+
+    content, fallback, tuning = full_integer(module, calibration, example, run_bytes, bar, tune)
+    recipe = conversion(Activations.STATIC, Calibration.HISTOGRAM, WEIGHT_BITS)
+    extra: dict[str, Any] = {}
+    if fallback is not None:
+        extra["fallback"] = fallback
+        if fallback["kept_float"]:
+            recipe["float_nodes"] = [k["node"] for k in fallback["kept_float"]]
+    if tuning is not None:
+        extra["quantization"] = {"fine_tuning": tuning}
+    return content, recipe, extra
 
 
 def _quantization_facts(static: bool, calibration_samples: int) -> dict:
@@ -439,6 +473,17 @@ class TFLiteModel(Runner):
         self.num_classes = out_shape[1]
         self.input_dtype = np.dtype(self._input["dtype"])
         self.output_dtype = np.dtype(self._output["dtype"])
+
+    def facts(self) -> dict:
+        """For a file with int8 input that still computes some nodes in float (the full-integer recipe's
+        fallback): that it is not full integer, and which operators are float."""
+        floats = [] if self.input_dtype.kind == "f" else _float_ops(self._interpreter)
+        if not floats:
+            return {}
+        return {
+            "full_integer": f"no: {', '.join(floats)} in float (integer-only NPUs cannot run this file; "
+            "TFLite Micro runs it on its float kernels)"
+        }
 
     def _quantise(self, x: np.ndarray) -> np.ndarray:
         if self.input_dtype.kind == "f":

@@ -6,7 +6,9 @@ graphs, the smallest tensor arena it needs is found by bisection, and the operat
 register are read from the file; ``model_int8_tflm.h`` beside the model holds both as C++
 (``MicroMutableOpResolver`` and the arena size). The default int8 file is dynamic range (float
 activations, int8 weights), which TFLite Micro does not run; the check says so and names
-``--static-int8``.
+``--static-int8``. A full-integer file whose fallback kept nodes in float (int8 input and output; its
+manifest entry's ``fallback``) is run too, on TFLite Micro's float kernels, and recorded as not full
+integer.
 
 The arena is measured by this host build (64-bit pointers): a 32-bit microcontroller build needs about
 as much or a little less.
@@ -64,6 +66,14 @@ def model_facts(data: bytes) -> tuple[list[str], list[str]]:
             if graph.Tensors(i).Type() == schema.TensorType.FLOAT32
         ]
     return sorted(ops), floats
+
+
+def integer_input(data: bytes) -> bool:
+    """Whether the ``.tflite`` flatbuffer's (first subgraph's) input is int8: a full-integer recipe's
+    file, even where its fallback kept some nodes in float."""
+    schema = _schema()
+    graph = schema.Model.GetRootAsModel(data, 0).Subgraphs(0)
+    return graph.Tensors(graph.Inputs(0)).Type() == schema.TensorType.INT8
 
 
 class TFLMModel(Runner):
@@ -161,7 +171,7 @@ def tflm_follow_up(
         return [], [what.skipped(why)]
     data = path.read_bytes()
     ops, floats = model_facts(data)
-    if floats:
+    if floats and not integer_input(data):
         reason = (
             "this int8 file computes in float between layers (dynamic range), which TFLite Micro does not "
             "run; export with --static-int8 for microcontrollers"
@@ -169,10 +179,14 @@ def tflm_follow_up(
         return [], [what.skipped(reason)]
     arena = smallest_arena(path)
     result = compare(TFLMModel(data, arena)(x), reference, y, "int8")
-    record = what.record(path.name, path, why, result, arena_bytes=arena, ops=ops)
+    # A full-integer file whose fallback kept nodes in float (tflite_static.py) still runs here, on
+    # TFLite Micro's float reference kernels; integer-only accelerators cannot run those nodes.
+    integer = {"full_integer": not floats}
+    record = what.record(path.name, path, why, result, arena_bytes=arena, ops=ops, **integer)
     if not result["verified"]:
         return [], [{**record, "kept": "the .tflite stays (it verified in LiteRT); no header written"}]
     write_bytes(header, resolver_header(ops, arena, path.name, record["sha256"]).encode())
     record.update(resolver_header=header.name, header_sha256=file_sha256(header))
-    log(f"tflite-micro: arena {arena:,} B, {len(ops)} operators ({header.name})")
+    mixed = "" if not floats else f"; not full integer: {len(floats)} float tensors (float kernels)"
+    log(f"tflite-micro: arena {arena:,} B, {len(ops)} operators ({header.name}){mixed}")
     return [record], []

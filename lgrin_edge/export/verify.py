@@ -8,8 +8,6 @@ The graphs are the checkpoint's held-out ones or the user's own (``--verify-data
 from __future__ import annotations
 
 import hashlib
-import io
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ import numpy as np
 
 from lgrin_edge.atomic import file_sha256
 from lgrin_edge.cli import UserError
+from lgrin_edge.data.npz import npz_arrays
 from lgrin_edge.export.tolerances import VERIFY
 
 # What --verify-data takes, for its help and its error messages.
@@ -133,7 +132,7 @@ def load_verify_data(path: Path, shape: tuple[int, int], classes: int) -> tuple[
         raise VerifyDataError(f"--verify-data {path}: {'a folder' if path.is_dir() else 'no such file'}; "
                               f"it takes {VERIFY_DATA_FORMAT}")  # fmt: skip
     data = path.read_bytes()
-    arrays = _npz_arrays(path, data)
+    arrays = npz_arrays(data, f"--verify-data {path}", VerifyDataError)
     for key in ("x", "y"):
         if key not in arrays:
             raise VerifyDataError(
@@ -143,26 +142,6 @@ def load_verify_data(path: Path, shape: tuple[int, int], classes: int) -> tuple[
     _check_arrays(path, x, y, shape, classes)
     record = {"kind": f"verify-data {path}", "sha256": hashlib.sha256(data).hexdigest(), "n": len(y)}
     return x.astype(np.float32), y.astype(np.int64), record
-
-
-def _npz_arrays(path: Path, data: bytes) -> dict[str, np.ndarray]:
-    """The arrays of the .npz ``data`` (read from ``path``), no pickled objects; VerifyDataError where it
-    is not one."""
-    if data.startswith(b"\x93NUMPY"):
-        raise VerifyDataError(f"--verify-data {path} is a single .npy array; it takes {VERIFY_DATA_FORMAT}")
-    if not data.startswith(b"PK"):
-        raise VerifyDataError(f"--verify-data {path} is not an .npz (zip) file; write it with numpy.savez")
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except ValueError as e:
-        if "allow_pickle" in str(e):
-            raise VerifyDataError(
-                f"--verify-data {path} holds pickled Python objects; store plain arrays"
-            ) from e
-        raise VerifyDataError(f"--verify-data {path} is not a readable .npz ({e})") from e
-    except (zipfile.BadZipFile, EOFError, OSError) as e:
-        raise VerifyDataError(f"--verify-data {path} is a damaged or truncated .npz ({e})") from e
 
 
 def _check_arrays(path: Path, x: np.ndarray, y: np.ndarray, shape: tuple[int, int], classes: int) -> None:

@@ -250,8 +250,11 @@ def test_an_option_no_requested_target_uses_is_refused_before_any_work():
         check_options(ExportOptions(["onnx", "c"], ["int8"], batch=4))
     with pytest.raises(ExportSetupError, match="--static-int8 changes nothing for c"):
         check_options(ExportOptions(["c"], ["int8"], static_int8=True))
-    with pytest.raises(ExportSetupError, match="--sensitivity changes nothing for tflite"):
-        check_options(ExportOptions(["tflite"], ["int8"], sensitivity=True))
+    with pytest.raises(
+        ExportSetupError,
+        match="--sensitivity changes nothing for c; it applies to onnx, tensorrt, tflite, executorch",
+    ):
+        check_options(ExportOptions(["c"], ["int8"], sensitivity=True))
 
 
 def test_a_precision_no_requested_target_makes_is_refused_or_reported():
@@ -263,10 +266,10 @@ def test_a_precision_no_requested_target_makes_is_refused_or_reported():
 
 
 def test_an_option_some_requested_targets_ignore_is_reported():
-    notes = check_options(ExportOptions(["onnx", "tflite"], ["int8"], batch=4, sensitivity=True))
+    notes = check_options(ExportOptions(["onnx", "executorch", "c"], ["int8"], batch=4, sensitivity=True))
     assert notes == [
-        "note: --batch applies to tflite; ignored by onnx",
-        "note: --sensitivity applies to onnx; ignored by tflite",
+        "note: --batch applies to executorch; ignored by onnx, c",
+        "note: --sensitivity applies to onnx, executorch; ignored by c",
     ]
     assert check_options(ExportOptions(list(TARGETS), ["fp32", "int8"])) == []  # defaults: nothing to say
 

@@ -35,4 +35,4 @@ def test_every_target_names_the_form_of_its_max_pool():
     from lgrin_edge.deploy.folded import GRAPH_FORMS
 
     for target in TARGETS.values():
-        assert target.graph_form_for(False) in GRAPH_FORMS and target.graph_form_for(True) in GRAPH_FORMS
+        assert target.graph_form in GRAPH_FORMS

@@ -11,6 +11,7 @@ from torch import nn
 
 from lgrin_edge.export.quant_spec import QuantSpec
 from lgrin_edge.export.tflite import TFLiteError, TFLiteModel, export_tflite, tflite_status
+from lgrin_edge.export.tflite_static import STATIC_BAR, StaticBar
 from tests.export.tiny_model import C, M, P, synthetic, trained_deploy
 
 AVAILABLE, REASON = tflite_status()
@@ -51,7 +52,10 @@ def int8_file(deploy: nn.Module, data: dict[str, np.ndarray], tmp_path_factory: 
 @pytest.fixture(scope="module")
 def static_file(deploy: nn.Module, data: dict[str, np.ndarray], tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("tflite") / "model_int8_static.tflite"
-    return path, export_tflite(deploy, data["x_train"], path, "int8", batch=4, static=True)
+    # The recipe itself, not its fallback (test_tflite_fallback.py): this small model's training-graph
+    # agreement (0.99 +- one graph) sits on the fallback's bar, which a looser one keeps it from.
+    loose = StaticBar(max_drop=0.05, max_error=STATIC_BAR.max_error)
+    return path, export_tflite(deploy, data["x_train"], path, "int8", batch=4, static=True, bar=loose)
 
 
 def _tensor_dtypes(path: Path) -> dict[str, set[str]]:
@@ -101,7 +105,7 @@ def test_static_int8_agrees_with_fp32(
     assert info["input"]["scale"] > 0 and info["output"]["scale"] > 0
     assert info["quantization"]["calibration_samples"] == len(data["x_train"])
     # Everything computes in int8, the learned pooling included (TFLite Micro runs it).
-    assert info["float_ops"] == []
+    assert info["float_ops"] == [] and "fallback" not in info
     assert info["recipe"] == {
         "activations": "static",
         "calibration": "histogram",

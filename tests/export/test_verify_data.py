@@ -102,7 +102,7 @@ def _bad_files(folder, x, y):
     (folder / "truncated.npz").write_bytes(whole[: len(whole) // 2])
     files["truncated"] = (folder / "truncated.npz", "damaged or truncated .npz")
     (folder / "text.npz").write_text("x,y\n1,2\n")
-    files["not npz"] = (folder / "text.npz", "is not an .npz (zip) file")
+    files["not npz"] = (folder / "text.npz", "is not an .npz (zip) archive")
     np.save(folder / "x.npy", x)
     files[".npy"] = (folder / "x.npy", "is a single .npy array")
     files["missing"] = (folder / "nothing.npz", "no such file")
