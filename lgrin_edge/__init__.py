@@ -7,7 +7,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # ``python -m lgrin_edge.<command>``: sys.argv[0] is "-m" while Python locates the command, which imports
 # this package first; Ctrl-C from here until lgrin_edge.cli.run takes over (while the command's imports

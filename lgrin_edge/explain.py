@@ -69,7 +69,7 @@ def _graphs(args: argparse.Namespace, run_dir: Path, cfg: dict) -> tuple[np.ndar
             "explain needs the same classes in the same order"
         )
     policy = cfg.get("long_policy", "resample")
-    x, source = build_graphs(ds.x, ds.lengths, m, policy)
+    x, source, _ = build_graphs(ds.x, ds.lengths, m, policy)
     frames = node_frames(ds.lengths, m, policy)
     return (
         x,

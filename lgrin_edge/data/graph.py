@@ -56,17 +56,27 @@ def sequence_to_graphs(seq: np.ndarray, m: int, policy: str = "resample") -> np.
     return np.stack([cyclic_pad(seq[s : s + m], m) for s in starts])
 
 
+def graph_loops(t: int, m: int, policy: str = "resample") -> np.ndarray:
+    """Per graph that t frames make, how many distinct frames it holds: the length of the loop that a
+    cyclically padded graph repeats, M for a graph that repeats nothing (the shift augmentation's)."""
+    frames = sequence_to_graphs(np.arange(t, dtype=np.int64)[:, None], m, policy)[:, :, 0]
+    return np.array([len(np.unique(row)) for row in frames], dtype=np.int64)
+
+
 def build_graphs(
     x: np.ndarray, lengths: np.ndarray, m: int, policy: str = "resample", windows: Windows | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Padded sequences x (N, T, P) with true lengths (N,) -> graphs (G, M, P) and source index (G,).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Padded sequences x (N, T, P) with true lengths (N,) -> graphs (G, M, P), source index (G,) and
+    each graph's loop length (G,) (:func:`graph_loops`).
 
     With ``windows`` each sequence's windows (windows.py) become graphs, each carrying its sequence's
     index; without, each whole sequence."""
-    graphs, source = [], []
+    graphs, source, loops = [], [], []
     for i, (seq, n) in enumerate(zip(x, lengths, strict=True)):
         pieces = [seq[: int(n)]] if windows is None else windows.cut(seq[: int(n)])
         g = np.concatenate([sequence_to_graphs(piece, m, policy) for piece in pieces])
         graphs.append(g)
         source.extend([i] * len(g))
-    return np.concatenate(graphs).astype(np.float32), np.asarray(source, dtype=np.int64)
+        loops.extend(np.concatenate([graph_loops(len(piece), m, policy) for piece in pieces]))
+    out = np.concatenate(graphs).astype(np.float32)
+    return out, np.asarray(source, dtype=np.int64), np.asarray(loops, dtype=np.int64)

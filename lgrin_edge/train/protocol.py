@@ -28,6 +28,7 @@ class GraphSplit:
     x: np.ndarray
     y: np.ndarray
     source: np.ndarray
+    loops: np.ndarray | None = None  # each graph's loop length (data/graph.py graph_loops)
 
 
 @dataclass
@@ -54,8 +55,8 @@ def graphs_for(
     ds: SequenceDataset, idx: np.ndarray, nodes: int, policy: str, windows: Windows | None = None
 ) -> GraphSplit:
     """The graphs of sequences ``idx`` (of their windows with ``windows``), each with its sequence."""
-    x, source = build_graphs(ds.x[idx], ds.lengths[idx], nodes, policy, windows)
-    return GraphSplit(x, ds.y[idx][source], idx[source])
+    x, source, loops = build_graphs(ds.x[idx], ds.lengths[idx], nodes, policy, windows)
+    return GraphSplit(x, ds.y[idx][source], idx[source], loops)
 
 
 def train_one(
@@ -83,7 +84,9 @@ def train_one(
         init = adj.detach().cpu().numpy().copy()
     if start is None:
         model.norm.fit(torch.as_tensor(train.x))
-    result = fit(model, train.x, train.y, val.x, val.y, cfg, desc=desc, on_epoch=on_epoch)
+    result = fit(
+        model, train.x, train.y, val.x, val.y, cfg, desc=desc, on_epoch=on_epoch, train_loops=train.loops
+    )
     result.init_adj = init  # the graph diagnostics compare the learned A with where it started
     return model, result
 

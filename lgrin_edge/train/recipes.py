@@ -82,7 +82,9 @@ class RecipeOptions:
     )
     augment: tuple[str, ...] = field(
         metadata=cli(
-            "training-time augmentation (training/augment.py); give none to switch the recipe's off",
+            "training-time augmentation (lgrin_edge/train/augment.py; shift acts only where a check on the "
+            "training graphs finds that a frame's place carries no class); --augment with no name switches "
+            "the recipe's off",
             choices=AUGMENTS,
         )
     )
@@ -145,6 +147,7 @@ RECIPES: dict[str, dict] = {
 # the default"): A starts level at 0.5 (+ 0.01 x the N(0, 1) draw), so no entry is ahead of another;
 # eq. 8's prior is weak enough for the loss to hold a band of neighbours (lambda1 = 1 / M^2, lambda2 = 0.001).
 # From the paper's draw Adam's bounded steps leave mostly the entries that started large.
+# Every recipe's "shift" acts only where train/augment.py's shift_check on the training graphs allows.
 RECIPES["default"] = {
     **RECIPES["paper-start"],
     "adj_init": 0.01,

@@ -363,10 +363,13 @@ def fit(
     cfg: TrainConfig,
     desc: str = "train",
     on_epoch: Callable[[dict], None] | None = None,
+    train_loops: np.ndarray | None = None,
 ) -> FitResult:
     """Train in place. The model ends with the weights ``cfg.select`` keeps: the last epoch's (default),
     or the best validation epoch's by accuracy (ties: lower loss) or by loss; with ``cfg.average`` the
-    moving average's. ``on_epoch`` gets each epoch's history row as it is made (live logging). The test
+    moving average's. ``on_epoch`` gets each epoch's history row as it is made (live logging).
+    ``train_loops``: each training graph's loop length (data/graph.py graph_loops), which the shift
+    augmentation's check takes (train/augment.py shift_check; None: M for every graph). The test
     split is never seen here."""
     device = torch.device(cfg.device)
     retain_freed_memory()
@@ -377,7 +380,10 @@ def fit(
     yv = torch.as_tensor(val_y, dtype=torch.long, device=device)
     opt = adam(model, cfg.lr, cfg.weight_decay, cfg.adj_lr, cfg.adj_eps)
     sched = _scheduler(opt, cfg)
-    augment = Augmenter(cfg.augment, xt, cfg.seed)
+    augment = Augmenter(cfg.augment, xt, cfg.seed, train_loops, yt)
+    if augment.shift_reason:
+        state = "on" if augment.shifts else "off"
+        print(f"  {desc}: cyclic shifts {state}: {augment.shift_reason}", flush=True)
     ema = _moving_average(model, cfg.average)
     # The averaged weights are what validation sees, what selection keeps and what the run saves.
     judged = model if ema is None else ema.module

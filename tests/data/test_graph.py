@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lgrin_edge.data.graph import build_graphs, cyclic_pad, sequence_to_graphs
+from lgrin_edge.data.graph import build_graphs, cyclic_pad, graph_loops, sequence_to_graphs
 
 
 def seq(t: int, p: int = 2) -> np.ndarray:
@@ -33,9 +33,18 @@ def test_build_graphs_tracks_sources_and_ignores_padding():
     x = np.zeros((2, 10, 2), dtype=np.float32)
     x[0, :3] = seq(3)
     x[1] = seq(10)
-    graphs, source = build_graphs(x, np.array([3, 10]), 4, "chunk")
+    graphs, source, loops = build_graphs(x, np.array([3, 10]), 4, "chunk")
     assert source.tolist() == [0, 1, 1, 1]
+    assert loops.tolist() == [3, 4, 4, 2]  # padded graphs repeat their 3 and last 2 frames
     assert graphs[0, 3].tolist() == x[0, 0].tolist()  # padding zeros never become nodes
+
+
+def test_graph_loops_count_the_frames_a_graph_repeats():
+    assert graph_loops(5, 12).tolist() == [5]  # padded: frames 0-4 repeated
+    assert graph_loops(12, 12).tolist() == [12]
+    assert graph_loops(30, 12, "resample").tolist() == [12]
+    assert graph_loops(30, 12, "truncate").tolist() == [12]
+    assert graph_loops(30, 12, "chunk").tolist() == [12, 12, 6]  # the last window is padded
 
 
 def test_empty_sequence_and_unknown_policy():

@@ -81,7 +81,8 @@ def test_each_window_becomes_graphs_by_the_graph_rule_and_keeps_its_sequence():
     x[0], x[1, :7] = seq(30), seq(7) + 100
     w = windows(2.0, 1.0)
     for m, policy in ((20, "resample"), (8, "resample"), (8, "chunk"), (24, "truncate")):
-        graphs, source = build_graphs(x, np.array([30, 7]), m, policy, w)
+        graphs, source, loops = build_graphs(x, np.array([30, 7]), m, policy, w)
+        assert len(loops) == len(graphs) and (loops <= m).all()
         want = [sequence_to_graphs(seq(30)[s : s + 20], m, policy) for s in (0, 10)]
         want.append(sequence_to_graphs(seq(7) + 100, m, policy))  # 7 frames < W: the sequence, padded
         assert np.array_equal(graphs, np.concatenate(want))
@@ -99,6 +100,7 @@ def test_windows_inherit_label_group_and_split_and_never_straddle_a_fold():
         for idx, part in zip((fold.train, fold.val, fold.test), parts, strict=True):
             assert set(part.source.tolist()) == set(idx.tolist())  # every sequence, and no other
             assert np.array_equal(part.y, ds.y[part.source])
+            assert part.loops is not None and len(part.loops) == len(part.x)
             counts = np.bincount(part.source, minlength=len(ds.y))
             assert np.array_equal(counts[idx], np.array(per_sequence)[idx])  # all its windows, here
         sources = [set(p.source.tolist()) for p in parts]

@@ -77,3 +77,24 @@ def test_train_ce_is_the_mean_cross_entropy_per_graph(reduction: str, capsys) ->
     assert "train ce = mean cross-entropy per training graph" in legend and "chance: ln 2 = 0.69" in legend
     assert "eq. 8 = the structure terms, the rest of the training loss" in legend
     assert f"train ce {ce:.3f}, eq. 8 {eq8:.4g}, val ce " in line and ": epoch 1/1" in line
+
+
+def test_fit_shifts_graphs_only_where_the_check_allows() -> None:
+    """fit() shifts the training graphs only where train/augment.py's shift_check allows it: here the
+    class is where a frame is high (aligned recordings), so only differing lengths turn shifts on."""
+    y = np.arange(12) % 2
+    x = np.zeros((12, 6, 3), np.float32)
+    x[np.arange(12), np.where(y == 0, 1, 4)] = 1.0
+    x += 0.01 * np.random.default_rng(0).standard_normal(x.shape).astype(np.float32)
+
+    def trained(augment: tuple[str, ...], loops: np.ndarray | None) -> torch.Tensor:
+        torch.manual_seed(0)
+        model = create_model("lgrin", num_nodes=6, in_features=3, num_classes=2)
+        cfg = TrainConfig(epochs=2, batch_size=4, augment=augment)
+        fit(model, x, y, x[:4], y[:4], cfg, train_loops=loops)
+        return model.classifier.weight.detach().clone()
+
+    plain = trained((), None)
+    for loops in (None, np.full(12, 6)):  # one length, and the place is the class: nothing moves
+        assert torch.equal(trained(("shift",), loops), plain)
+    assert not torch.equal(trained(("shift",), np.array([3] * 6 + [6] * 6)), plain)
