@@ -164,7 +164,9 @@ def test_a_k_fold_run_names_its_few_graphs_and_suggests_verify_data(tmp_path, ca
     args = ["--dataset", str(tmp_path / "data.npz"), "--folds", "2", "--epochs", "2", "--eta", "8", "4"]
     assert train([*args, "--out", str(run), "--device", "cpu"]) == 0
     capfd.readouterr()
-    assert export(run, tmp_path / "dist") == 0
+    # onnx fp32: what is checked is what the export says about its few graphs, not whether a 2-epoch model's
+    # int8 file keeps every one of them (a near tie among 9 graphs flips on one CPU and not another)
+    assert export(run, tmp_path / "dist", "--target", "onnx", "--precision", "fp32") == 0
     lines = capfd.readouterr().out.splitlines()
     n = json.loads((tmp_path / "dist" / "manifest.json").read_text())["eval_data"]["n"]
     (note,) = [line for line in lines if "k-fold" in line]
