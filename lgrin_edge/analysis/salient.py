@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from lgrin_edge.cli import UserError
-from lgrin_edge.data.graph import sequence_to_graphs
+from lgrin_edge.data.graph import frame_indices
 
 MAX_POOLINGS = ("learned", "max")  # the poolings that hold a max over nodes
 
@@ -69,9 +69,7 @@ def salient_nodes(model: torch.nn.Module, x: np.ndarray, batch: int = 256) -> Sa
 def node_frames(lengths: np.ndarray, m: int, policy: str) -> np.ndarray:
     """The frame of its sequence that each node of each graph holds (G, M), for sequences of ``lengths``
     made into graphs as training does (cyclic padding, and ``policy`` beyond M frames)."""
-    return np.concatenate(
-        [sequence_to_graphs(np.arange(int(n))[:, None], m, policy)[:, :, 0] for n in lengths]
-    ).astype(np.int64)
+    return np.concatenate([frame_indices(int(n), m, policy) for n in lengths])
 
 
 def position_histogram(node: np.ndarray, labels: np.ndarray, classes: list[str], m: int) -> dict[str, list]:

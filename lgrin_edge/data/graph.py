@@ -56,11 +56,15 @@ def sequence_to_graphs(seq: np.ndarray, m: int, policy: str = "resample") -> np.
     return np.stack([cyclic_pad(seq[s : s + m], m) for s in starts])
 
 
+def frame_indices(t: int, m: int, policy: str = "resample") -> np.ndarray:
+    """(G, M) int64: the frame of a T-frame sequence that each node of each graph takes."""
+    return sequence_to_graphs(np.arange(t, dtype=np.int64)[:, None], m, policy)[:, :, 0]
+
+
 def graph_loops(t: int, m: int, policy: str = "resample") -> np.ndarray:
     """Per graph that t frames make, how many distinct frames it holds: the length of the loop that a
     cyclically padded graph repeats, M for a graph that repeats nothing (the shift augmentation's)."""
-    frames = sequence_to_graphs(np.arange(t, dtype=np.int64)[:, None], m, policy)[:, :, 0]
-    return np.array([len(np.unique(row)) for row in frames], dtype=np.int64)
+    return np.array([len(np.unique(row)) for row in frame_indices(t, m, policy)], dtype=np.int64)
 
 
 def build_graphs(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from lgrin_edge.cli import UserError
-from lgrin_edge.data.graph import LONG_POLICIES, sequence_to_graphs
+from lgrin_edge.data.graph import LONG_POLICIES, frame_indices, sequence_to_graphs
 
 
 def _check(t: int, m: int, policy: str) -> None:
@@ -32,7 +32,7 @@ def graph_count(t: int, m: int, policy: str = "resample") -> int:
 def node_indices(t: int, m: int, policy: str = "resample") -> np.ndarray:
     """(G, M) int64: the frame each node of each graph takes, by sequence_to_graphs itself."""
     _check(t, m, policy)
-    return sequence_to_graphs(np.arange(t, dtype=np.int64)[:, None], m, policy)[:, :, 0]
+    return frame_indices(t, m, policy)
 
 
 class FrameRing:

@@ -47,11 +47,14 @@ def _loo_1nn(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return labels[dist.argmin(1)] == labels
 
 
-def shift_check(x: np.ndarray, y: np.ndarray, loops: np.ndarray, seed: int) -> tuple[bool, str]:
+def shift_check(x: np.ndarray, y: np.ndarray | None, loops: np.ndarray, seed: int) -> tuple[bool, str]:
     """Whether cyclic shifts of training graphs x (N, M, P) with labels y and loop lengths ``loops``
-    leave their classes alone, and the sentence saying why (see the module's docstring)."""
+    leave their classes alone, and the sentence saying why (see the module's docstring); without
+    labels, only where the loops differ (and no sentence then)."""
     if (loops != loops[0]).any():
         return True, "the sequences' lengths differ, so a node is no particular moment"
+    if y is None:
+        return False, ""
     if len(x) > SHIFT_CHECK_GRAPHS:  # a fixed sample keeps the N^2 distances small
         pick = np.random.default_rng(seed).choice(len(x), SHIFT_CHECK_GRAPHS, replace=False)
         x, y = x[pick], y[pick]
@@ -98,11 +101,8 @@ class Augmenter:
             raise ValueError(f"loops must hold one length per training graph ({len(x_train)})")
         self.shifts, self.shift_reason = False, ""
         if "shift" in self.names and m > 1:
-            if y_train is None:
-                self.shifts = bool((loops != loops[0]).any())
-            else:
-                xy = (x_train.detach().cpu().numpy(), y_train.detach().cpu().numpy())
-                self.shifts, self.shift_reason = shift_check(*xy, loops, seed)
+            labels = None if y_train is None else y_train.detach().cpu().numpy()
+            self.shifts, self.shift_reason = shift_check(x_train.detach().cpu().numpy(), labels, loops, seed)
 
     def __bool__(self) -> bool:
         return bool(self.names)
