@@ -84,18 +84,19 @@ def base_quantizer() -> Any:
     )
 
 
-def _annotated(module: nn.Module, calibration: np.ndarray, example: torch.Tensor) -> Any:
-    """The graph of ``module`` as the full-integer recipe annotates it (observers in place, not run)."""
+def annotated(module: nn.Module, calibration: np.ndarray, example: torch.Tensor) -> Any:
+    """The graph of ``module`` as the full-integer recipe annotates it (observers in place, not run): what
+    :func:`edge_nodes` and :func:`candidates` read."""
     from torchao.quantization.pt2e import quantize_pt2e
 
     graph, _ = capture(module, calibration, example)
     return quantize_pt2e.prepare_pt2e(graph, base_quantizer())
 
 
-def edge_nodes(module: nn.Module, calibration: np.ndarray, example: torch.Tensor) -> set[str]:
-    """The quantised nodes next to the file's input or output (through unquantised ones): kept float,
-    they would make the file's input or output float, the contract TFLite Micro and NPUs rely on."""
-    graph = _annotated(module, calibration, example)
+def edge_nodes(graph: Any, example: torch.Tensor) -> set[str]:
+    """The quantised nodes of an :func:`annotated` graph next to the file's input or output (through
+    unquantised ones): kept float, they would make the file's input or output float, the contract
+    TFLite Micro and NPUs rely on."""
     compute = {n.name for n in compute_nodes(graph)}
     # The graph input, not the buffers (neighbour tables, A) that torch.export also makes placeholders.
     inputs = [n for n in graph.graph.nodes if n.op == "placeholder" and _is_input(n, example)]
@@ -123,11 +124,9 @@ def _is_input(node: Any, example: torch.Tensor) -> bool:
     return isinstance(val, torch.Tensor) and val.dtype == example.dtype and val.shape[1:] == example.shape[1:]
 
 
-def candidates(
-    module: nn.Module, calibration: np.ndarray, example: torch.Tensor
-) -> list[tuple[str, str, str]]:
-    """(node, op, module path) of every node the full-integer recipe quantises, in graph order."""
-    graph = _annotated(module, calibration, example)
+def candidates(graph: Any) -> list[tuple[str, str, str]]:
+    """(node, op, module path) of every node of an :func:`annotated` graph that the full-integer recipe
+    quantises, in graph order."""
     return [(n.name, str(n.target).split(".")[1], module_path(n)) for n in compute_nodes(graph)]
 
 
@@ -194,14 +193,18 @@ def node_costs(
     example: torch.Tensor,
     run: RunBytes,
     reference: np.ndarray | None = None,
+    graph: Any = None,
 ) -> list[NodeCost]:
     """Each quantised node's cost alone (every other node float), on the training graphs, worst first;
-    measured against ``reference`` logits (default: ``module``'s own)."""
+    measured against ``reference`` logits (default: ``module``'s own); ``graph``: ``module``'s
+    :func:`annotated` graph where the caller has it."""
     if reference is None:
         with torch.no_grad():
             reference = module(torch.from_numpy(calibration)).numpy()
+    if graph is None:
+        graph = annotated(module, calibration, example)
     costs = []
-    for name, op, where in candidates(module, calibration, example):
+    for name, op, where in candidates(graph):
         cost = _measured(convert(module, calibration, example, only=name), run, calibration, reference, ())
         costs.append(NodeCost(name, op, cost.relative_error, cost.agreement, False, where))
     return sorted(costs, key=lambda c: -c.relative_error)
@@ -235,10 +238,11 @@ def full_integer(
     # A concatenation kept in float leaves its int8 inputs' scales to the converter, which clips them
     # (measured: training-graph logit error 0.22 -> 1.54); it stays int8, its inputs may widen. The
     # nodes at the file's edges stay int8 so that its input and output do.
-    edges = edge_nodes(module, calibration, example)
+    graph = annotated(module, calibration, example)
+    edges = edge_nodes(graph, example)
     costs = [
         c
-        for c in node_costs(module, calibration, example, run, reference)
+        for c in node_costs(module, calibration, example, run, reference, graph)
         if c.op not in _NEVER_FLOAT and c.node not in edges
     ]
     files: dict[tuple, bytes] = {(): content}

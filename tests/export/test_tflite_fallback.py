@@ -140,11 +140,12 @@ def test_the_sensitivity_report_ranks_every_quantised_node(deploy: nn.Module):
 @needs_tflite
 def test_the_nodes_at_the_files_edges_are_never_widened(deploy: nn.Module):
     from lgrin_edge.export.tflite import _integer_module
-    from lgrin_edge.export.tflite_static import candidates, edge_nodes
+    from lgrin_edge.export.tflite_static import annotated, candidates, edge_nodes
 
     cal, _ = synthetic(16, seed=3)
     module, example = _integer_module(deploy), torch.from_numpy(cal[:1])
-    names = [name for name, _, _ in candidates(module, cal, example)]
+    graph = annotated(module, cal, example)
+    names = [name for name, _, _ in candidates(graph)]
     # The input normalisation's first node and the classifier: kept float, the file's input or output
     # would become float; nothing in between touches either.
-    assert edge_nodes(module, cal, example) == {names[0], names[-1]}
+    assert edge_nodes(graph, example) == {names[0], names[-1]}
