@@ -228,8 +228,9 @@ def _int8_rows(
 
 def _facts(entry: dict) -> dict:
     """What a row keeps beyond the agreement: why a check was ``skipped``, that its export failed
-    (``error``), the nodes the full-integer tflite's fallback kept in float (``float_nodes``, with
-    ``fallback``), the TFLite Micro arena (``arena_bytes``)."""
+    (``error``), where the full-integer tflite needed its fallback (``fallback``) the nodes it kept in
+    float (``float_nodes``) and the calibration of the file written (``calibration``), the TFLite Micro
+    arena (``arena_bytes``)."""
     facts: dict = {}
     if "reason" in entry:
         facts["skipped"] = str(entry["reason"])
@@ -237,8 +238,10 @@ def _facts(entry: dict) -> dict:
         facts["error"] = str(entry["error"])
     info = entry.get("info") if isinstance(entry.get("info"), dict) else {}
     if "fallback" in info:
+        recipe = info.get("recipe") or {}
         facts["fallback"] = True
-        facts["float_nodes"] = [str(n) for n in (info.get("recipe") or {}).get("float_nodes", [])]
+        facts["float_nodes"] = [str(n) for n in recipe.get("float_nodes", [])]
+        facts["calibration"] = str(recipe.get("calibration", ""))
     if "arena_bytes" in entry:
         facts["arena_bytes"] = int(entry["arena_bytes"])
     return facts
@@ -290,10 +293,20 @@ def _shown(row: dict) -> tuple[str, bool]:
     good = row["agreement"] >= VERIFY["int8"]["min_agreement"] and abs(delta) <= MAX_ACCURACY_DELTA
     text = f"{row['agreement']:.4f} ({delta * 100:+.2f})"
     if row.get("fallback"):
-        text += f" float: {', '.join(row['float_nodes']) or 'none (the fallback kept none)'}"
+        text += f" {_fallback_text(row)}"
     if "arena_bytes" in row:
         text += f" arena {row['arena_bytes']:,} B"
     return text + ("" if good else " **miss**"), good
+
+
+def _fallback_text(row: dict) -> str:
+    """What a full-integer file's fallback ended with: the nodes it kept in float, or the calibration
+    that brought the file within its bar in full integer."""
+    if row["float_nodes"]:
+        return f"float: {', '.join(row['float_nodes'])}"
+    if row.get("calibration") not in (None, "", "histogram"):
+        return f"{row['calibration']} calibration, full integer"
+    return "float: none (the fallback kept none)"
 
 
 def static_summary(rows: list[dict]) -> list[str]:
@@ -305,8 +318,10 @@ def static_summary(rows: list[dict]) -> list[str]:
     )
     lines = [f"Verified by the export (cells of {len(cells)}): {verified}"]
     fallbacks = [r for r in rows if r.get("fallback")]
-    lines.append(f"Cells with a fallback (nodes kept in float): {len({_cell_key(r) for r in fallbacks})}")
-    lines += [f"- {_cell_text(r)}: {', '.join(r['float_nodes']) or 'none kept'}" for r in fallbacks]
+    widened = len({_cell_key(r) for r in fallbacks if r["float_nodes"]})
+    cells_with = len({_cell_key(r) for r in fallbacks})
+    lines.append(f"Cells with a fallback: {cells_with} ({widened} of them keep nodes in float)")
+    lines += [f"- {_cell_text(r)}: {_fallback_text(r)}" for r in fallbacks]
     arenas = [r for r in rows if "arena_bytes" in r]
     if arenas:
         top = max(arenas, key=lambda r: r["arena_bytes"])

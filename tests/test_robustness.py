@@ -148,13 +148,16 @@ def test_a_dataset_file_gives_a_cell_folder_inside_out() -> None:
 # --static-int8: the static recipes' matrix, exported into each cell's own folder.
 
 
-def _static_manifest(fallback: bool, activations: str = "static") -> dict:
-    """A manifest of a --static-int8 export: onnx, tflite (with or without the fallback) and its TFLite
-    Micro follow-up with the arena it needed."""
-    tflite_info: dict = {"recipe": {"activations": activations}}
-    if fallback:
+def _static_manifest(fallback: str | None, activations: str = "static") -> dict:
+    """A manifest of a --static-int8 export: onnx, tflite (without the fallback, or with one that ended
+    in ``fallback``: "float" or "min-max") and its TFLite Micro follow-up with the arena it needed."""
+    tflite_info: dict = {"recipe": {"activations": activations, "calibration": "histogram"}}
+    if fallback == "float":
         tflite_info["fallback"] = {"kept_float": [{"node": "linear_4", "module": "classifier"}]}
         tflite_info["recipe"]["float_nodes"] = ["linear_4"]
+    elif fallback == "min-max":
+        tflite_info["fallback"] = {"kept_float": [], "calibration": "min-max"}
+        tflite_info["recipe"]["calibration"] = "min-max"
     entry = {"precision": "int8", "top1_agreement": 1.0, "accuracy": 0.95, "verified": True}
     return {
         "reference": {"accuracy": 0.95},
@@ -199,21 +202,24 @@ def test_static_targets_are_those_with_a_static_recipe() -> None:
     assert set(robustness.STATIC_TARGETS) == set(STATIC_SPECS) and "c" not in robustness.STATIC_TARGETS
 
 
-@pytest.mark.parametrize("fallback", [False, True])
-def test_static_report_names_the_fallback_and_the_arena(fallback: bool, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fallback", [None, "float", "min-max"])
+def test_static_report_names_the_fallback_and_the_arena(fallback: str | None, tmp_path: Path) -> None:
     _write_cell(tmp_path, "dist-static", _static_manifest(fallback))
-    _write_cell(tmp_path, "dist", _static_manifest(False, "float"))  # the plain run's: not read here
+    _write_cell(tmp_path, "dist", _static_manifest(None, "float"))  # the plain run's: not read here
     assert robustness.main(["--out", str(tmp_path), "--static-int8", "--report-only", *SELECTION]) == 0
     report = (tmp_path / "report-static-japanesevowels-s0-t1-detected.md").read_text()
     assert "static int8 (--static-int8)" in report
     assert "| 1.0000 (+0.00) arena 12,345 B |" in report  # the tflite/tflite-micro column
-    assert ("1.0000 (+0.00) float: linear_4 |" in report) is fallback
-    assert f"Cells with a fallback (nodes kept in float): {int(fallback)}" in report
+    assert ("1.0000 (+0.00) float: linear_4 |" in report) is (fallback == "float")
+    assert ("1.0000 (+0.00) min-max calibration, full integer |" in report) is (fallback == "min-max")
+    said = {None: "0 (0 of them", "float": "1 (1 of them", "min-max": "1 (0 of them"}[fallback]
+    assert f"Cells with a fallback: {said} keep nodes in float)" in report
     assert "Largest TFLite Micro arena: 12,345 B (japanesevowels seed 0 t1 detected)" in report
     assert "Verified by the export (cells of 1): onnx 1/1, tflite 1/1, tflite/tflite-micro 1/1" in report
     rows = json.loads((tmp_path / "results-static-japanesevowels-s0-t1-detected.json").read_text())["rows"]
     tflite = next(r for r in rows if r["target"] == "tflite")
-    assert tflite.get("float_nodes") == (["linear_4"] if fallback else None)
+    assert tflite.get("float_nodes") == {None: None, "float": ["linear_4"], "min-max": []}[fallback]
+    assert tflite.get("calibration") == {None: None, "float": "histogram", "min-max": "min-max"}[fallback]
 
 
 def test_static_summary_counts_fallback_cells_and_the_largest_arena() -> None:
@@ -221,15 +227,16 @@ def test_static_summary_counts_fallback_cells_and_the_largest_arena() -> None:
         {**_row("tflite", 1.0, 0.95, seed), **({"fallback": True, "float_nodes": ["mm"]} if seed else {})}
         for seed in (0, 1, 2)
     ]
+    rows[2]["float_nodes"], rows[2]["calibration"] = [], "min-max"
     rows += [
         {**_row("tflite/tflite-micro", 1.0, 0.95, seed), "arena_bytes": 1000 * (seed + 1)} for seed in (0, 2)
     ]
     lines = robustness.static_summary(rows)
     assert lines[0] == "Verified by the export (cells of 3): tflite 3/3, tflite/tflite-micro 2/3"
-    assert lines[1] == "Cells with a fallback (nodes kept in float): 2"
+    assert lines[1] == "Cells with a fallback: 2 (1 of them keep nodes in float)"
     assert lines[2:4] == [
-        "- japanesevowels seed 1 t1 detected: mm",
-        "- japanesevowels seed 2 t1 detected: mm",
+        "- japanesevowels seed 1 t1 detected: float: mm",
+        "- japanesevowels seed 2 t1 detected: min-max calibration, full integer",
     ]
     assert lines[4] == "Largest TFLite Micro arena: 3,000 B (japanesevowels seed 2 t1 detected)"
 
@@ -245,7 +252,7 @@ def test_a_failed_static_export_is_a_miss_not_a_crash() -> None:
 def test_an_export_of_the_other_recipes_is_named_not_read(
     static: bool, activations: str, tmp_path: Path
 ) -> None:
-    _write_cell(tmp_path, "mixed", _static_manifest(False, activations))
+    _write_cell(tmp_path, "mixed", _static_manifest(None, activations))
     result = robustness.train_and_export_cell(
         tmp_path, "japanesevowels", 0, 1, "detected", 1, run=False, dist="mixed", static=static
     )
@@ -255,7 +262,7 @@ def test_an_export_of_the_other_recipes_is_named_not_read(
 
 def test_a_plain_export_with_the_c_runtimes_static_activations_is_read(tmp_path: Path) -> None:
     """c and web always calibrate their activations: that is not a --static-int8 export."""
-    manifest = _static_manifest(False, "float")
+    manifest = _static_manifest(None, "float")
     c = {"target": "c", "precision": "int8", "top1_agreement": 1.0, "accuracy": 0.95, "verified": True}
     manifest["artifacts"].append({**c, "info": {"recipe": {"activations": "static"}}})
     _write_cell(tmp_path, "dist", manifest)
@@ -272,7 +279,7 @@ def test_a_static_cell_reuses_the_finished_training(
 
     cell = tmp_path / paper_start_run.parent.name
     shutil.copytree(paper_start_run, cell / "run")
-    _write_cell(tmp_path, "dist", _static_manifest(False, "float"))
+    _write_cell(tmp_path, "dist", _static_manifest(None, "float"))
     plain = (cell / "dist" / "manifest.json").read_bytes()
     seen: list[list[str]] = []
 
@@ -280,7 +287,7 @@ def test_a_static_cell_reuses_the_finished_training(
         seen.append(cmd)
         out = Path(cmd[cmd.index("--out") + 1])
         out.mkdir()
-        (out / "manifest.json").write_text(json.dumps(_static_manifest(True)))
+        (out / "manifest.json").write_text(json.dumps(_static_manifest("float")))
         return subprocess.CompletedProcess(cmd, 0)
 
     monkeypatch.setattr(robustness.subprocess, "run", export)
@@ -308,7 +315,7 @@ def test_an_untrained_static_cell_trains_first(tmp_path: Path) -> None:
 
 
 def test_a_skipped_tflite_micro_check_is_shown_not_hidden(tmp_path: Path) -> None:
-    manifest = _static_manifest(False)
+    manifest = _static_manifest(None)
     manifest["artifacts"].pop()  # no TFLite Micro record: the check was skipped
     reason = "no verified tflite/int8 file to start from"
     manifest["skipped"] = [

@@ -545,6 +545,8 @@ def _export_artifact(job: _Job, target: Target, precision: str) -> None:
     try:
         info = target.export(ctx, precision, path)
         bundle = _bundle(path, name, info.pop("bundle", ()))
+        for line in info.pop("log", ()):  # what the exporter did that a user should read (not the manifest)
+            log(f"  {line}")
         place_spec = embed_spec(path, job.spec)
         runner = target.load(path, opts.threads)
         logits = np.asarray(runner(held.x), dtype=np.float32)

@@ -25,10 +25,12 @@ on raw calibration inputs. The graph is captured with strict ``torch.export`` be
 quantiser finds ``torch.cat`` through the source metadata only strict capture records; without it the
 concatenations are left unannotated and the converter gives them the scale of one of their inputs, which
 clips the wider ones (measured: 1% top-1 agreement on a random-weight L-GrIN instead of 98%). Where
-that file misses its bar on the training graphs, the costliest nodes are kept in float
-(tflite_static.py); ``info["fallback"]`` records the steps and what was kept, and the file is then no
-longer full integer. ``qat_epochs`` (--qat-epochs) fine-tunes the weights against fake quantisation
-first (qat.py), recorded as ``info["quantization"]["fine_tuning"]``.
+that file misses its bar on the training graphs, it is calibrated again with min-max ranges, and where
+that misses it too the costliest nodes are kept in float (tflite_static.py); ``info["fallback"]``
+records the calibrations tried, the steps and what was kept (a file with float nodes is no longer full
+integer), ``info["recipe"]["calibration"]`` the observer of the file written. ``qat_epochs``
+(--qat-epochs) fine-tunes the weights against fake quantisation first (qat.py), recorded as
+``info["quantization"]["fine_tuning"]``.
 """
 
 from __future__ import annotations
@@ -320,15 +322,32 @@ def _full_integer(
             return tuned, record.manifest()
 
     content, fallback, tuning = full_integer(module, calibration, example, run_bytes, bar, tune)
-    recipe = conversion(Activations.STATIC, Calibration.HISTOGRAM, WEIGHT_BITS)
+    calibrated_by = Calibration.HISTOGRAM if fallback is None else Calibration(fallback["calibration"])
+    recipe = conversion(Activations.STATIC, calibrated_by, WEIGHT_BITS)
     extra: dict[str, Any] = {}
     if fallback is not None:
         extra["fallback"] = fallback
+        extra["log"] = [_fallback_line(fallback)]
         if fallback["kept_float"]:
             recipe["float_nodes"] = [k["node"] for k in fallback["kept_float"]]
     if tuning is not None:
         extra["quantization"] = {"fine_tuning": tuning}
     return content, recipe, extra
+
+
+def _fallback_line(fallback: dict) -> str:
+    """The export log's line on what the full-integer fallback (tflite_static.full_integer) did."""
+    tried = "; ".join(
+        f"{c['calibration']}: agreement {c['agreement']:.4f}, logit error {c['relative_error']:.3f}"
+        for c in fallback["calibrations"]
+    )
+    said = f"full integer: {fallback['why']} ({tried})"
+    where = "within the bar" if fallback["within_bar"] else "the closest file, not within the bar"
+    kept = [k["node"] for k in fallback["kept_float"]]
+    if not kept:
+        return f"{said}; written with {fallback['calibration']} calibration, full integer, {where}"
+    final = next(s for s in fallback["steps"] if s["kept_float"] == kept)
+    return f"{said}; kept in float: {', '.join(kept)} (agreement {final['agreement']:.4f}, {where})"
 
 
 def _quantization_facts(static: bool, calibration_samples: int) -> dict:

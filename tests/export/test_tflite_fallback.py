@@ -1,5 +1,6 @@
-"""The full-integer .tflite's per-node sensitivity and its fallback: nodes kept in float until the file is
-within its bar on the training graphs, recorded in the manifest, still run by TFLite Micro."""
+"""The full-integer .tflite's per-node sensitivity and its fallback: calibrated again with min-max ranges,
+then nodes kept in float until the file is within its bar on the training graphs, recorded in the
+manifest, still run by TFLite Micro."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ import pytest
 import torch
 from torch import nn
 
-from lgrin_edge.export.quant_spec import Recipe
+from lgrin_edge.export.quant_spec import Calibration, Recipe
 from lgrin_edge.export.sensitivity import Attempt, keep_float_until, logit_error
 from lgrin_edge.export.targets import TARGETS
-from lgrin_edge.export.tflite import TFLiteModel, export_tflite, static_sensitivity, tflite_status
+from lgrin_edge.export.tflite import (
+    TFLiteModel,
+    _integer_module,
+    export_tflite,
+    run_bytes,
+    static_sensitivity,
+    tflite_status,
+)
 from lgrin_edge.export.tflite_micro import model_facts, tflm_follow_up, tflm_status
-from lgrin_edge.export.tflite_static import STATIC_BAR, StaticBar
+from lgrin_edge.export.tflite_static import RECALIBRATIONS, STATIC_BAR, StaticBar, convert
 from lgrin_edge.export.verify import EntryId
 from tests.export.tiny_model import synthetic, trained_deploy
 
@@ -70,25 +78,75 @@ def deploy() -> nn.Module:
 
 
 @pytest.fixture(scope="module")
-def forced(deploy: nn.Module, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, np.ndarray]:
-    """A full-integer export whose bar (half the plain file's training-graph logit error) forces the
-    fallback."""
+def errors(deploy: nn.Module) -> tuple[np.ndarray, np.ndarray, dict[Calibration, float]]:
+    """Calibration graphs, the float module's logits on them, and each calibration's full-integer file's
+    training-graph logit error."""
     cal, _ = synthetic(64, seed=3)
-    folder = tmp_path_factory.mktemp("fallback")
-    plain = folder / "plain.tflite"
-    export_tflite(deploy, cal, plain, "int8", static=True)
+    module = _integer_module(deploy.eval())
     with torch.no_grad():
-        reference = deploy(torch.from_numpy(cal)).numpy()
-    error = logit_error(TFLiteModel(plain)(cal), reference)
-    path = folder / "model_int8.tflite"
-    info = export_tflite(deploy, cal, path, "int8", static=True, bar=StaticBar(0.01, error / 2))
+        reference = module(torch.from_numpy(cal)).numpy()
+    example = torch.from_numpy(cal[:1])
+    found = {}
+    for observer in (Calibration.HISTOGRAM, *RECALIBRATIONS):
+        found[observer] = logit_error(
+            run_bytes(convert(module, cal, example, observer=observer), cal), reference
+        )
+    return cal, reference, found
+
+
+@pytest.fixture(scope="module")
+def forced(
+    errors, deploy: nn.Module, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict, np.ndarray]:
+    """A full-integer export whose bar (half the smallest training-graph logit error of any calibration)
+    forces the fallback to its float nodes."""
+    cal, _, found = errors
+    path = tmp_path_factory.mktemp("fallback") / "model_int8.tflite"
+    info = export_tflite(deploy, cal, path, "int8", static=True, bar=StaticBar(0.01, min(found.values()) / 2))
     return path, info, cal
+
+
+def test_the_min_max_observer_replaces_only_the_activations_observer():
+    from lgrin_edge.export.tflite_static import base_quantizer
+
+    plain, minmax = base_quantizer().global_config, base_quantizer(Calibration.MIN_MAX).global_config
+    assert "Histogram" in repr(plain.input_activation.observer_or_fake_quant_ctr)
+    assert "MinMax" in repr(minmax.input_activation.observer_or_fake_quant_ctr)
+    assert minmax.output_activation == minmax.input_activation and minmax.weight == plain.weight
+    assert minmax.input_activation.dtype == plain.input_activation.dtype == torch.int8
+    with pytest.raises(ValueError, match="max-abs"):
+        base_quantizer(Calibration.MAX_ABS)
+
+
+@needs_tflite
+def test_a_file_the_min_max_calibration_brings_within_the_bar_stays_full_integer(errors, deploy, tmp_path):
+    cal, reference, found = errors
+    histogram, minmax = found[Calibration.HISTOGRAM], found[Calibration.MIN_MAX]
+    if minmax >= histogram:
+        pytest.skip(f"on this CPU path min-max calibration is no closer ({minmax:.4f} >= {histogram:.4f})")
+    path = tmp_path / "model_int8.tflite"
+    info = export_tflite(
+        deploy, cal, path, "int8", static=True, bar=StaticBar(0.05, (minmax + histogram) / 2)
+    )
+    fallback = info["fallback"]
+    assert [c["calibration"] for c in fallback["calibrations"]] == ["histogram", "min-max"]
+    assert fallback["calibration"] == info["recipe"]["calibration"] == "min-max"
+    assert fallback["full_integer"] and fallback["within_bar"] and fallback["kept_float"] == []
+    assert "float_nodes" not in info["recipe"] and not info["float_ops"]
+    (line,) = info["log"]  # the export log says what the fallback did
+    assert line.startswith("full integer: the full-integer file missed the bar on 64 training graphs (")
+    assert line.endswith("; written with min-max calibration, full integer, within the bar")
+    model = TFLiteModel(path)
+    assert model.input_dtype == np.int8 and model.output_dtype == np.int8
+    assert logit_error(model(cal), reference) == pytest.approx(minmax, abs=1e-5)
 
 
 @needs_tflite
 def test_a_file_that_misses_its_bar_keeps_its_costliest_nodes_float(forced, deploy: nn.Module):
     path, info, cal = forced
     fallback = info["fallback"]
+    assert [c["calibration"] for c in fallback["calibrations"]] == ["histogram", "min-max"]
+    assert fallback["calibration"] == info["recipe"]["calibration"] == "histogram"  # the float rung's start
     first, *later = fallback["steps"]
     assert first["kept_float"] == [] and later, "the plain file was measured, then widened"
     kept = [k["node"] for k in fallback["kept_float"]]
@@ -96,6 +154,9 @@ def test_a_file_that_misses_its_bar_keeps_its_costliest_nodes_float(forced, depl
     assert ranks == sorted(ranks) and info["recipe"].get("float_nodes", []) == kept
     assert not any(n.startswith("cat") for n in kept)  # concatenations stay int8 (module docstring)
     assert fallback["full_integer"] is (not kept)
+    (line,) = info["log"]
+    assert "(histogram: agreement" in line and "; min-max: agreement" in line
+    assert (f"; kept in float: {', '.join(kept)} (agreement" in line) is bool(kept)
     with torch.no_grad():
         reference = deploy(torch.from_numpy(cal)).numpy()
     model = TFLiteModel(path)
@@ -139,7 +200,6 @@ def test_the_sensitivity_report_ranks_every_quantised_node(deploy: nn.Module):
 
 @needs_tflite
 def test_the_nodes_at_the_files_edges_are_never_widened(deploy: nn.Module):
-    from lgrin_edge.export.tflite import _integer_module
     from lgrin_edge.export.tflite_static import annotated, candidates, edge_nodes
 
     cal, _ = synthetic(16, seed=3)
