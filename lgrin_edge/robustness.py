@@ -311,7 +311,8 @@ def _fallback_text(row: dict) -> str:
 
 def static_summary(rows: list[dict]) -> list[str]:
     """The --static-int8 report's lines under the tables: files verified by the export per target, the
-    cells whose full-integer tflite kept nodes in float, the largest TFLite Micro arena."""
+    cells whose full-integer tflite needed its fallback and what it ended with, the largest TFLite Micro
+    arena."""
     cells = sorted({_cell_key(r) for r in rows})
     verified = ", ".join(
         f"{t} {sum(r['verified'] for r in rows if r['target'] == t)}/{len(cells)}" for t in _targets(rows)
@@ -444,8 +445,9 @@ def _report(
     ]
     if static:
         head[-1:] = [
-            "tflite: the full-integer file; `float: NODES` where its fallback kept nodes in float (then not "
-            "full integer). tflite/tflite-micro: the same file in TFLite Micro, with its smallest arena.",
+            "tflite: the full-integer file; `min-max calibration, full integer` where its fallback made it "
+            "again with min-max ranges, `float: NODES` where it kept nodes in float (then not full "
+            "integer). tflite/tflite-micro: the same file in TFLite Micro, with its smallest arena.",
             "",
         ]
     return "\n".join([*head, table, "", f"Bar met: {'yes' if ok else 'no'}", *errors]) + "\n"
