@@ -96,7 +96,7 @@ def errors(deploy: nn.Module) -> tuple[np.ndarray, np.ndarray, dict[Calibration,
 
 @pytest.fixture(scope="module")
 def forced(
-    errors, deploy: nn.Module, tmp_path_factory: pytest.TempPathFactory
+    errors: tuple, deploy: nn.Module, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict, np.ndarray]:
     """A full-integer export whose bar (half the smallest training-graph logit error of any calibration)
     forces the fallback to its float nodes."""
@@ -106,7 +106,7 @@ def forced(
     return path, info, cal
 
 
-def test_the_min_max_observer_replaces_only_the_activations_observer():
+def test_the_min_max_observer_replaces_only_the_activations_observer() -> None:
     from lgrin_edge.export.tflite_static import base_quantizer
 
     plain, minmax = base_quantizer().global_config, base_quantizer(Calibration.MIN_MAX).global_config
@@ -119,7 +119,9 @@ def test_the_min_max_observer_replaces_only_the_activations_observer():
 
 
 @needs_tflite
-def test_a_file_the_min_max_calibration_brings_within_the_bar_stays_full_integer(errors, deploy, tmp_path):
+def test_a_file_the_min_max_calibration_brings_within_the_bar_stays_full_integer(
+    errors: tuple, deploy: nn.Module, tmp_path: Path
+) -> None:
     cal, reference, found = errors
     histogram, minmax = found[Calibration.HISTOGRAM], found[Calibration.MIN_MAX]
     if minmax >= histogram:
