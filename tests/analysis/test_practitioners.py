@@ -122,3 +122,12 @@ def test_frames_hold_consecutive_steps_and_train_cv_drops_the_test_split() -> No
     np.testing.assert_array_equal(stacked.x[0, stacked.lengths[0] - 1][-2:], first[-1])  # end: last step
     train = training_part(ds)
     assert train.is_test is None and len(train.y) == int((~ds.is_test).sum())
+
+
+def test_the_published_page_ends_with_its_notes_file() -> None:
+    """docs/results/practitioners.md is the table plus practitioners-notes.md (the --notes file), so a
+    --report-only re-run with that file keeps the committed findings."""
+    results = Path(__file__).resolve().parents[2] / "docs" / "results"
+    page = (results / "practitioners.md").read_text()
+    notes = (results / "practitioners-notes.md").read_text()
+    assert page.endswith(notes.rstrip() + "\n") and "| **mean rank** (over 9 datasets) |" in page
