@@ -27,6 +27,9 @@ from lgrin_edge.export.tflite_static import RECALIBRATIONS, STATIC_BAR, StaticBa
 from lgrin_edge.export.verify import EntryId
 from tests.export.tiny_model import synthetic, trained_deploy
 
+# The errors fixture: calibration graphs, the float logits on them, each calibration's logit error.
+Errors = tuple[np.ndarray, np.ndarray, dict[Calibration, float]]
+
 TFLITE, TFLITE_WHY = tflite_status()
 needs_tflite = pytest.mark.skipif(not TFLITE, reason=f"TFLite toolchain unavailable: {TFLITE_WHY}")
 TFLM, TFLM_WHY = tflm_status()
@@ -78,7 +81,7 @@ def deploy() -> nn.Module:
 
 
 @pytest.fixture(scope="module")
-def errors(deploy: nn.Module) -> tuple[np.ndarray, np.ndarray, dict[Calibration, float]]:
+def errors(deploy: nn.Module) -> Errors:
     """Calibration graphs, the float module's logits on them, and each calibration's full-integer file's
     training-graph logit error."""
     cal, _ = synthetic(64, seed=3)
@@ -96,7 +99,7 @@ def errors(deploy: nn.Module) -> tuple[np.ndarray, np.ndarray, dict[Calibration,
 
 @pytest.fixture(scope="module")
 def forced(
-    errors: tuple, deploy: nn.Module, tmp_path_factory: pytest.TempPathFactory
+    errors: Errors, deploy: nn.Module, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict, np.ndarray]:
     """A full-integer export whose bar (half the smallest training-graph logit error of any calibration)
     forces the fallback to its float nodes."""
@@ -120,7 +123,7 @@ def test_the_min_max_observer_replaces_only_the_activations_observer() -> None:
 
 @needs_tflite
 def test_a_file_the_min_max_calibration_brings_within_the_bar_stays_full_integer(
-    errors: tuple, deploy: nn.Module, tmp_path: Path
+    errors: Errors, deploy: nn.Module, tmp_path: Path
 ) -> None:
     cal, reference, found = errors
     histogram, minmax = found[Calibration.HISTOGRAM], found[Calibration.MIN_MAX]
